@@ -1,0 +1,113 @@
+"""Composition root: settings → storage, services, wire → one ASGI application. The only module that imports
+every layer; nothing else builds objects that live for the process."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+
+from gatehouse.services.authentication import Authenticator
+from gatehouse.services.authorization import Authorizer
+from gatehouse.services.bootstrap import BootstrapResult, bootstrap
+from gatehouse.services.clock import Clock, system_clock
+from gatehouse.services.iam.access_keys import AccessKeys
+from gatehouse.services.iam.account import AccountOps
+from gatehouse.services.iam.aws_managed import AwsManagedPolicies
+from gatehouse.services.iam.common import IamDeps
+from gatehouse.services.iam.documents import PolicyDocuments
+from gatehouse.services.iam.entity_policies import EntityPolicies
+from gatehouse.services.iam.groups import Groups
+from gatehouse.services.iam.instance_profiles import InstanceProfiles
+from gatehouse.services.iam.managed_policies import ManagedPolicies
+from gatehouse.services.iam.roles import Roles
+from gatehouse.services.iam.service_linked import ServiceLinkedRoles
+from gatehouse.services.iam.users import Users
+from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
+from gatehouse.services.sts import Sts
+from gatehouse.settings import Settings, SettingsError
+from gatehouse.storage.sql.store import SqlStore
+from gatehouse.wire.dispatch import Router
+from gatehouse.wire.http import AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.service_models import ServiceModels
+
+MASTER_KEY_FILE = "master.key"
+ROOT_CREDENTIALS_FILE = "root-credentials.json"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create `path` readable by its owner only (0600), never briefly wider."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o600)
+
+
+def master_key(settings: Settings) -> bytes:
+    """GATEHOUSE_MASTER_KEY, else --master-key-file, else (file storage only) a key file in the data dir."""
+    if settings.master_key is not None:
+        return parse_master_key(settings.master_key.reveal())
+    if settings.master_key_file is not None:
+        try:
+            return parse_master_key(settings.master_key_file.read_text())
+        except FileNotFoundError:
+            raise SettingsError(f"master key file {settings.master_key_file} does not exist") from None
+    if settings.dev:
+        return parse_master_key(new_master_key())  # memory only: nothing outlives the process
+    if settings.db_url:
+        raise SettingsError("--db needs GATEHOUSE_MASTER_KEY or --master-key-file")
+    path = settings.data_dir / MASTER_KEY_FILE
+    if not path.exists():
+        _write_private(path, new_master_key() + "\n")
+    return parse_master_key(path.read_text())
+
+
+@dataclass
+class Application:
+    settings: Settings
+    store: SqlStore
+    asgi: Starlette
+    box: SecretBox
+    clock: Clock
+
+    def bootstrap(self) -> BootstrapResult:
+        s = self.settings
+        secret = s.root_secret_access_key.reveal() if s.root_secret_access_key else None
+        result = bootstrap(self.store, self.box, self.clock, account_id=s.account_id,
+                           root_access_key_id=s.root_access_key_id, root_secret_access_key=secret)
+        if result.secret_access_key and not s.dev and not s.db_url:
+            _write_private(s.data_dir / ROOT_CREDENTIALS_FILE, json.dumps({
+                "AccountId": result.account_id, "AccessKeyId": result.access_key_id,
+                "SecretAccessKey": result.secret_access_key}, indent=2) + "\n")
+        return result
+
+    def reset(self) -> None:
+        """Development mode: back to the freshly bootstrapped state."""
+        self.store.reset()
+        self.bootstrap()
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build(settings: Settings, *, clock: Clock = system_clock) -> Application:
+    settings = settings.checked()
+    if not settings.dev and not settings.db_url:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    box = SecretBox(master_key(settings))
+    store = SqlStore(settings.store_url)
+    managed = AwsManagedPolicies()
+    deps = IamDeps(store=store, authz=Authorizer(enforce=settings.enforce), box=box, documents=PolicyDocuments(),
+                   managed=managed, clock=clock)
+    iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
+           InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps)]
+    router = Router(ServiceModels(), {"iam": iam, "sts": [Sts()]})
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock), WireConfig(enforce_clock=settings.enforce),
+                           clock)
+    app = Application(settings=settings, store=store, asgi=build_app(endpoint), box=box, clock=clock)
+    if settings.dev:
+        app.asgi = build_app(endpoint, reset=app.reset)
+    return app

@@ -1,0 +1,51 @@
+"""The `gatehouse` command: serve the API, bootstrap a data directory, and the offline policy tools."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gatehouse import __version__
+from gatehouse.cli.serve import init_command, serve_command
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse: IAM that speaks AWS's language.")
+err = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"gatehouse {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Gatehouse: a self-hosted IAM service with the AWS wire API."""
+
+
+app.command("serve")(serve_command)
+app.command("init")(init_command)
+
+try:  # the offline policy tools (gatehouse policy validate, gatehouse eval)
+    from gatehouse.cli.policy_cmds import eval_command, policy_app
+
+    app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
+    app.command("eval")(eval_command)
+except ImportError:  # pragma: no cover - only while the policy tools are absent
+    pass
+
+
+def main() -> None:
+    app(prog_name="gatehouse")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
+

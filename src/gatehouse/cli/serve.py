@@ -1,0 +1,107 @@
+"""`gatehouse serve` and `gatehouse init`: flags and GATEHOUSE_* variables → Settings → the application."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gatehouse.settings import DEFAULT_PORT, Secret, Settings, SettingsError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+Host = Annotated[str, typer.Option("--host", envvar="GATEHOUSE_HOST", help="Address to listen on.")]
+Port = Annotated[int, typer.Option("--port", envvar="GATEHOUSE_PORT", help="Port to listen on.")]
+Data = Annotated[Path, typer.Option("--data", envvar="GATEHOUSE_DATA", help="Data directory (SQLite, keys).")]
+Db = Annotated[str | None, typer.Option("--db", envvar="GATEHOUSE_DB",
+                                        help="Database URL, e.g. postgresql+psycopg://user@host/db.")]
+Dev = Annotated[bool, typer.Option("--dev", envvar="GATEHOUSE_DEV",
+                                   help="Development mode: in memory, account 123456789012, root key test/test.")]
+Enforce = Annotated[bool, typer.Option("--enforce/--no-enforce", envvar="GATEHOUSE_ENFORCE",
+                                       help="--no-enforce (with --dev only) skips clock skew and policy checks.")]
+AccountId = Annotated[str | None, typer.Option("--account-id", envvar="GATEHOUSE_ACCOUNT_ID",
+                                               help="Pin the bootstrap account id (12 digits).")]
+RootKey = Annotated[str | None, typer.Option("--root-access-key-id", envvar="GATEHOUSE_ROOT_ACCESS_KEY_ID",
+                                             help="Pin the root access key id.")]
+RootSecret = Annotated[str | None, typer.Option("--root-secret-access-key",
+                                                envvar="GATEHOUSE_ROOT_SECRET_ACCESS_KEY",
+                                                help="Pin the root secret access key.", show_default=False)]
+MasterKeyFile = Annotated[Path | None, typer.Option("--master-key-file", envvar="GATEHOUSE_MASTER_KEY_FILE",
+                                                    help="File holding the master key (32 bytes, base64).")]
+Workers = Annotated[int, typer.Option("--workers", envvar="GATEHOUSE_WORKERS", min=1,
+                                      help="Worker processes (not with --dev).")]
+LogLevel = Annotated[str, typer.Option("--log-level", envvar="GATEHOUSE_LOG_LEVEL")]
+
+
+def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
+              root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
+              workers: int, log_level: str) -> Settings:
+    import os
+
+    master = os.environ.get("GATEHOUSE_MASTER_KEY")
+    return Settings(host=host, port=port, data_dir=data, db_url=db, dev=dev, enforce=enforce, account_id=account_id,
+                    root_access_key_id=root_access_key_id,
+                    root_secret_access_key=Secret(root_secret_access_key) if root_secret_access_key else None,
+                    master_key_file=master_key_file, master_key=Secret(master) if master else None,
+                    workers=workers, log_level=log_level)
+
+
+def _start(settings: Settings) -> tuple[object, object]:
+    from gatehouse.app import build
+
+    try:
+        app = build(settings)
+        result = app.bootstrap()
+    except SettingsError as e:
+        err.print(f"[red]gatehouse: {e}[/red]")
+        raise typer.Exit(2) from None
+    return app, result
+
+
+def _announce(settings: Settings, result: object, url: str) -> None:
+    out.print(f"Gatehouse account: [bold]{result.account_id}[/bold]")  # type: ignore[attr-defined]
+    secret = result.secret_access_key  # type: ignore[attr-defined]
+    key_id = result.access_key_id  # type: ignore[attr-defined]
+    if secret and not settings.dev:
+        out.print("Root access key (shown once; also saved 0600 in the data directory):")
+        out.print(f"  AWS_ACCESS_KEY_ID={key_id}")
+        out.print(f"  AWS_SECRET_ACCESS_KEY={secret}")
+    elif settings.dev:
+        out.print(f"Root access key: {key_id} (development mode)")
+    if url:
+        out.print("Try:")
+        out.print(f"  aws --endpoint-url {url} --region us-east-1 iam create-user --user-name alice")
+
+
+def serve_command(
+    host: Host = "127.0.0.1", port: Port = DEFAULT_PORT, data: Data = Path("data"), db: Db = None, dev: Dev = False,
+    enforce: Enforce = True, account_id: AccountId = None, root_access_key_id: RootKey = None,
+    root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None, workers: Workers = 1,
+    log_level: LogLevel = "info",
+) -> None:
+    """Serve the AWS IAM and STS APIs."""
+    import uvicorn
+
+    settings = _settings(host, port, data, db, dev, enforce, account_id, root_access_key_id, root_secret_access_key,
+                         master_key_file, workers, log_level)
+    app, result = _start(settings)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _announce(settings, result, f"http://{host}:{port}")
+    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
+                server_header=False)
+
+
+def init_command(
+    data: Data = Path("data"), db: Db = None, account_id: AccountId = None, root_access_key_id: RootKey = None,
+    root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None,
+) -> None:
+    """Create the data store and bootstrap the account, then exit."""
+    settings = _settings("127.0.0.1", DEFAULT_PORT, data, db, False, True, account_id, root_access_key_id,
+                         root_secret_access_key, master_key_file, 1, "info")
+    app, result = _start(settings)
+    _announce(settings, result, "")
+    app.close()  # type: ignore[attr-defined]

@@ -1,0 +1,266 @@
+"""Entities and value objects shared by services and storage.
+
+Every stored record carries its account: one store serves many accounts. Entities are frozen; a change is a new
+value written through the unit of work, which keeps "what changed" explicit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+UTC = dt.UTC
+
+# Region prefix -> partition, longest prefix first (AWS's partitions document).
+_PARTITIONS: tuple[tuple[str, str], ...] = (
+    ("us-isob-", "aws-iso-b"),
+    ("us-isof-", "aws-iso-f"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-iso-", "aws-iso"),
+    ("us-gov-", "aws-us-gov"),
+    ("cn-", "aws-cn"),
+)
+
+
+def partition_for_region(region: str) -> str:
+    for prefix, partition in _PARTITIONS:
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def utcnow() -> dt.datetime:
+    """Whole seconds, as AWS reports IAM timestamps."""
+    return dt.datetime.now(UTC).replace(microsecond=0)
+
+
+class OwnerKind(StrEnum):
+    """Who holds an inline policy, an attachment or tags."""
+
+    USER = "user"
+    GROUP = "group"
+    ROLE = "role"
+    POLICY = "policy"
+    INSTANCE_PROFILE = "instance-profile"
+    OIDC_PROVIDER = "oidc-provider"
+    SAML_PROVIDER = "saml-provider"
+    MFA_DEVICE = "mfa"
+    SERVER_CERTIFICATE = "server-certificate"
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    account_id: str
+    created: dt.datetime
+    revision: int = 0
+    alias: str | None = None
+    root_email: str | None = None
+    sts_global_token_version: str = "v1Token"
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    account_id: str
+    user_id: str
+    name: str
+    path: str
+    created: dt.datetime
+    permissions_boundary: str | None = None
+    password_last_used: dt.datetime | None = None
+    tags: tuple[Tag, ...] = ()
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"user{self.path}{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    account_id: str
+    group_id: str
+    name: str
+    path: str
+    created: dt.datetime
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"group{self.path}{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    account_id: str
+    role_id: str
+    name: str
+    path: str
+    created: dt.datetime
+    trust_policy: str
+    description: str | None = None
+    max_session_duration: int = 3600
+    permissions_boundary: str | None = None
+    last_used: dt.datetime | None = None
+    last_used_region: str | None = None
+    tags: tuple[Tag, ...] = ()
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"role{self.path}{self.name}")
+
+    @property
+    def service_linked(self) -> bool:
+        return self.path.startswith("/aws-service-role/")
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPolicy:
+    """A customer managed policy (account_id set) or an AWS managed one (account_id == "aws")."""
+
+    account_id: str
+    policy_id: str
+    name: str
+    path: str
+    default_version_id: str
+    created: dt.datetime
+    updated: dt.datetime
+    description: str | None = None
+    attachment_count: int = 0
+    boundary_usage_count: int = 0
+    next_version: int = 2
+    tags: tuple[Tag, ...] = ()
+
+    @property
+    def aws_managed(self) -> bool:
+        return self.account_id == "aws"
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"policy{self.path}{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    version_id: str
+    document: str
+    is_default: bool
+    created: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InlinePolicy:
+    owner_kind: OwnerKind
+    owner_id: str
+    name: str
+    document: str
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """user_id is None for the account root's keys. The secret stays sealed; only authentication opens it."""
+
+    account_id: str
+    access_key_id: str
+    user_id: str | None
+    status: str
+    created: dt.datetime
+    sealed_secret: bytes = field(repr=False)
+    last_used: dt.datetime | None = None
+    last_used_region: str | None = None
+    last_used_service: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceProfile:
+    account_id: str
+    profile_id: str
+    name: str
+    path: str
+    created: dt.datetime
+    role_ids: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"instance-profile{self.path}{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a listing; marker is opaque to clients."""
+
+    items: list[T]
+    marker: str | None = None
+
+    @property
+    def is_truncated(self) -> bool:
+        return self.marker is not None
+
+
+class PrincipalKind(StrEnum):
+    ROOT = "root"
+    USER = "user"
+    ASSUMED_ROLE = "assumed-role"
+    FEDERATED_USER = "federated-user"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMeta:
+    """Facts about the HTTP request that policies may test (aws:SourceIp, aws:UserAgent, ...)."""
+
+    request_id: str
+    region: str = "us-east-1"
+    source_ip: str = "127.0.0.1"
+    user_agent: str = ""
+    secure_transport: bool = False
+    time: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
+
+    @property
+    def partition(self) -> str:
+        return partition_for_region(self.region)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated principal making one request."""
+
+    account_id: str
+    kind: PrincipalKind
+    arn: str
+    user_id: str
+    name: str
+    access_key_id: str
+    request: RequestMeta
+    principal_id: str | None = None  # the IAM user's or role's id; None for root
+    session: SessionInfo | None = None
+    revision: int = -1  # the account's revision when the request was authenticated (a cache key)
+
+    @property
+    def partition(self) -> str:
+        return self.request.partition
+
+    @property
+    def is_root(self) -> bool:
+        return self.kind is PrincipalKind.ROOT
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a temporary credential binds: filled by the STS issue."""
+
+    role_arn: str | None = None
+    session_name: str | None = None
+    issued: dt.datetime | None = None
+    expires: dt.datetime | None = None
+    mfa_authenticated: bool = False
+    mfa_time: dt.datetime | None = None
+    source_identity: str | None = None
+    session_policies: tuple[str, ...] = ()
+    session_tags: tuple[Tag, ...] = ()
+
+
+def make_arn(partition: str, service: str, account: str, resource: str, region: str = "") -> str:
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"

@@ -1,0 +1,154 @@
+"""What every IAM use case shares: dependencies, look-up-then-authorize helpers, paging, tags, limits.
+
+Order inside an operation: look the target up, authorize against its real ARN (so a caller without permission
+learns nothing about existence), then report a missing target, then validate and change. Changes happen in
+one `store.write` unit of work, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gatehouse.errors import InvalidInput, LimitExceeded, NoSuchEntity
+from gatehouse.model import Caller, Group, InstanceProfile, OwnerKind, Page, Role, Tag, User, make_arn
+from gatehouse.services.authorization import Authorizer
+from gatehouse.services.clock import Clock
+from gatehouse.services.iam.aws_managed import AwsManagedPolicies
+from gatehouse.services.iam.documents import PolicyDocuments
+from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.secretbox import SecretBox
+from gatehouse.storage.repository import Listing, Store, UnitOfWork
+
+MAX_TAGS = 50
+DEFAULT_MAX_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class IamDeps:
+    store: Store
+    authz: Authorizer
+    box: SecretBox
+    documents: PolicyDocuments
+    managed: AwsManagedPolicies
+    clock: Clock
+
+
+def listing(path_prefix: str | None = None, marker: str | None = None, max_items: int | None = None) -> Listing:
+    return Listing(path_prefix=path_prefix or "/", after=marker, limit=max_items or DEFAULT_MAX_ITEMS)
+
+
+def page_result(key: str, page: Page[Any], render: Callable[[Any], Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {key: [render(item) for item in page.items], "IsTruncated": page.is_truncated}
+    if page.marker:
+        out["Marker"] = page.marker
+    return out
+
+
+def checked_tags(tags: Sequence[dict[str, str]] | None) -> list[Tag]:
+    """Tags from a request: no key twice (keys compare without case), none reserved by AWS."""
+    out: list[Tag] = []
+    seen: set[str] = set()
+    for item in tags or ():
+        key, value = item.get("Key", ""), item.get("Value", "")
+        if key.lower() in seen:
+            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        if key.lower().startswith("aws:"):
+            raise InvalidInput("Tag keys starting with 'aws:' are reserved for internal use.")
+        seen.add(key.lower())
+        out.append(Tag(key, value))
+    return out
+
+
+def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], entity: str) -> list[Tag]:
+    """TagX semantics: a new value replaces the tag with the same key (compared without case)."""
+    by_key = {t.key.lower(): t for t in existing}
+    for t in new:
+        by_key[t.key.lower()] = t
+    if len(by_key) > MAX_TAGS:
+        raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS} for the {entity}.")
+    return list(by_key.values())
+
+
+def without_tags(existing: Sequence[Tag], keys: Sequence[str]) -> list[Tag]:
+    drop = {k.lower() for k in keys}
+    return [t for t in existing if t.key.lower() not in drop]
+
+
+def request_tag_context(tags: Sequence[Tag]) -> dict[str, Any]:
+    ctx: dict[str, Any] = {f"aws:RequestTag/{t.key}": t.value for t in tags}
+    if tags:
+        ctx["aws:TagKeys"] = [t.key for t in tags]
+    return ctx
+
+
+class IamBase:
+    """Shared helpers for the IAM use-case classes."""
+
+    def __init__(self, deps: IamDeps) -> None:
+        self.deps = deps
+        self.store = deps.store
+        self.authz = deps.authz
+
+    # --- authorization ---------------------------------------------------------------------------------------
+
+    def require(self, tx: UnitOfWork, caller: Caller, action: str, resource: str,
+                resource_tags: Callable[[], Sequence[Tag]] | None = None, **context: Any) -> None:
+        self.authz.require(tx, caller, action, resource, resource_tags=resource_tags, context=context)
+
+    def arn(self, caller: Caller, resource: str) -> str:
+        return make_arn(caller.partition, "iam", caller.account_id, resource)
+
+    # --- look up, authorize, then report absence -----------------------------------------------------------
+
+    def user_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> User:
+        user = tx.users.get(name)
+        resource = user.arn(caller.partition) if user else self.arn(caller, f"user/{name}")
+        tags = (lambda: tx.tags.get(OwnerKind.USER, user.user_id)) if user else None
+        self.require(tx, caller, action, resource, resource_tags=tags, **context)
+        if user is None:
+            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+        return user
+
+    def group_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Group:
+        group = tx.groups.get(name)
+        resource = group.arn(caller.partition) if group else self.arn(caller, f"group/{name}")
+        self.require(tx, caller, action, resource, **context)
+        if group is None:
+            raise NoSuchEntity(f"The group with name {name} cannot be found.")
+        return group
+
+    def role_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Role:
+        role = tx.roles.get(name)
+        resource = role.arn(caller.partition) if role else self.arn(caller, f"role/{name}")
+        tags = (lambda: tx.tags.get(OwnerKind.ROLE, role.role_id)) if role else None
+        self.require(tx, caller, action, resource, resource_tags=tags, **context)
+        if role is None:
+            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+        return role
+
+    def profile_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any
+                    ) -> InstanceProfile:
+        profile = tx.profiles.get(name)
+        resource = profile.arn(caller.partition) if profile else self.arn(caller, f"instance-profile/{name}")
+        tags = (lambda: tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)) if profile else None
+        self.require(tx, caller, action, resource, resource_tags=tags, **context)
+        if profile is None:
+            raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
+        return profile
+
+    def check_boundary(self, tx: UnitOfWork, caller: Caller, arn: str) -> None:
+        if find_policy(tx, self.deps.managed, caller.account_id, arn) is None:
+            raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
+
+    def own_user_name(self, caller: Caller, user_name: str | None) -> str | None:
+        """Operations whose UserName defaults to the caller's own user (None for the root user)."""
+        if user_name:
+            return user_name
+        if caller.is_root:
+            return None
+        if caller.principal_id is None or caller.kind.value != "user":
+            raise InvalidInput("Must specify userName when calling with non-User credentials")
+        return caller.name
+

@@ -1,0 +1,133 @@
+"""Instance profiles: containers that pass one role to EC2 instances."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from gatehouse.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from gatehouse.model import Caller, InstanceProfile, OwnerKind
+from gatehouse.services import ids
+from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import (
+    IamBase,
+    checked_tags,
+    listing,
+    merged_tags,
+    page_result,
+    request_tag_context,
+    without_tags,
+)
+from gatehouse.services.iam.users import tag_page
+from gatehouse.services.iam.views import profile_view
+from gatehouse.storage.repository import Duplicate, UnitOfWork
+
+
+class InstanceProfiles(IamBase):
+    def _view(self, tx: UnitOfWork, caller: Caller, profile: InstanceProfile, *, tags: bool = False
+              ) -> dict[str, Any]:
+        roles = [r for r in (tx.roles.by_id(rid) for rid in profile.role_ids) if r is not None]
+        return profile_view(profile, caller.partition, roles, tags=tags)
+
+    def create_instance_profile(self, caller: Caller, instance_profile_name: str, path: str | None = None,
+                                tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        path = path or "/"
+        new_tags = checked_tags(tags)
+        with self.store.write(caller.account_id) as tx:
+            self.require(tx, caller, "iam:CreateInstanceProfile",
+                         self.arn(caller, f"instance-profile{path}{instance_profile_name}"),
+                         **request_tag_context(new_tags))
+            if tx.profiles.get(instance_profile_name):
+                raise EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
+            profile = InstanceProfile(
+                account_id=caller.account_id, profile_id=ids.unique_id(ids.Prefix.INSTANCE_PROFILE),
+                name=instance_profile_name, path=path, created=whole_seconds(self.deps.clock), tags=tuple(new_tags))
+            try:
+                tx.profiles.insert(profile)
+            except Duplicate:
+                raise EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.") from None
+            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id, new_tags)
+            return {"InstanceProfile": self._view(tx, caller, profile, tags=True)}
+
+    def get_instance_profile(self, caller: Caller, instance_profile_name: str) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:GetInstanceProfile", instance_profile_name)
+            profile = dataclasses.replace(profile, tags=tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id))
+            return {"InstanceProfile": self._view(tx, caller, profile, tags=True)}
+
+    def delete_instance_profile(self, caller: Caller, instance_profile_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:DeleteInstanceProfile", instance_profile_name)
+            if profile.role_ids:
+                raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id, [])
+            tx.profiles.delete(profile.profile_id)
+        return {}
+
+    def list_instance_profiles(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
+                               max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.require(tx, caller, "iam:ListInstanceProfiles",
+                         self.arn(caller, f"instance-profile{path_prefix or '/'}"))
+            page = tx.profiles.list(listing(path_prefix, marker, max_items))
+            return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
+
+    def list_instance_profiles_for_role(self, caller: Caller, role_name: str, marker: str | None = None,
+                                        max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:ListInstanceProfilesForRole", role_name)
+            page = tx.profiles.for_role(role.role_id, listing(None, marker, max_items))
+            return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
+
+    def add_role_to_instance_profile(self, caller: Caller, instance_profile_name: str, role_name: str
+                                     ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:AddRoleToInstanceProfile", instance_profile_name)
+            role = tx.roles.get(role_name)
+            # Putting a role in a profile passes it to EC2: AWS asks for iam:PassRole on the role.
+            role_arn = role.arn(caller.partition) if role else self.arn(caller, f"role/{role_name}")
+            self.require(tx, caller, "iam:PassRole", role_arn, **{"iam:PassedToService": "ec2.amazonaws.com"})
+            if role is None:
+                raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+            if profile.role_ids:
+                raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
+            tx.profiles.add_role(profile.profile_id, role.role_id)
+        return {}
+
+    def remove_role_from_instance_profile(self, caller: Caller, instance_profile_name: str, role_name: str
+                                          ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:RemoveRoleFromInstanceProfile", instance_profile_name)
+            role = tx.roles.get(role_name)
+            if role is None or role.role_id not in profile.role_ids:
+                raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+            tx.profiles.remove_role(profile.profile_id, role.role_id)
+        return {}
+
+    # --- tags ------------------------------------------------------------------------------------------------
+
+    def tag_instance_profile(self, caller: Caller, instance_profile_name: str, tags: list[dict[str, str]]
+                             ) -> dict[str, Any]:
+        new = checked_tags(tags)
+        with self.store.write(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:TagInstanceProfile", instance_profile_name,
+                                       **request_tag_context(new))
+            existing = tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)
+            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id,
+                            merged_tags(existing, new, "instance profile"))
+        return {}
+
+    def untag_instance_profile(self, caller: Caller, instance_profile_name: str, tag_keys: list[str]
+                               ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:UntagInstanceProfile", instance_profile_name,
+                                       **{"aws:TagKeys": list(tag_keys)})
+            existing = tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)
+            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id, without_tags(existing, tag_keys))
+        return {}
+
+    def list_instance_profile_tags(self, caller: Caller, instance_profile_name: str, marker: str | None = None,
+                                   max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            profile = self.profile_for(tx, caller, "iam:ListInstanceProfileTags", instance_profile_name)
+            return tag_page(tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id), marker, max_items)

@@ -1,0 +1,170 @@
+"""IAM roles: trust policies, descriptions, session duration, tags, permissions boundaries."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from gatehouse.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, UnmodifiableEntity
+from gatehouse.model import Caller, OwnerKind, Role
+from gatehouse.services import ids
+from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import (
+    IamBase,
+    checked_tags,
+    listing,
+    merged_tags,
+    page_result,
+    request_tag_context,
+    without_tags,
+)
+from gatehouse.services.iam.users import tag_page
+from gatehouse.services.iam.views import role_view
+from gatehouse.storage.repository import Duplicate, UnitOfWork
+
+MAX_ROLES = 1000
+
+
+def protect(role: Role) -> None:
+    """Service-linked roles belong to their service: only it may change them."""
+    if role.service_linked:
+        raise UnmodifiableEntity(
+            f"Cannot perform the operation on the protected role '{role.name}' - this role is only modifiable by AWS"
+        )
+
+
+def insert_role(tx: UnitOfWork, role: Role) -> Role:
+    if tx.roles.count() >= MAX_ROLES:
+        raise LimitExceeded(f"Cannot exceed quota for RolesPerAccount: {MAX_ROLES}")
+    try:
+        tx.roles.insert(role)
+    except Duplicate:
+        raise EntityAlreadyExists(f"Role with name {role.name} already exists.") from None
+    tx.tags.replace(OwnerKind.ROLE, role.role_id, role.tags)
+    return role
+
+
+def delete_role_row(tx: UnitOfWork, role: Role) -> None:
+    if tx.profiles.for_role(role.role_id, listing(max_items=1)).items:
+        raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+    if tx.inline.count_for(OwnerKind.ROLE, role.role_id):
+        raise DeleteConflict("Cannot delete entity, must delete policies first.")
+    if tx.attachments.for_owner(OwnerKind.ROLE, role.role_id):
+        raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+    tx.tags.replace(OwnerKind.ROLE, role.role_id, [])
+    tx.roles.delete(role.role_id)
+
+
+class Roles(IamBase):
+    def create_role(self, caller: Caller, role_name: str, assume_role_policy_document: str,
+                    path: str | None = None, description: str | None = None, max_session_duration: int | None = None,
+                    permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None,
+                    **_: Any) -> dict[str, Any]:
+        path = path or "/"
+        new_tags = checked_tags(tags)
+        context = request_tag_context(new_tags)
+        if permissions_boundary:
+            context["iam:PermissionsBoundary"] = permissions_boundary
+        with self.store.write(caller.account_id) as tx:
+            self.require(tx, caller, "iam:CreateRole", self.arn(caller, f"role{path}{role_name}"), **context)
+            if tx.roles.get(role_name):
+                raise EntityAlreadyExists(f"Role with name {role_name} already exists.")
+            self.deps.documents.check_trust(assume_role_policy_document)
+            if permissions_boundary:
+                self.check_boundary(tx, caller, permissions_boundary)
+            role = insert_role(tx, Role(
+                account_id=caller.account_id, role_id=ids.unique_id(ids.Prefix.ROLE), name=role_name, path=path,
+                created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
+                description=description, max_session_duration=max_session_duration or 3600,
+                permissions_boundary=permissions_boundary, tags=tuple(new_tags)))
+        view = role_view(role, caller.partition, full=True)
+        view.pop("RoleLastUsed")
+        return {"Role": view}
+
+    def get_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:GetRole", role_name)
+            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+        return {"Role": role_view(role, caller.partition, full=True)}
+
+    def list_roles(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
+                   max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.require(tx, caller, "iam:ListRoles", self.arn(caller, f"role{path_prefix or '/'}"))
+            page = tx.roles.list(listing(path_prefix, marker, max_items))
+        return page_result("Roles", page, lambda r: role_view(r, caller.partition))
+
+    def update_role(self, caller: Caller, role_name: str, description: str | None = None,
+                    max_session_duration: int | None = None, **_: Any) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:UpdateRole", role_name)
+            protect(role)
+            tx.roles.update(dataclasses.replace(
+                role, description=role.description if description is None else description,
+                max_session_duration=max_session_duration or role.max_session_duration))
+        return {}
+
+    def update_role_description(self, caller: Caller, role_name: str, description: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:UpdateRoleDescription", role_name)
+            role = dataclasses.replace(role, description=description)
+            tx.roles.update(role)
+            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+        return {"Role": role_view(role, caller.partition, full=True)}
+
+    def update_assume_role_policy(self, caller: Caller, role_name: str, policy_document: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:UpdateAssumeRolePolicy", role_name)
+            protect(role)
+            self.deps.documents.check_trust(policy_document)
+            tx.roles.update(dataclasses.replace(role, trust_policy=policy_document))
+        return {}
+
+    def delete_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:DeleteRole", role_name)
+            protect(role)
+            delete_role_row(tx, role)
+        return {}
+
+    # --- tags ------------------------------------------------------------------------------------------------
+
+    def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        new = checked_tags(tags)
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:TagRole", role_name, **request_tag_context(new))
+            existing = tx.tags.get(OwnerKind.ROLE, role.role_id)
+            tx.tags.replace(OwnerKind.ROLE, role.role_id, merged_tags(existing, new, "role"))
+        return {}
+
+    def untag_role(self, caller: Caller, role_name: str, tag_keys: list[str]) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:UntagRole", role_name, **{"aws:TagKeys": list(tag_keys)})
+            existing = tx.tags.get(OwnerKind.ROLE, role.role_id)
+            tx.tags.replace(OwnerKind.ROLE, role.role_id, without_tags(existing, tag_keys))
+        return {}
+
+    def list_role_tags(self, caller: Caller, role_name: str, marker: str | None = None,
+                       max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:ListRoleTags", role_name)
+            return tag_page(tx.tags.get(OwnerKind.ROLE, role.role_id), marker, max_items)
+
+    # --- permissions boundary ----------------------------------------------------------------------------
+
+    def put_role_permissions_boundary(self, caller: Caller, role_name: str, permissions_boundary: str
+                                      ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:PutRolePermissionsBoundary", role_name,
+                                 **{"iam:PermissionsBoundary": permissions_boundary})
+            protect(role)
+            self.check_boundary(tx, caller, permissions_boundary)
+            tx.roles.update(dataclasses.replace(role, permissions_boundary=permissions_boundary))
+        return {}
+
+    def delete_role_permissions_boundary(self, caller: Caller, role_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:DeleteRolePermissionsBoundary", role_name)
+            protect(role)
+            tx.roles.update(dataclasses.replace(role, permissions_boundary=None))
+        return {}

@@ -1,0 +1,107 @@
+"""Service-linked roles: created on behalf of an AWS service, trusted by it alone, changed only by it.
+
+Deletion in AWS is asynchronous and reported through a task id; here the role is deleted at once and the task
+is recorded as finished, so `GetServiceLinkedRoleDeletionStatus` answers as AWS does.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from gatehouse.errors import InvalidInput, NoSuchEntity
+from gatehouse.model import Caller, OwnerKind, Role
+from gatehouse.services import ids
+from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import IamBase
+from gatehouse.services.iam.roles import delete_role_row, insert_role
+from gatehouse.services.iam.views import role_view
+
+# Role names AWS gives its services' linked roles, where they differ from "AWSServiceRoleFor" + the capitalized
+# first label of the service principal.
+_KNOWN_NAMES = {
+    "autoscaling.amazonaws.com": "AutoScaling",
+    "elasticloadbalancing.amazonaws.com": "ElasticLoadBalancing",
+    "ecs.amazonaws.com": "ECS",
+    "rds.amazonaws.com": "RDS",
+    "eks.amazonaws.com": "AmazonEKS",
+    "guardduty.amazonaws.com": "AmazonGuardDuty",
+    "es.amazonaws.com": "AmazonElasticsearchService",
+    "opensearchservice.amazonaws.com": "AmazonOpenSearchService",
+    "spot.amazonaws.com": "EC2Spot",
+    "spotfleet.amazonaws.com": "EC2SpotFleet",
+    "elasticbeanstalk.amazonaws.com": "ElasticBeanstalk",
+    "organizations.amazonaws.com": "Organizations",
+    "sso.amazonaws.com": "SSO",
+    "support.amazonaws.com": "Support",
+    "trustedadvisor.amazonaws.com": "TrustedAdvisor",
+    "config.amazonaws.com": "Config",
+    "cloudtrail.amazonaws.com": "CloudTrail",
+    "securityhub.amazonaws.com": "SecurityHub",
+    "access-analyzer.amazonaws.com": "AccessAnalyzer",
+    "dynamodb.application-autoscaling.amazonaws.com": "ApplicationAutoScaling_DynamoDBTable",
+    "ecs.application-autoscaling.amazonaws.com": "ApplicationAutoScaling_ECSService",
+}
+
+
+def linked_role_name(service: str, suffix: str | None) -> str:
+    base = _KNOWN_NAMES.get(service)
+    if base is None:
+        label = service.split(".", 1)[0]
+        base = "".join(part[:1].upper() + part[1:] for part in label.replace("_", "-").split("-"))
+    name = f"AWSServiceRoleFor{base}"
+    return f"{name}_{suffix}" if suffix else name
+
+
+def _trust(service: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+
+
+class ServiceLinkedRoles(IamBase):
+    def create_service_linked_role(self, caller: Caller, aws_service_name: str, description: str | None = None,
+                                   custom_suffix: str | None = None) -> dict[str, Any]:
+        if not aws_service_name.endswith(".amazonaws.com"):
+            raise InvalidInput(f"Invalid service principal {aws_service_name}.")
+        name = linked_role_name(aws_service_name, custom_suffix)
+        path = f"/aws-service-role/{aws_service_name}/"
+        with self.store.write(caller.account_id) as tx:
+            self.require(tx, caller, "iam:CreateServiceLinkedRole", self.arn(caller, f"role{path}{name}"),
+                         **{"iam:AWSServiceName": aws_service_name})
+            if tx.roles.get(name):
+                raise InvalidInput(f"Service role name {name} has been taken in this account, please try a "
+                                   "different suffix.")
+            role = insert_role(tx, Role(
+                account_id=caller.account_id, role_id=ids.unique_id(ids.Prefix.ROLE), name=name, path=path,
+                created=whole_seconds(self.deps.clock), trust_policy=_trust(aws_service_name),
+                description=description))
+        view = role_view(role, caller.partition)
+        return {"Role": view}
+
+    def delete_service_linked_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            role = self.role_for(tx, caller, "iam:DeleteServiceLinkedRole", role_name)
+            if not role.service_linked:
+                raise InvalidInput(f"Role {role_name} is not a service-linked role.")
+            service = role.path.strip("/").split("/", 1)[1]
+            task_id = f"task{role.path}{role.name}/{uuid.uuid4()}"
+            # Policies the service attached go with its role; instance profiles still block, as in AWS.
+            for p in tx.inline.all_for(OwnerKind.ROLE, role.role_id):
+                tx.inline.delete(OwnerKind.ROLE, role.role_id, p.name)
+            for policy_account, policy_id in tx.attachments.for_owner(OwnerKind.ROLE, role.role_id):
+                tx.attachments.detach(OwnerKind.ROLE, role.role_id, policy_account, policy_id)
+            delete_role_row(tx, role)
+            tx.tasks.insert(task_id, "service-linked-role-deletion", f"{service}:{role.name}", "SUCCEEDED")
+        return {"DeletionTaskId": task_id}
+
+    def get_service_linked_role_deletion_status(self, caller: Caller, deletion_task_id: str) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.require(tx, caller, "iam:GetServiceLinkedRoleDeletionStatus", "*")
+            task = tx.tasks.get(deletion_task_id)
+        if task is None or task[0] != "service-linked-role-deletion":
+            raise NoSuchEntity(f"Deletion task {deletion_task_id} cannot be found.")
+        out: dict[str, Any] = {"Status": task[2]}
+        if task[3]:
+            out["Reason"] = {"Reason": task[3]}
+        return out

@@ -1,0 +1,157 @@
+"""IAM users: create, read, rename, delete, list, tag, permissions boundary."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from gatehouse.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from gatehouse.model import Caller, OwnerKind, Tag, User
+from gatehouse.services import ids
+from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import (
+    IamBase,
+    checked_tags,
+    listing,
+    merged_tags,
+    page_result,
+    request_tag_context,
+    without_tags,
+)
+from gatehouse.services.iam.views import tags_view, user_view
+from gatehouse.storage.repository import Duplicate, UnitOfWork
+
+MAX_USERS = 5000
+
+
+class Users(IamBase):
+    def create_user(self, caller: Caller, user_name: str, path: str | None = None,
+                    permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None
+                    ) -> dict[str, Any]:
+        path = path or "/"
+        new_tags = checked_tags(tags)
+        context = request_tag_context(new_tags)
+        if permissions_boundary:
+            context["iam:PermissionsBoundary"] = permissions_boundary
+        with self.store.write(caller.account_id) as tx:
+            self.require(tx, caller, "iam:CreateUser", self.arn(caller, f"user{path}{user_name}"), **context)
+            if tx.users.get(user_name):
+                raise EntityAlreadyExists(f"User with name {user_name} already exists.")
+            if permissions_boundary:
+                self.check_boundary(tx, caller, permissions_boundary)
+            if tx.users.count() >= MAX_USERS:
+                raise LimitExceeded(f"Cannot exceed quota for UsersPerAccount: {MAX_USERS}")
+            user = User(account_id=caller.account_id, user_id=ids.unique_id(ids.Prefix.USER), name=user_name,
+                        path=path, created=whole_seconds(self.deps.clock), permissions_boundary=permissions_boundary,
+                        tags=tuple(new_tags))
+            try:
+                tx.users.insert(user)
+            except Duplicate:
+                raise EntityAlreadyExists(f"User with name {user_name} already exists.") from None
+            tx.tags.replace(OwnerKind.USER, user.user_id, new_tags)
+        return {"User": user_view(user, caller.partition, full=True)}
+
+    def get_user(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
+        name = self.own_user_name(caller, user_name)
+        with self.store.read(caller.account_id) as tx:
+            if name is None:  # the root user asking about itself
+                self.require(tx, caller, "iam:GetUser", caller.arn)
+                account = tx.accounts.get(caller.account_id)
+                return {"User": {"UserId": caller.account_id, "Arn": caller.arn, "Path": "/",
+                                 "CreateDate": account.created if account else None}}
+            user = self.user_for(tx, caller, "iam:GetUser", name)
+            user = dataclasses.replace(user, tags=tx.tags.get(OwnerKind.USER, user.user_id))
+        return {"User": user_view(user, caller.partition, full=True)}
+
+    def list_users(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
+                   max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.require(tx, caller, "iam:ListUsers", self.arn(caller, f"user{path_prefix or '/'}"))
+            page = tx.users.list(listing(path_prefix, marker, max_items))
+        return page_result("Users", page, lambda u: user_view(u, caller.partition))
+
+    def update_user(self, caller: Caller, user_name: str, new_path: str | None = None,
+                    new_user_name: str | None = None) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:UpdateUser", user_name)
+            if new_user_name and new_user_name.lower() != user.name.lower() and tx.users.get(new_user_name):
+                raise EntityAlreadyExists(f"User with name {new_user_name} already exists.")
+            updated = dataclasses.replace(user, name=new_user_name or user.name, path=new_path or user.path)
+            if new_user_name or new_path:
+                # AWS authorizes a rename against the new name too.
+                self.require(tx, caller, "iam:UpdateUser", updated.arn(caller.partition))
+            try:
+                tx.users.update(updated)
+            except Duplicate:
+                raise EntityAlreadyExists(f"User with name {new_user_name} already exists.") from None
+        return {}
+
+    def delete_user(self, caller: Caller, user_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:DeleteUser", user_name)
+            self.check_user_deletable(tx, user)
+            tx.tags.replace(OwnerKind.USER, user.user_id, [])
+            tx.users.delete(user.user_id)
+        return {}
+
+    def check_user_deletable(self, tx: UnitOfWork, user: User) -> None:
+        """AWS refuses to delete a user that still has anything attached to it."""
+        if tx.keys.for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if tx.inline.count_for(OwnerKind.USER, user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if tx.attachments.for_owner(OwnerKind.USER, user.user_id):
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if tx.groups.ids_for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+
+    # --- tags ------------------------------------------------------------------------------------------------
+
+    def tag_user(self, caller: Caller, user_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        new = checked_tags(tags)
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:TagUser", user_name, **request_tag_context(new))
+            existing = tx.tags.get(OwnerKind.USER, user.user_id)
+            tx.tags.replace(OwnerKind.USER, user.user_id, merged_tags(existing, new, "user"))
+        return {}
+
+    def untag_user(self, caller: Caller, user_name: str, tag_keys: list[str]) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:UntagUser", user_name, **{"aws:TagKeys": list(tag_keys)})
+            existing = tx.tags.get(OwnerKind.USER, user.user_id)
+            tx.tags.replace(OwnerKind.USER, user.user_id, without_tags(existing, tag_keys))
+        return {}
+
+    def list_user_tags(self, caller: Caller, user_name: str, marker: str | None = None,
+                       max_items: int | None = None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:ListUserTags", user_name)
+            return tag_page(tx.tags.get(OwnerKind.USER, user.user_id), marker, max_items)
+
+    # --- permissions boundary ----------------------------------------------------------------------------
+
+    def put_user_permissions_boundary(self, caller: Caller, user_name: str, permissions_boundary: str
+                                      ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:PutUserPermissionsBoundary", user_name,
+                                 **{"iam:PermissionsBoundary": permissions_boundary})
+            self.check_boundary(tx, caller, permissions_boundary)
+            tx.users.set_boundary(user.user_id, permissions_boundary)
+        return {}
+
+    def delete_user_permissions_boundary(self, caller: Caller, user_name: str) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:DeleteUserPermissionsBoundary", user_name)
+            tx.users.set_boundary(user.user_id, None)
+        return {}
+
+
+def tag_page(tags: tuple[Tag, ...], marker: str | None, max_items: int | None) -> dict[str, Any]:
+    """Tags are few (at most 50): paged in memory by position."""
+    start = int(marker) if marker and marker.isdigit() else 0
+    limit = max_items or 100
+    chunk = tags[start:start + limit]
+    out: dict[str, Any] = {"Tags": tags_view(chunk), "IsTruncated": start + limit < len(tags)}
+    if out["IsTruncated"]:
+        out["Marker"] = str(start + limit)
+    return out

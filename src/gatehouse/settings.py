@@ -1,0 +1,95 @@
+"""One frozen settings object, from command-line flags and GATEHOUSE_* environment variables.
+
+Secrets are wrapped in `Secret` so that printing or logging the settings never shows them.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_PORT = 4599
+DEV_ACCOUNT = "123456789012"
+
+
+class Secret:
+    """A value that never prints."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+class SettingsError(ValueError):
+    """A combination of settings the server refuses to start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path("data")
+    db_url: str | None = None
+    dev: bool = False
+    enforce: bool = True
+    account_id: str | None = None
+    root_access_key_id: str | None = None
+    root_secret_access_key: Secret | None = None
+    master_key_file: Path | None = None
+    master_key: Secret | None = field(default=None, repr=False)
+    workers: int = 1
+    log_level: str = "info"
+
+    def checked(self) -> Settings:
+        """Apply dev-mode pins and refuse what must not run."""
+        if not self.enforce and not self.dev:
+            raise SettingsError("--no-enforce is only available with --dev")
+        if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
+            raise SettingsError("--account-id must be 12 digits")
+        if self.dev:
+            if self.db_url:
+                raise SettingsError("--dev keeps everything in memory; it does not take --db")
+            if self.workers != 1:
+                raise SettingsError("--dev keeps state in one process; it does not take --workers")
+            return replace(self, account_id=self.account_id or DEV_ACCOUNT,
+                           root_access_key_id=self.root_access_key_id or "test",
+                           root_secret_access_key=self.root_secret_access_key or Secret("test"))
+        if self.db_url and self.master_key is None and self.master_key_file is None:
+            raise SettingsError(
+                "--db needs a master key shared by every replica: set GATEHOUSE_MASTER_KEY (32 random bytes, "
+                "base64) or --master-key-file PATH; refusing to invent one another replica would not share"
+            )
+        return self
+
+    @property
+    def store_url(self) -> str:
+        if self.dev:
+            return "sqlite://"
+        if self.db_url:
+            return self.db_url
+        return f"sqlite+pysqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(f"GATEHOUSE_{name}", default)
+
+
+def env_flag(name: str) -> bool:
+    value = env(name)
+    return value is not None and value.strip().lower() in ("1", "true", "yes", "on")

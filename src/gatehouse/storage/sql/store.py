@@ -1,0 +1,190 @@
+"""The SQL implementation of the storage interface (SQLite and PostgreSQL through SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.model import Account
+from gatehouse.storage.repository import CredentialRecord, Duplicate
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.engine import WRITE_OPTION, is_sqlite, make_engine
+from gatehouse.storage.sql.identities import SqlGroups, SqlRoles, SqlUsers, _user
+from gatehouse.storage.sql.migrate import upgrade
+from gatehouse.storage.sql.others import (
+    SqlAccessKeys,
+    SqlAccounts,
+    SqlInstanceProfiles,
+    SqlTags,
+    SqlTasks,
+    key_from_row,
+)
+from gatehouse.storage.sql.policies import SqlAttachments, SqlInlinePolicies, SqlManagedPolicies
+
+
+class SqlUnitOfWork:
+    """Repositories bound to one connection (one transaction) and one account."""
+
+    def __init__(self, conn: Connection, account_id: str | None, revision: int) -> None:
+        self.conn = conn
+        self.account_id = account_id
+        self._revision = revision
+
+    @property
+    def revision(self) -> int:
+        return self._revision
+
+    def _acct(self) -> str:
+        if self.account_id is None:
+            raise RuntimeError("this unit of work is not bound to an account")
+        return self.account_id
+
+    @cached_property
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self.conn, self.account_id or "")
+
+    @cached_property
+    def users(self) -> SqlUsers:
+        return SqlUsers(self.conn, self._acct())
+
+    @cached_property
+    def groups(self) -> SqlGroups:
+        return SqlGroups(self.conn, self._acct())
+
+    @cached_property
+    def roles(self) -> SqlRoles:
+        return SqlRoles(self.conn, self._acct())
+
+    @cached_property
+    def policies(self) -> SqlManagedPolicies:
+        return SqlManagedPolicies(self.conn, self._acct())
+
+    @cached_property
+    def inline(self) -> SqlInlinePolicies:
+        return SqlInlinePolicies(self.conn, self._acct())
+
+    @cached_property
+    def attachments(self) -> SqlAttachments:
+        return SqlAttachments(self.conn, self._acct())
+
+    @cached_property
+    def keys(self) -> SqlAccessKeys:
+        return SqlAccessKeys(self.conn, self._acct())
+
+    @cached_property
+    def profiles(self) -> SqlInstanceProfiles:
+        return SqlInstanceProfiles(self.conn, self._acct())
+
+    @cached_property
+    def tags(self) -> SqlTags:
+        return SqlTags(self.conn, self._acct())
+
+    @cached_property
+    def tasks(self) -> SqlTasks:
+        return SqlTasks(self.conn, self._acct())
+
+
+class SqlStore:
+    """Opens units of work. Writers of one account are serialized by the revision bump that starts them."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.memory = is_sqlite(self.engine) and self.engine.url.database in (None, "", ":memory:")
+        # One in-memory connection is shared; a lock keeps its transactions apart.
+        self._lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.memory else contextlib.nullcontext()
+        )
+        if migrate:
+            upgrade(self.engine)
+
+    @contextlib.contextmanager
+    def read(self, account_id: str | None = None) -> Iterator[SqlUnitOfWork]:
+        with self._lock, self.engine.connect() as conn, conn.begin():
+            yield SqlUnitOfWork(conn, account_id, -1)
+
+    @contextlib.contextmanager
+    def write(self, account_id: str) -> Iterator[SqlUnitOfWork]:
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+            try:
+                with conn.begin():
+                    revision = conn.execute(
+                        update(t.accounts).where(t.accounts.c.account_id == account_id)
+                        .values(revision=t.accounts.c.revision + 1).returning(t.accounts.c.revision)
+                    ).scalar()
+                    if revision is None:
+                        raise LookupError(f"no account {account_id}")
+                    yield SqlUnitOfWork(conn, account_id, revision)
+            except IntegrityError as e:
+                raise Duplicate(str(e.orig)) from None
+
+    def create_account(self, account: Account) -> None:
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+            try:
+                with conn.begin():
+                    SqlAccounts(conn, account.account_id).insert(account)
+            except IntegrityError as e:
+                raise Duplicate(str(e.orig)) from None
+
+    def revision(self, account_id: str) -> int:
+        with self._lock, self.engine.connect() as conn:
+            rev = conn.execute(select(t.accounts.c.revision).where(t.accounts.c.account_id == account_id)).scalar()
+            conn.rollback()
+        return -1 if rev is None else int(rev)
+
+    def credential(self, access_key_id: str) -> CredentialRecord | None:
+        """The key, its user and its account's revision in one query: authentication's hot path."""
+        k, u = t.access_keys, t.users
+        q = (
+            select(k, t.accounts.c.revision.label("account_revision"),
+                   u.c.name, u.c.path, u.c.created.label("user_created"), u.c.boundary, u.c.password_last_used)
+            .join(t.accounts, t.accounts.c.account_id == k.c.account_id)
+            .outerjoin(u, u.c.user_id == k.c.user_id)
+            .where(k.c.access_key_id == access_key_id)
+        )
+        with self._lock, self.engine.connect() as conn:
+            r = conn.execute(q).first()
+            conn.rollback()
+        if r is None:
+            return None
+        user = None
+        if r.user_id is not None:
+            user = _user(_UserRow(r))
+        return CredentialRecord(key=key_from_row(r), user=user, account_revision=r.account_revision)
+
+    def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None:
+        """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            conn.execute(update(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id).values(
+                last_used=when, last_used_region=region, last_used_service=service))
+
+    def reset(self) -> None:
+        """Delete every row (dev mode's reset); the schema stays."""
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            for table in reversed(t.metadata.sorted_tables):
+                conn.execute(delete(table))
+
+    def ping(self) -> None:
+        with self._lock, self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            conn.rollback()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class _UserRow:
+    """Adapts the joined credential row to the users-row shape `_user` reads."""
+
+    __slots__ = ("account_id", "boundary", "created", "name", "password_last_used", "path", "user_id")
+
+    def __init__(self, r: Any) -> None:
+        self.account_id, self.user_id, self.name, self.path = r.account_id, r.user_id, r.name, r.path
+        self.created, self.boundary, self.password_last_used = r.user_created, r.boundary, r.password_last_used

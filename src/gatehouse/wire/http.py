@@ -1,0 +1,143 @@
+"""The HTTP face of the AWS API: one endpoint for every Query-protocol service, routed by the SigV4 credential
+scope's service and the `Action` parameter.
+
+Order per request: parse the signature claims, resolve the key, verify the signature (so nothing is read or
+changed for an unauthenticated request), find the operation, parse and validate its input against the botocore
+model, call the use case, render. Every failure becomes an AWS error response here and only here; an unexpected
+exception is logged server-side and answered with `InternalFailure`, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as HttpRoute
+
+from gatehouse.errors import AwsError, InternalFailure, MissingAction, NotFound, PayloadTooLarge
+from gatehouse.model import RequestMeta
+from gatehouse.services.authentication import Authenticator
+from gatehouse.wire.constraints import InputValidator
+from gatehouse.wire.dispatch import Router
+from gatehouse.wire.query import QueryProtocol
+from gatehouse.wire.sigv4 import SigV4Verifier, parse_request_auth
+
+log = logging.getLogger("gatehouse.wire")
+
+MAX_BODY = 2 * 1024 * 1024  # the largest IAM input (a 128 KiB policy document, URL-encoded) fits with room
+_XML = "text/xml"
+
+
+@dataclass(frozen=True)
+class WireConfig:
+    enforce_clock: bool = True
+    max_body: int = MAX_BODY
+
+
+class AwsEndpoint:
+    """Handles one AWS API request end to end (synchronously: it runs in a worker thread)."""
+
+    def __init__(self, router: Router, authenticator: Authenticator, config: WireConfig,
+                 clock: Callable[[], datetime]) -> None:
+        self.router = router
+        self.models = router.models
+        self.authenticator = authenticator
+        self.config = config
+        self.clock = clock
+        self.verifier = SigV4Verifier()
+        self.query = QueryProtocol()
+        self.validator = InputValidator()
+
+    def handle(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
+               client_ip: str, secure: bool) -> tuple[int, bytes]:
+        request_id = str(uuid.uuid4())
+        namespace: str | None = None
+        try:
+            claims = parse_request_auth(method, path, query_string, headers)
+            info = self.models.get(claims.service)
+            if info is not None:
+                namespace = info.xml_namespace
+            credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
+            now = self.clock()
+            self.verifier.verify(claims, method, path, query_string, headers, body, credential.secret, now,
+                                 check_skew=self.config.enforce_clock)
+            params = _form_params(query_string, body)
+            action = params.get("Action")
+            if not action:
+                raise MissingAction("Could not find operation for version") if info else NotFound(
+                    f"The service {claims.service} is not served here.")
+            route = self.router.route(claims.service, action, params.get("Version"))
+            typed = self.query.parse_params(route.operation, params)
+            self.validator.validate(route.operation, typed)
+            meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
+                               user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now)
+            caller = self.authenticator.caller(credential, meta)
+            result = route.invoke(caller, typed)
+            self.authenticator.record_use(credential, claims.region, claims.service)
+            return 200, self.query.serialize_result(route.operation, result, request_id, namespace)
+        except AwsError as error:
+            return self.query.serialize_error(error, request_id, namespace)
+        except Exception:
+            log.exception("internal error handling request %s", request_id)
+            return self.query.serialize_error(
+                InternalFailure("The request processing has failed because of an unknown error, exception or "
+                                "failure."), request_id, namespace)
+
+
+def _form_params(query_string: str, body: bytes) -> dict[str, str]:
+    """Query parameters (minus a presigned request's signature parameters), then the form body."""
+    params = {k: v for k, v in parse_qsl(query_string, keep_blank_values=True) if not k.startswith("X-Amz-")}
+    if body:
+        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge("Request body is too large.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge("Request body is too large.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
+              extra_routes: list[Any] | None = None) -> Starlette:
+    """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset."""
+
+    async def aws(request: Request) -> Response:
+        try:
+            body = await _read_body(request, endpoint.config.max_body)
+        except AwsError as error:
+            status, payload = endpoint.query.serialize_error(error, str(uuid.uuid4()))
+            return Response(payload, status, media_type=_XML)
+        scope = request.scope
+        status, payload = await run_in_threadpool(
+            endpoint.handle, request.method, scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
+            scope.get("query_string", b"").decode("latin-1"), request.headers, body,
+            request.client.host if request.client else "", scope.get("scheme") == "https")
+        return Response(payload, status, media_type=_XML)
+
+    routes = [HttpRoute("/", aws, methods=["GET", "POST"])]
+    if reset is not None:
+        async def do_reset(request: Request) -> Response:
+            await run_in_threadpool(reset)
+            return JSONResponse({"reset": True, "at": datetime.now(UTC).isoformat()})
+
+        routes += [HttpRoute("/_gatehouse/reset", do_reset, methods=["POST"]),
+                   HttpRoute("/moto-api/reset", do_reset, methods=["POST"])]
+    routes += extra_routes or []
+    return Starlette(routes=routes)
