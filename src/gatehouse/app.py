@@ -78,7 +78,8 @@ class Application:
         secret = s.root_secret_access_key.reveal() if s.root_secret_access_key else None
         result = bootstrap(self.store, self.box, self.clock, account_id=s.account_id,
                            root_access_key_id=s.root_access_key_id, root_secret_access_key=secret)
-        if result.secret_access_key and not s.dev and not s.db_url:
+        # A generated secret is written once for the operator (0600); a pinned one they already hold.
+        if result.secret_access_key and secret is None and not s.dev and not s.db_url:
             _write_private(s.data_dir / ROOT_CREDENTIALS_FILE, json.dumps({
                 "AccountId": result.account_id, "AccessKeyId": result.access_key_id,
                 "SecretAccessKey": result.secret_access_key}, indent=2) + "\n")
@@ -100,7 +101,7 @@ def build(settings: Settings, *, clock: Clock = system_clock) -> Application:
     box = SecretBox(master_key(settings))
     store = SqlStore(settings.store_url)
     managed = AwsManagedPolicies()
-    deps = IamDeps(store=store, authz=Authorizer(enforce=settings.enforce), box=box, documents=PolicyDocuments(),
+    deps = IamDeps(store=store, authz=Authorizer(managed, enforce=settings.enforce), box=box, documents=PolicyDocuments(),
                    managed=managed, clock=clock)
     iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
            InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps)]
