@@ -25,6 +25,7 @@ from gatehouse.services.iam.instance_profiles import InstanceProfiles
 from gatehouse.services.iam.managed_policies import ManagedPolicies
 from gatehouse.services.iam.roles import Roles
 from gatehouse.services.iam.service_linked import ServiceLinkedRoles
+from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.users import Users
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.sts import Sts
@@ -101,10 +102,10 @@ def build(settings: Settings, *, clock: Clock = system_clock) -> Application:
     box = SecretBox(master_key(settings))
     store = SqlStore(settings.store_url)
     managed = AwsManagedPolicies()
-    deps = IamDeps(store=store, authz=Authorizer(managed, enforce=settings.enforce), box=box, documents=PolicyDocuments(),
-                   managed=managed, clock=clock)
+    authz = Authorizer(managed, enforce=settings.enforce)
+    deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
     iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
-           InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps)]
+           InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps), Simulator(deps)]
     router = Router(ServiceModels(), {"iam": iam, "sts": [Sts()]})
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock), WireConfig(enforce_clock=settings.enforce),
                            clock)

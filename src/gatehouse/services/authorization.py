@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gatehouse.errors import AccessDenied
@@ -39,6 +39,20 @@ from gatehouse.storage.repository import UnitOfWork
 
 _CACHE_SIZE = 4096
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
+
+
+@dataclass
+class Gathered:
+    """A principal's stored policies, compiled and labelled; `sources` names each label as the simulator does
+    (SourcePolicyId, SourcePolicyType)."""
+
+    identity: list[LabelledPolicy] = field(default_factory=list)
+    boundary: LabelledPolicy | None = None
+    tags: tuple[Tag, ...] = ()
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def all(self) -> list[LabelledPolicy]:
+        return self.identity + ([self.boundary] if self.boundary else [])
 
 
 @dataclass(frozen=True)
@@ -141,53 +155,71 @@ class Authorizer:
 
     def _build(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
         principal = Principal.from_arn(caller.arn, user_id=caller.user_id)
-        identity: list[LabelledPolicy] = []
-        boundary: LabelledPolicy | None = None
-        tags: tuple[Tag, ...] = ()
+        gathered = Gathered()
         if caller.kind is PrincipalKind.USER and caller.principal_id:
-            user = tx.users.by_id(caller.principal_id)
-            if user is not None:
-                identity += self._owned(tx, caller, OwnerKind.USER, user.user_id, f"user/{user.name}")
-                for group_id in tx.groups.ids_for_user(user.user_id):
-                    group = tx.groups.by_id(group_id)
-                    if group is not None:
-                        identity += self._owned(tx, caller, OwnerKind.GROUP, group_id, f"group/{group.name}")
-                boundary = self._boundary(tx, caller, user.permissions_boundary)
-                tags = tx.tags.get(OwnerKind.USER, user.user_id)
-        policy_set = PolicySet(identity=identity, boundary=boundary)
-        documents = [lp.policy.policy for lp in identity] + ([boundary.policy.policy] if boundary else [])
+            gathered = self.gather(tx, caller.partition, caller.account_id, OwnerKind.USER, caller.principal_id)
+        policy_set = PolicySet(identity=gathered.identity, boundary=gathered.boundary)
+        documents = [lp.policy.policy for lp in gathered.all()]
         needs_tags = any("resourcetag/" in key.lower() for key in context_keys(documents))
-        return PrincipalPolicies(principal, policy_set, tags, needs_tags)
+        return PrincipalPolicies(principal, policy_set, gathered.tags, needs_tags)
 
-    def _owned(self, tx: UnitOfWork, caller: Caller, kind: OwnerKind, owner_id: str, owner_label: str
-               ) -> list[LabelledPolicy]:
-        out = []
+    def gather(self, tx: UnitOfWork, partition: str, account_id: str, kind: OwnerKind, owner_id: str) -> Gathered:
+        """The identity policies and boundary of a user (with its groups'), a group or a role."""
+        out = Gathered()
+        if kind is OwnerKind.USER:
+            user = tx.users.by_id(owner_id)
+            if user is None:
+                return out
+            self._owned(tx, partition, OwnerKind.USER, user.user_id, user.name, out)
+            for group_id in tx.groups.ids_for_user(user.user_id):
+                group = tx.groups.by_id(group_id)
+                if group is not None:
+                    self._owned(tx, partition, OwnerKind.GROUP, group_id, group.name, out)
+            out.boundary = self._boundary(tx, partition, account_id, user.permissions_boundary)
+            out.tags = tx.tags.get(OwnerKind.USER, user.user_id)
+        elif kind is OwnerKind.GROUP:
+            group = tx.groups.by_id(owner_id)
+            if group is not None:
+                self._owned(tx, partition, OwnerKind.GROUP, group.group_id, group.name, out)
+        elif kind is OwnerKind.ROLE:
+            role = tx.roles.by_id(owner_id)
+            if role is not None:
+                self._owned(tx, partition, OwnerKind.ROLE, role.role_id, role.name, out)
+                out.boundary = self._boundary(tx, partition, account_id, role.permissions_boundary)
+                out.tags = tx.tags.get(OwnerKind.ROLE, role.role_id)
+        return out
+
+    def _owned(self, tx: UnitOfWork, partition: str, kind: OwnerKind, owner_id: str, owner_name: str,
+               out: Gathered) -> None:
         for inline in tx.inline.all_for(kind, owner_id):
-            compiled = self._compile(inline.document, f"{owner_label}/{inline.name}", PolicyType.IDENTITY)
+            label = f"{kind.value}/{owner_name}/{inline.name}"
+            compiled = self.compile(inline.document, label, PolicyType.IDENTITY)
             if compiled:
-                out.append(compiled)
+                out.identity.append(compiled)
+                out.sources[label] = (inline.name, kind.value)
         for policy_account, policy_id in tx.attachments.for_owner(kind, owner_id):
             found = default_document(tx, self.managed, policy_account, policy_id)
             if found:
-                compiled = self._compile(found[1], found[0].arn(caller.partition), PolicyType.IDENTITY)
+                label = found[0].arn(partition)
+                compiled = self.compile(found[1], label, PolicyType.IDENTITY)
                 if compiled:
-                    out.append(compiled)
-        return out
+                    out.identity.append(compiled)
+                    out.sources[label] = (found[0].name, "aws-managed" if found[0].aws_managed else "user-managed")
 
-    def _boundary(self, tx: UnitOfWork, caller: Caller, arn: str | None) -> LabelledPolicy | None:
+    def _boundary(self, tx: UnitOfWork, partition: str, account_id: str, arn: str | None) -> LabelledPolicy | None:
         if not arn:
             return None
-        found = find_policy(tx, self.managed, caller.account_id, arn)
+        found = find_policy(tx, self.managed, account_id, arn)
         if found is None:
             # A boundary whose policy is gone must not lift the limit: it denies everything.
-            return self._compile(_DENY_ALL, arn, PolicyType.BOUNDARY)
+            return self.compile(_DENY_ALL, arn, PolicyType.BOUNDARY)
         document = found[1].document if found[1] else None
         if document is None:
             version = tx.policies.version(found[0].policy_id, found[0].default_version_id)
             document = version.document if version else None
-        return self._compile(document or "", arn, PolicyType.BOUNDARY)
+        return self.compile(document or "", arn, PolicyType.BOUNDARY)
 
-    def _compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
+    def compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
         kind = PolicyKind.BOUNDARY if ptype is PolicyType.BOUNDARY else PolicyKind.IDENTITY
         try:
             policy = parse(document, kind=kind)
