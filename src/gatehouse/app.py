@@ -29,7 +29,7 @@ from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.users import Users
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.sts import Sts
-from gatehouse.settings import Settings, SettingsError
+from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.http import AwsEndpoint, WireConfig, build_app
@@ -95,12 +95,33 @@ class Application:
         self.store.close()
 
 
-def build(settings: Settings, *, clock: Clock = system_clock) -> Application:
+WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
+
+
+def worker_settings_env(settings: Settings) -> str:
+    """What a worker process needs to rebuild the application: no secrets (the master key is re-read from the
+    environment or its file by each worker; bootstrap already ran in the parent)."""
+    return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
+                       "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
+                       "log_level": settings.log_level})
+
+
+def worker_app() -> Starlette:
+    """Uvicorn factory for `--workers N`: each worker process builds its own application."""
+    raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
+    master = os.environ.get("GATEHOUSE_MASTER_KEY")
+    settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
+                        master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
+                        master_key=Secret(master) if master else None, log_level=raw["log_level"])
+    return build(settings, migrate=False).asgi
+
+
+def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:
     settings = settings.checked()
     if not settings.dev and not settings.db_url:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     box = SecretBox(master_key(settings))
-    store = SqlStore(settings.store_url)
+    store = SqlStore(settings.store_url, migrate=migrate)
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce)
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)

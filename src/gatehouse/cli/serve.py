@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -40,8 +41,6 @@ LogLevel = Annotated[str, typer.Option("--log-level", envvar="GATEHOUSE_LOG_LEVE
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
               workers: int, log_level: str) -> Settings:
-    import os
-
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
     return Settings(host=host, port=port, data_dir=data, db_url=db, dev=dev, enforce=enforce, account_id=account_id,
                     root_access_key_id=root_access_key_id,
@@ -91,6 +90,14 @@ def serve_command(
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
+    if settings.workers > 1:
+        from gatehouse.app import WORKER_SETTINGS_ENV, worker_settings_env
+
+        app.close()  # type: ignore[attr-defined]
+        os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
+        uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
+                    log_level=log_level, access_log=False, server_header=False)
+        return
     uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
                 server_header=False)
 

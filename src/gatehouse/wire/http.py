@@ -23,13 +23,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as HttpRoute
 
-from gatehouse.errors import AwsError, InternalFailure, MissingAction, NotFound, PayloadTooLarge
+from gatehouse.errors import (
+    AwsError,
+    InternalFailure,
+    MissingAction,
+    NotFound,
+    PayloadTooLarge,
+    SignatureDoesNotMatch,
+)
 from gatehouse.model import RequestMeta
 from gatehouse.services.authentication import Authenticator
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.query import QueryProtocol
-from gatehouse.wire.sigv4 import SigV4Verifier, parse_request_auth
+from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, parse_request_auth
 
 log = logging.getLogger("gatehouse.wire")
 
@@ -68,9 +75,8 @@ class AwsEndpoint:
                 namespace = info.xml_namespace
             credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
             now = self.clock()
-            self.verifier.verify(claims, method, path, query_string, headers, body, credential.secret, now,
-                                 check_skew=self.config.enforce_clock)
-            params = _form_params(query_string, body)
+            self._verify(claims, method, path, query_string, headers, body, credential.secret, now)
+            params = _form_params(query_string, b"" if claims.unsigned_payload else body)
             action = params.get("Action")
             if not action:
                 raise MissingAction("Could not find operation for version") if info else NotFound(
@@ -91,6 +97,21 @@ class AwsEndpoint:
             return self.query.serialize_error(
                 InternalFailure("The request processing has failed because of an unknown error, exception or "
                                 "failure."), request_id, namespace)
+
+
+    def _verify(self, claims: SigV4Params, method: str, path: str, query_string: str, headers: Mapping[str, str],
+                body: bytes, secret: str, now: datetime) -> None:
+        try:
+            self.verifier.verify(claims, method, path, query_string, headers, body, secret, now,
+                                 check_skew=self.config.enforce_clock)
+        except SignatureDoesNotMatch:
+            # SDKs presign Query operations with their modeled method (POST), and clients open the URL with GET
+            # (STS accepts that). Everything is in the query string, so GET and POST mean the same request.
+            if not (claims.is_presigned and not body and method in ("GET", "POST")):
+                raise
+            other = "POST" if method == "GET" else "GET"
+            self.verifier.verify(claims, other, path, query_string, headers, body, secret, now,
+                                 check_skew=self.config.enforce_clock)
 
 
 def _form_params(query_string: str, body: bytes) -> dict[str, str]:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy import Connection, bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Account
@@ -91,6 +91,24 @@ class SqlUnitOfWork:
         return SqlTasks(self.conn, self._acct())
 
 
+# Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
+_K, _U = t.access_keys, t.users
+_CREDENTIAL = (
+    select(_K, t.accounts.c.revision.label("account_revision"), _U.c.name, _U.c.path,
+           _U.c.created.label("user_created"), _U.c.boundary, _U.c.password_last_used)
+    .join(t.accounts, t.accounts.c.account_id == _K.c.account_id)
+    .outerjoin(_U, _U.c.user_id == _K.c.user_id)
+    .where(_K.c.access_key_id == bindparam("key_id"))
+)
+_BUMP_REVISION = (
+    update(t.accounts).where(t.accounts.c.account_id == bindparam("account"))
+    .values(revision=t.accounts.c.revision + 1).returning(t.accounts.c.revision)
+)
+_REVISION = select(t.accounts.c.revision).where(t.accounts.c.account_id == bindparam("account"))
+_KEY_USED = update(t.access_keys).where(t.access_keys.c.access_key_id == bindparam("key_id")).values(
+    last_used=bindparam("when"), last_used_region=bindparam("region"), last_used_service=bindparam("service"))
+
+
 class SqlStore:
     """Opens units of work. Writers of one account are serialized by the revision bump that starts them."""
 
@@ -115,10 +133,7 @@ class SqlStore:
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
             try:
                 with conn.begin():
-                    revision = conn.execute(
-                        update(t.accounts).where(t.accounts.c.account_id == account_id)
-                        .values(revision=t.accounts.c.revision + 1).returning(t.accounts.c.revision)
-                    ).scalar()
+                    revision = conn.execute(_BUMP_REVISION, {"account": account_id}).scalar()
                     if revision is None:
                         raise LookupError(f"no account {account_id}")
                     yield SqlUnitOfWork(conn, account_id, revision)
@@ -135,22 +150,14 @@ class SqlStore:
 
     def revision(self, account_id: str) -> int:
         with self._lock, self.engine.connect() as conn:
-            rev = conn.execute(select(t.accounts.c.revision).where(t.accounts.c.account_id == account_id)).scalar()
+            rev = conn.execute(_REVISION, {"account": account_id}).scalar()
             conn.rollback()
         return -1 if rev is None else int(rev)
 
     def credential(self, access_key_id: str) -> CredentialRecord | None:
         """The key, its user and its account's revision in one query: authentication's hot path."""
-        k, u = t.access_keys, t.users
-        q = (
-            select(k, t.accounts.c.revision.label("account_revision"),
-                   u.c.name, u.c.path, u.c.created.label("user_created"), u.c.boundary, u.c.password_last_used)
-            .join(t.accounts, t.accounts.c.account_id == k.c.account_id)
-            .outerjoin(u, u.c.user_id == k.c.user_id)
-            .where(k.c.access_key_id == access_key_id)
-        )
         with self._lock, self.engine.connect() as conn:
-            r = conn.execute(q).first()
+            r = conn.execute(_CREDENTIAL, {"key_id": access_key_id}).first()
             conn.rollback()
         if r is None:
             return None
@@ -162,8 +169,7 @@ class SqlStore:
     def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None:
         """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-            conn.execute(update(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id).values(
-                last_used=when, last_used_region=region, last_used_service=service))
+            conn.execute(_KEY_USED, {"key_id": access_key_id, "when": when, "region": region, "service": service})
 
     def reset(self) -> None:
         """Delete every row (dev mode's reset); the schema stays."""
