@@ -8,8 +8,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.applications import Starlette
-
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.bootstrap import BootstrapResult, bootstrap
@@ -32,7 +30,7 @@ from gatehouse.services.sts import Sts
 from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
-from gatehouse.wire.http import AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.http import AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.service_models import ServiceModels
 
 MASTER_KEY_FILE = "master.key"
@@ -70,9 +68,9 @@ def master_key(settings: Settings) -> bytes:
 class Application:
     settings: Settings
     store: SqlStore
-    asgi: Starlette
     box: SecretBox
     clock: Clock
+    asgi: AwsAsgi | None = None
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -106,14 +104,16 @@ def worker_settings_env(settings: Settings) -> str:
                        "log_level": settings.log_level})
 
 
-def worker_app() -> Starlette:
+def worker_app() -> AwsAsgi:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
     raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
     settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"])
-    return build(settings, migrate=False).asgi
+    app = build(settings, migrate=False)
+    assert app.asgi is not None
+    return app.asgi
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:
@@ -130,7 +130,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     router = Router(ServiceModels(), {"iam": iam, "sts": [Sts()]})
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock), WireConfig(enforce_clock=settings.enforce),
                            clock)
-    app = Application(settings=settings, store=store, asgi=build_app(endpoint), box=box, clock=clock)
-    if settings.dev:
-        app.asgi = build_app(endpoint, reset=app.reset)
+    app = Application(settings=settings, store=store, box=box, clock=clock)
+    # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
+    inline = store.engine.dialect.name == "sqlite"
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline)
     return app

@@ -19,9 +19,11 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as HttpRoute
+from starlette.types import Receive, Scope, Send
 
 from gatehouse.errors import (
     AwsError,
@@ -41,7 +43,6 @@ from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, parse_request_auth
 log = logging.getLogger("gatehouse.wire")
 
 MAX_BODY = 2 * 1024 * 1024  # the largest IAM input (a 128 KiB policy document, URL-encoded) fits with room
-_XML = "text/xml"
 
 
 @dataclass(frozen=True)
@@ -122,37 +123,69 @@ def _form_params(query_string: str, body: bytes) -> dict[str, str]:
     return params
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge("Request body is too large.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
+class AwsAsgi:
+    """The AWS endpoint as a bare ASGI callable in front of the Starlette app that serves every other path.
+
+    `POST /` and `GET /` carry the AWS API and are the hot path: no framework objects, and (with `inline`) the
+    handler runs on the event loop itself, which on SQLite is several times cheaper than a hop to a worker thread.
+    Throughput then scales with worker processes (`--workers`). With a networked database the handler runs in a
+    thread so one slow query does not stall other requests.
+    """
+
+    def __init__(self, endpoint: AwsEndpoint, rest: Starlette, *, inline: bool) -> None:
+        self.endpoint = endpoint
+        self.rest = rest
+        self.inline = inline
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in ("GET", "POST"):
+            await self.rest(scope, receive, send)
+            return
+        try:
+            body = await _read_body(scope, receive, self.endpoint.config.max_body)
+        except AwsError as error:
+            status, payload = self.endpoint.query.serialize_error(error, str(uuid.uuid4()))
+            await _respond(send, status, payload)
+            return
+        client = scope.get("client")
+        args = (scope["method"], scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
+                scope.get("query_string", b"").decode("latin-1"), Headers(scope=scope), body,
+                client[0] if client else "", scope.get("scheme") == "https")
+        if self.inline:
+            status, payload = self.endpoint.handle(*args)
+        else:
+            status, payload = await run_in_threadpool(self.endpoint.handle, *args)
+        await _respond(send, status, payload)
+
+
+async def _respond(send: Send, status: int, payload: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/xml"), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise PayloadTooLarge("Request body is too large.")
+    chunks, size, more = [], 0, True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge("Request body is too large.")
         chunks.append(chunk)
+        more = message.get("more_body", False)
     return b"".join(chunks)
 
 
 def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
-              extra_routes: list[Any] | None = None) -> Starlette:
+              extra_routes: list[Any] | None = None, inline: bool = True) -> AwsAsgi:
     """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset."""
-
-    async def aws(request: Request) -> Response:
-        try:
-            body = await _read_body(request, endpoint.config.max_body)
-        except AwsError as error:
-            status, payload = endpoint.query.serialize_error(error, str(uuid.uuid4()))
-            return Response(payload, status, media_type=_XML)
-        scope = request.scope
-        status, payload = await run_in_threadpool(
-            endpoint.handle, request.method, scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
-            scope.get("query_string", b"").decode("latin-1"), request.headers, body,
-            request.client.host if request.client else "", scope.get("scheme") == "https")
-        return Response(payload, status, media_type=_XML)
-
-    routes = [HttpRoute("/", aws, methods=["GET", "POST"])]
+    routes: list[Any] = []
     if reset is not None:
         async def do_reset(request: Request) -> Response:
             await run_in_threadpool(reset)
@@ -161,4 +194,4 @@ def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
         routes += [HttpRoute("/_gatehouse/reset", do_reset, methods=["POST"]),
                    HttpRoute("/moto-api/reset", do_reset, methods=["POST"])]
     routes += extra_routes or []
-    return Starlette(routes=routes)
+    return AwsAsgi(endpoint, Starlette(routes=routes), inline=inline)
