@@ -26,7 +26,8 @@ from gatehouse.services.iam.service_linked import ServiceLinkedRoles
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.users import Users
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
-from gatehouse.services.sts import Sts
+from gatehouse.services.session_tokens import SessionTokens
+from gatehouse.services.sts import NoMfaDevices, Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
@@ -120,15 +121,17 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     settings = settings.checked()
     if not settings.dev and not settings.db_url:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    box = SecretBox(master_key(settings))
+    key = master_key(settings)
+    box, tokens = SecretBox(key), SessionTokens(key)
     store = SqlStore(settings.store_url, migrate=migrate)
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce)
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
     iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
            InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps), Simulator(deps)]
-    router = Router(ServiceModels(), {"iam": iam, "sts": [Sts()]})
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock), WireConfig(enforce_clock=settings.enforce),
+    sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=NoMfaDevices()))
+    router = Router(ServiceModels(), {"iam": iam, "sts": [sts]})
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(enforce_clock=settings.enforce),
                            clock)
     app = Application(settings=settings, store=store, box=box, clock=clock)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.

@@ -249,17 +249,23 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """What a temporary credential binds: filled by the STS issue."""
+    """What a temporary credential binds (see services.session_tokens): the caller of a session request.
 
-    role_arn: str | None = None
+    kind: "assumed-role", "user-session" (GetSessionToken) or "federated-user" (GetFederationToken)."""
+
+    kind: str
+    issued: dt.datetime
+    expires: dt.datetime
+    role_name: str | None = None
     session_name: str | None = None
-    issued: dt.datetime | None = None
-    expires: dt.datetime | None = None
     mfa_authenticated: bool = False
     mfa_time: dt.datetime | None = None
     source_identity: str | None = None
     session_policies: tuple[str, ...] = ()
+    policy_arns: tuple[str, ...] = ()
     session_tags: tuple[Tag, ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    chained: bool = False
 
 
 def make_arn(partition: str, service: str, account: str, resource: str, region: str = "") -> str:

@@ -1,5 +1,8 @@
-"""Who signed this request? Resolves an access key id to its secret and principal for the wire layer's SigV4
-check, then names the caller. Temporary credentials (ASIA… with a session token) are added by the STS issue.
+"""Who signed this request? Resolves an access key id (and, for temporary credentials, its session token) to the
+secret the wire layer checks the signature with, then names the caller.
+
+Long-term keys live in storage, sealed. Temporary credentials (ASIA…) live nowhere but in their session token,
+which is sealed under the master key and bound to its access key id (see `session_tokens`).
 
 Last-used bookkeeping is throttled: a key's record is rewritten at most once a minute per region and service, so
 authentication does not turn every read into a write.
@@ -10,39 +13,48 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gatehouse.errors import InvalidClientTokenId
-from gatehouse.model import Caller, PrincipalKind, RequestMeta, User, make_arn
+from gatehouse.errors import ExpiredToken, InvalidClientTokenId
+from gatehouse.model import Caller, PrincipalKind, RequestMeta, SessionInfo, Tag, User, make_arn
 from gatehouse.services.clock import Clock
 from gatehouse.services.secretbox import SealedSecretError, SecretBox
+from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
 from gatehouse.storage.repository import Store
 
 _LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
+# What temporary credentials may call, as AWS documents for GetSessionToken and GetFederationToken sessions.
+_STS_FOR_USER_SESSIONS = frozenset({"AssumeRole", "GetCallerIdentity"})
+_STS_FOR_FEDERATED = frozenset({"GetCallerIdentity"})
+
 
 @dataclass(frozen=True, slots=True)
 class Credential:
-    """A verified-to-exist, active credential: the secret to check the signature with, and whose it is."""
+    """An active credential: the secret to check the signature with, and whose it is."""
 
     access_key_id: str
     secret: str
     account_id: str
-    user: User | None  # None: the account root
+    user: User | None  # the IAM user (long-term key or user session); None for the root or a role session
     account_revision: int
-    last_used: dt.datetime | None
-    last_used_region: str | None
-    last_used_service: str | None
+    last_used: dt.datetime | None = None
+    last_used_region: str | None = None
+    last_used_service: str | None = None
+    claims: SessionClaims | None = None
 
     def __repr__(self) -> str:  # never print the secret
         return f"Credential({self.access_key_id!r}, account={self.account_id!r})"
 
 
 class Authenticator:
-    def __init__(self, store: Store, box: SecretBox, clock: Clock) -> None:
+    def __init__(self, store: Store, box: SecretBox, clock: Clock, tokens: SessionTokens) -> None:
         self.store = store
         self.box = box
         self.clock = clock
+        self.tokens = tokens
 
     def resolve(self, access_key_id: str, security_token: str | None = None) -> Credential:
+        if security_token is not None or access_key_id.startswith("ASIA"):
+            return self._session(access_key_id, security_token)
         record = self.store.credential(access_key_id)
         if record is None or record.key.status != "Active":
             raise InvalidClientTokenId()
@@ -56,21 +68,78 @@ class Authenticator:
                           user=record.user, account_revision=record.account_revision, last_used=key.last_used,
                           last_used_region=key.last_used_region, last_used_service=key.last_used_service)
 
+    def _session(self, access_key_id: str, token: str | None) -> Credential:
+        if not token:
+            raise InvalidClientTokenId()
+        try:
+            claims = self.tokens.open(access_key_id, token)
+        except InvalidSessionToken:
+            raise InvalidClientTokenId() from None
+        if self.clock().timestamp() >= claims.expires:
+            raise ExpiredToken()
+        revision = self.store.revision(claims.account_id)
+        if revision < 0:
+            raise InvalidClientTokenId()
+        user = None
+        if claims.kind in ("user-session", "federated-user") and claims.principal_id:
+            with self.store.read(claims.account_id) as tx:
+                user = tx.users.by_id(claims.principal_id)
+            if user is None:  # the user who made the session is gone
+                raise InvalidClientTokenId()
+        return Credential(access_key_id=access_key_id, secret=claims.secret_access_key, account_id=claims.account_id,
+                          user=user, account_revision=revision, claims=claims)
+
     def caller(self, credential: Credential, request: RequestMeta) -> Caller:
         partition = request.partition
-        user = credential.user
+        user, claims, account = credential.user, credential.claims, credential.account_id
+        session = _session_info(claims) if claims else None
+        common = {"account_id": account, "access_key_id": credential.access_key_id, "request": request,
+                  "revision": credential.account_revision, "session": session}
+        if claims is not None and claims.kind == "assumed-role":
+            arn = make_arn(partition, "sts", account, f"assumed-role/{claims.role_name}/{claims.session_name}")
+            return Caller(kind=PrincipalKind.ASSUMED_ROLE, arn=arn, name=claims.session_name or "",
+                          user_id=f"{claims.principal_id}:{claims.session_name}", principal_id=claims.principal_id,
+                          **common)
+        if claims is not None and claims.kind == "federated-user":
+            arn = make_arn(partition, "sts", account, f"federated-user/{claims.session_name}")
+            return Caller(kind=PrincipalKind.FEDERATED_USER, arn=arn, user_id=f"{account}:{claims.session_name}",
+                          name=claims.session_name or "", principal_id=claims.principal_id, **common)
         if user is None:
-            return Caller(account_id=credential.account_id, kind=PrincipalKind.ROOT,
-                          arn=make_arn(partition, "iam", credential.account_id, "root"),
-                          user_id=credential.account_id, name="root", access_key_id=credential.access_key_id,
-                          request=request, revision=credential.account_revision)
-        return Caller(account_id=credential.account_id, kind=PrincipalKind.USER, arn=user.arn(partition),
-                      user_id=user.user_id, name=user.name, access_key_id=credential.access_key_id,
-                      request=request, principal_id=user.user_id, revision=credential.account_revision)
+            return Caller(kind=PrincipalKind.ROOT, arn=make_arn(partition, "iam", account, "root"), user_id=account,
+                          name="root", **common)
+        return Caller(kind=PrincipalKind.USER, arn=user.arn(partition), user_id=user.user_id, name=user.name,
+                      principal_id=user.user_id, **common)
+
+    def admit(self, caller: Caller, service: str, action: str) -> None:
+        """Temporary credentials from GetSessionToken (without MFA) and GetFederationToken may call only a few
+        APIs; AWS answers anything else as if the token were not valid for it."""
+        session = caller.session
+        if session is None or session.kind == "assumed-role":
+            return
+        if session.kind == "federated-user":
+            allowed = service == "sts" and action in _STS_FOR_FEDERATED
+        elif service == "sts":
+            allowed = action in _STS_FOR_USER_SESSIONS
+        else:
+            allowed = service != "iam" or session.mfa_authenticated
+        if not allowed:
+            raise InvalidClientTokenId()
 
     def record_use(self, credential: Credential, region: str, service: str) -> None:
+        if credential.claims is not None:
+            return  # temporary credentials are not tracked
         now = self.clock().replace(microsecond=0)
         if (credential.last_used is not None and now - credential.last_used < _LAST_USED_GRANULARITY
                 and credential.last_used_region == region and credential.last_used_service == service):
             return
         self.store.record_key_use(credential.access_key_id, now, region, service)
+
+
+def _session_info(claims: SessionClaims) -> SessionInfo:
+    return SessionInfo(
+        kind=claims.kind, issued=claims.issued_at, expires=claims.expires_at, role_name=claims.role_name,
+        session_name=claims.session_name, mfa_authenticated=claims.mfa,
+        mfa_time=dt.datetime.fromtimestamp(claims.mfa_time, dt.UTC) if claims.mfa_time else None,
+        source_identity=claims.source_identity, session_policies=claims.policies, policy_arns=claims.policy_arns,
+        session_tags=tuple(Tag(k, v) for k, v in claims.tags), transitive_tag_keys=claims.transitive_tag_keys,
+        chained=claims.chained)

@@ -14,10 +14,11 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from gatehouse.errors import AccessDenied
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, Tag
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, Tag
 from gatehouse.policy import (
     Compiler,
     Decision,
@@ -57,12 +58,24 @@ class Gathered:
 
 @dataclass(frozen=True)
 class PrincipalPolicies:
-    """Everything the engine needs about one principal's own permissions, built once per account revision."""
+    """Everything the engine needs about one principal's own permissions, built once per account revision (and
+    per session: session policies and tags belong to one temporary credential)."""
 
     principal: Principal
-    policy_set: PolicySet
+    identity: tuple[LabelledPolicy, ...]
+    boundary: LabelledPolicy | None
+    session: tuple[LabelledPolicy, ...] | None  # None: no session policy applies (not the same as none allowing)
     tags: tuple[Tag, ...]
     needs_resource_tags: bool
+
+    @cached_property
+    def policy_set(self) -> PolicySet:
+        return PolicySet(identity=self.identity, boundary=self.boundary,
+                         session=list(self.session) if self.session is not None else None)
+
+    def with_resource(self, resource: LabelledPolicy) -> PolicySet:
+        return PolicySet(identity=self.identity, boundary=self.boundary, resource=resource,
+                         session=list(self.session) if self.session is not None else None)
 
 
 def iso8601(moment: dt.datetime) -> str:
@@ -74,7 +87,7 @@ class Authorizer:
         self.managed = managed
         self.enforce = enforce
         self.compiler = Compiler()
-        self._cache: OrderedDict[tuple[str, str, int], PrincipalPolicies] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int, str], PrincipalPolicies] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- the question every use case asks ----------------------------------------------------------------
@@ -91,17 +104,21 @@ class Authorizer:
 
     def decide(self, tx: UnitOfWork, caller: Caller, action: str, resource: str, *,
                resource_tags: Callable[[], Sequence[Tag]] | None = None,
-               context: Mapping[str, Any] | None = None) -> tuple[Decision, RequestContext]:
+               context: Mapping[str, Any] | None = None, resource_policy: LabelledPolicy | None = None,
+               resource_account: str | None = None) -> tuple[Decision, RequestContext]:
+        """The engine's decision for this caller. With `resource_policy` (a bucket policy, a role trust policy)
+        the resource side takes part too; `resource_account` then names the account that owns the resource."""
         policies = self.principal_policies(tx, caller)
         keys = self.request_keys(caller, policies.tags)
-        if resource_tags is not None and policies.needs_resource_tags:
+        if resource_tags is not None and (policies.needs_resource_tags or resource_policy is not None):
             for tag in resource_tags():
                 keys[f"aws:ResourceTag/{tag.key}"] = tag.value
                 keys[f"iam:ResourceTag/{tag.key}"] = tag.value
         if context:
             keys.update(context)
-        ctx = RequestContext(policies.principal, action, resource, keys=keys)
-        return evaluate(policies.policy_set, ctx), ctx
+        ctx = RequestContext(policies.principal, action, resource, resource_account=resource_account, keys=keys)
+        policy_set = policies.with_resource(resource_policy) if resource_policy else policies.policy_set
+        return evaluate(policy_set, ctx), ctx
 
     # --- request context ---------------------------------------------------------------------------------
 
@@ -139,7 +156,8 @@ class Authorizer:
     # --- the principal's policies, cached per account revision -------------------------------------------
 
     def principal_policies(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
-        cache_key = (caller.account_id, caller.principal_id or caller.arn, caller.revision)
+        session_key = caller.access_key_id if caller.session is not None else ""
+        cache_key = (caller.account_id, caller.principal_id or caller.arn, caller.revision, session_key)
         with self._lock:
             found = self._cache.get(cache_key)
             if found is not None:
@@ -154,14 +172,52 @@ class Authorizer:
         return built
 
     def _build(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
-        principal = Principal.from_arn(caller.arn, user_id=caller.user_id)
-        gathered = Gathered()
-        if caller.kind is PrincipalKind.USER and caller.principal_id:
-            gathered = self.gather(tx, caller.partition, caller.account_id, OwnerKind.USER, caller.principal_id)
-        policy_set = PolicySet(identity=gathered.identity, boundary=gathered.boundary)
-        documents = [lp.policy.policy for lp in gathered.all()]
+        partition, account = caller.partition, caller.account_id
+        session = caller.session
+        gathered, role_arn = Gathered(), None
+        if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.principal_id:
+            role = tx.roles.by_id(caller.principal_id)
+            if role is not None:  # a deleted role's sessions keep nothing
+                gathered = self.gather(tx, partition, account, OwnerKind.ROLE, role.role_id)
+                role_arn = role.arn(partition)
+        elif caller.kind in (PrincipalKind.USER, PrincipalKind.FEDERATED_USER) and caller.principal_id:
+            gathered = self.gather(tx, partition, account, OwnerKind.USER, caller.principal_id)
+            user = tx.users.by_id(caller.principal_id)
+            role_arn = user.arn(partition) if user and caller.kind is PrincipalKind.FEDERATED_USER else None
+        principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn)
+        tags = gathered.tags
+        session_policies: list[LabelledPolicy] | None = None
+        if session is not None and session.kind != "user-session":
+            by_key = {t.key.lower(): t for t in tags}
+            by_key.update({t.key.lower(): t for t in session.session_tags})  # session tags win over the role's
+            tags = tuple(by_key.values())
+            session_policies = self._session_policies(tx, partition, account, session)
+            if session.kind == "assumed-role" and not session_policies:
+                session_policies = None  # no session policy passed: the role's permissions apply unchanged
+        documents = [lp.policy.policy for lp in gathered.all() + (session_policies or [])]
         needs_tags = any("resourcetag/" in key.lower() for key in context_keys(documents))
-        return PrincipalPolicies(principal, policy_set, gathered.tags, needs_tags)
+        return PrincipalPolicies(principal, tuple(gathered.identity), gathered.boundary,
+                                 tuple(session_policies) if session_policies is not None else None, tags, needs_tags)
+
+    def _session_policies(self, tx: UnitOfWork, partition: str, account: str, session: SessionInfo
+                          ) -> list[LabelledPolicy]:
+        out = []
+        for n, document in enumerate(session.session_policies):
+            compiled = self.compile(document, f"session[{n}]", PolicyType.SESSION)
+            if compiled:
+                out.append(compiled)
+        for arn in session.policy_arns:
+            found = find_policy(tx, self.managed, account, arn)
+            if found is None:
+                continue
+            document = found[1].document if found[1] else None
+            if document is None:
+                version = tx.policies.version(found[0].policy_id, found[0].default_version_id)
+                document = version.document if version else None
+            compiled = self.compile(document or "", arn, PolicyType.SESSION)
+            if compiled:
+                out.append(compiled)
+        return out
 
     def gather(self, tx: UnitOfWork, partition: str, account_id: str, kind: OwnerKind, owner_id: str) -> Gathered:
         """The identity policies and boundary of a user (with its groups'), a group or a role."""
@@ -220,12 +276,14 @@ class Authorizer:
         return self.compile(document or "", arn, PolicyType.BOUNDARY)
 
     def compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
-        kind = PolicyKind.BOUNDARY if ptype is PolicyType.BOUNDARY else PolicyKind.IDENTITY
+        kind = {PolicyType.BOUNDARY: PolicyKind.BOUNDARY, PolicyType.SESSION: PolicyKind.SESSION,
+                PolicyType.TRUST: PolicyKind.TRUST, PolicyType.RESOURCE: PolicyKind.RESOURCE}.get(
+                    ptype, PolicyKind.IDENTITY)
         try:
             policy = parse(document, kind=kind)
         except PolicyError:
-            if ptype is PolicyType.BOUNDARY:
-                policy = parse(_DENY_ALL, kind=kind)  # an unreadable boundary must not lift the limit
+            if ptype in (PolicyType.BOUNDARY, PolicyType.SESSION):
+                policy = parse(_DENY_ALL, kind=kind)  # an unreadable limit must not lift the limit
             else:
                 return None  # a stored identity policy that no longer parses grants nothing
         return LabelledPolicy(self.compiler.compile(policy), label, ptype)

@@ -60,7 +60,7 @@ def _ensure_root_key(store: Store, box: SecretBox, clock: Clock, account_id: str
         elif root_keys:
             return BootstrapResult(account_id, root_keys[0].access_key_id, None, created)
         else:
-            key_id, secret = ids.access_key_id(), ids.secret_access_key()
+            key_id, secret = ids.access_key_id(account_id), ids.secret_access_key()
         tx.keys.insert(AccessKey(account_id=account_id, access_key_id=key_id, user_id=None, status="Active",
                                  created=whole_seconds(clock), sealed_secret=box.seal(secret, key_id)))
     return BootstrapResult(account_id, key_id, secret, created)

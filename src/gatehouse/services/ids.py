@@ -6,6 +6,8 @@ key ids are 20 characters. All come from the operating system's CSPRNG.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import string
 
@@ -30,8 +32,23 @@ def unique_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_BASE32) for _ in range(17))
 
 
-def access_key_id(prefix: str = Prefix.ACCESS_KEY) -> str:
-    return prefix + "".join(secrets.choice(_BASE32) for _ in range(16))
+def access_key_id(account_id: str, prefix: str = Prefix.ACCESS_KEY) -> str:
+    """Like AWS's, an access key id names its account: 40 bits of account number and 40 random bits, in base32
+    (16 characters after the prefix), so `GetAccessKeyInfo` answers for any key, even a temporary one."""
+    raw = int(account_id).to_bytes(5, "big") + secrets.token_bytes(5)
+    return prefix + base64.b32encode(raw).decode()
+
+
+def account_of_key(key_id: str) -> str | None:
+    """The account an access key id names, or None for an id that does not follow the scheme."""
+    if len(key_id) != 20 or key_id[:4] not in (Prefix.ACCESS_KEY, Prefix.TEMP_ACCESS_KEY):
+        return None
+    try:
+        raw = base64.b32decode(key_id[4:])
+    except (binascii.Error, ValueError):
+        return None
+    number = int.from_bytes(raw[:5], "big")
+    return f"{number:012d}" if number < 10**12 else None
 
 
 def secret_access_key() -> str:

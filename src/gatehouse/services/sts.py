@@ -1,12 +1,341 @@
-"""AWS Security Token Service use cases. `GetCallerIdentity` needs no permission, as in AWS."""
+"""AWS Security Token Service: temporary credentials.
+
+AssumeRole is decided like any request with a resource-based policy: the role's trust policy is the resource
+side, the caller's own policies the identity side (AWS's evaluation logic; across accounts both must allow).
+Sessions are sealed into their token (`session_tokens`), so issuing one writes nothing but the role's last-used
+note.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from gatehouse.model import Caller
+from gatehouse.errors import AccessDenied, InvalidParameterValue, MalformedPolicyDocument, PackedPolicyTooLarge
+from gatehouse.errors import ValidationError as AwsValidationError
+from gatehouse.model import Caller, PrincipalKind, Role, make_arn
+from gatehouse.policy import PolicyKind, PolicyType, access_denied_message, validate
+from gatehouse.services import ids
+from gatehouse.services.authorization import Authorizer
+from gatehouse.services.clock import Clock
+from gatehouse.services.iam.aws_managed import AwsManagedPolicies
+from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.session_tokens import SessionClaims, SessionTokens
+from gatehouse.storage.repository import Store, UnitOfWork
+
+_ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role(/(?:[^/]+/)*)([\w+=,.@-]{1,64})\Z")
+MAX_SESSION_TAGS = 50
+CHAINED_MAX = 3600
+
+
+class MfaCheck(Protocol):
+    """Verifies a one-time code of an MFA device (the sign-in issue provides virtual TOTP devices)."""
+
+    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
+
+
+class NoMfaDevices:
+    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class StsDeps:
+    store: Store
+    authz: Authorizer
+    tokens: SessionTokens
+    managed: AwsManagedPolicies
+    clock: Clock
+    mfa: MfaCheck
+
+
+@dataclass(frozen=True)
+class SessionRequest:
+    """The session-shaping inputs AssumeRole* and GetFederationToken share."""
+
+    policy: str | None = None
+    policy_arns: Sequence[dict[str, str]] | None = None
+    tags: Sequence[dict[str, str]] | None = None
+    transitive_tag_keys: Sequence[str] | None = None
+
+
+def parse_role_arn(arn: str) -> tuple[str, str, str, str]:
+    """(partition, account, path, name) of a role ARN, or AWS's ValidationError."""
+    m = _ROLE_ARN.match(arn)
+    if not m:
+        raise AwsValidationError(f"{arn} is invalid")
+    return m.group(1), m.group(2), m.group(3), m.group(4)
 
 
 class Sts:
+    def __init__(self, deps: StsDeps) -> None:
+        self.deps = deps
+        self.store = deps.store
+        self.authz = deps.authz
+
+    # --- identity ------------------------------------------------------------------------------------------
+
     def get_caller_identity(self, caller: Caller) -> dict[str, Any]:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
+
+    def get_access_key_info(self, caller: Caller, access_key_id: str) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.authz.require(tx, caller, "sts:GetAccessKeyInfo", "*")
+        account = ids.account_of_key(access_key_id)
+        if account is None:
+            record = self.store.credential(access_key_id)
+            account = record.key.account_id if record else None
+        if account is None:
+            raise InvalidParameterValue(f"The access key {access_key_id} is not valid.")
+        return {"Account": account}
+
+    # --- AssumeRole ----------------------------------------------------------------------------------------
+
+    def assume_role(self, caller: Caller, role_arn: str, role_session_name: str, duration_seconds: int | None = None,
+                    policy: str | None = None, policy_arns: list[dict[str, str]] | None = None,
+                    tags: list[dict[str, str]] | None = None, transitive_tag_keys: list[str] | None = None,
+                    external_id: str | None = None, serial_number: str | None = None,
+                    token_code: str | None = None, source_identity: str | None = None, **_: Any) -> dict[str, Any]:
+        if caller.is_root:
+            raise AccessDenied("Roles may not be assumed by root accounts.")
+        session = caller.session
+        chained = caller.kind is PrincipalKind.ASSUMED_ROLE
+        if session is not None and session.source_identity:
+            if source_identity and source_identity != session.source_identity:
+                raise AccessDenied("The source identity of a session cannot be changed.")
+            source_identity = session.source_identity
+        request = SessionRequest(policy, policy_arns, tags, transitive_tag_keys)
+        session_tags, transitive = self._session_tags(caller, request)
+        context: dict[str, Any] = {"sts:RoleSessionName": role_session_name}
+        if external_id is not None:
+            context["sts:ExternalId"] = external_id
+        if source_identity:
+            context["sts:SourceIdentity"] = source_identity
+        if request.tags:
+            context.update({f"aws:RequestTag/{k}": v for k, v in session_tags})
+            context["aws:TagKeys"] = [k for k, _ in session_tags]
+        if transitive:
+            context["sts:TransitiveTagKeys"] = list(transitive)
+        mfa = bool(session and session.mfa_authenticated)
+        mfa_time = session.mfa_time if session and session.mfa_time else None
+        if serial_number or token_code:
+            mfa = self._check_mfa(caller, serial_number, token_code)
+            mfa_time = self.deps.clock()
+        if mfa:
+            context["aws:MultiFactorAuthPresent"] = "true"
+        role = self._authorize_assume(caller, role_arn, "sts:AssumeRole", context,
+                                      tag_session=bool(request.tags or request.transitive_tag_keys),
+                                      set_source_identity=bool(source_identity and not (
+                                          session and session.source_identity)))
+        duration = self._duration(role, duration_seconds, chained)
+        return self.issue_role_session(caller, role, role_session_name, duration, request, session_tags, transitive,
+                                       source_identity=source_identity, mfa=mfa, mfa_time=mfa_time, chained=chained)
+
+    def _authorize_assume(self, caller: Caller, role_arn: str, action: str, context: dict[str, Any], *,
+                          tag_session: bool = False, set_source_identity: bool = False) -> Role:
+        """The role, if the trust policy and the caller's own policies allow `action` (and session tagging or
+        setting the source identity when asked); AccessDenied otherwise, without saying whether the role exists."""
+        partition, account, path, name = parse_role_arn(role_arn)
+        with self.store.read(account) as rtx:
+            role = rtx.roles.get(name)
+        if role is not None and role.path != path:
+            role = None
+        resource = role.arn(partition) if role else role_arn
+        denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}")
+        if role is None:
+            raise denied
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
+        if trust is None:
+            raise denied
+        actions = [action] + (["sts:TagSession"] if tag_session else []) + (
+            ["sts:SetSourceIdentity"] if set_source_identity else [])
+        with self.store.read(caller.account_id) as tx:
+            for act in actions:
+                decision, ctx = self.authz.decide(tx, caller, act, resource, context=context, resource_policy=trust,
+                                                  resource_account=account)
+                if not decision.allowed:
+                    raise AccessDenied(access_denied_message(decision, ctx))
+        return role
+
+    def _duration(self, role: Role, requested: int | None, chained: bool) -> int:
+        duration = requested or 3600
+        if chained and duration > CHAINED_MAX:
+            raise AwsValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                                     "assumed by role chaining.")
+        if duration > role.max_session_duration:
+            raise AwsValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this "
+                                     "role.")
+        return duration
+
+    def issue_role_session(self, caller: Caller | None, role: Role, session_name: str, duration: int,
+                           request: SessionRequest, session_tags: Sequence[tuple[str, str]] = (),
+                           transitive: Sequence[str] = (), *, source_identity: str | None = None, mfa: bool = False,
+                           mfa_time: dt.datetime | None = None, chained: bool = False,
+                           federated_provider: str | None = None, region: str | None = None) -> dict[str, Any]:
+        """Seal a role session into credentials. Used by AssumeRole and the federation flows."""
+        policies, arns = self._session_policies(role.account_id, request)
+        now = self.deps.clock()
+        partition = caller.partition if caller else "aws"
+        key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
+        claims = SessionClaims(
+            kind="assumed-role", account_id=role.account_id, access_key_id=key_id,
+            secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
+            expires=int(now.timestamp()) + duration, principal_id=role.role_id, role_name=role.name,
+            session_name=session_name, policies=policies, policy_arns=arns, tags=tuple(session_tags),
+            transitive_tag_keys=tuple(transitive), source_identity=source_identity, mfa=mfa,
+            mfa_time=int(mfa_time.timestamp()) if mfa_time else None, chained=chained,
+            federated_provider=federated_provider)
+        size = self._packed(claims)
+        self.store.record_role_use(role.account_id, role.role_id, now.replace(microsecond=0),
+                                   region or (caller.request.region if caller else "us-east-1"))
+        out: dict[str, Any] = {
+            "Credentials": self._credentials(claims),
+            "AssumedRoleUser": {
+                "AssumedRoleId": f"{role.role_id}:{session_name}",
+                "Arn": make_arn(partition, "sts", role.account_id, f"assumed-role/{role.name}/{session_name}"),
+            },
+        }
+        if policies or arns or session_tags:
+            out["PackedPolicySize"] = size
+        if source_identity:
+            out["SourceIdentity"] = source_identity
+        return out
+
+    # --- GetSessionToken and GetFederationToken ----------------------------------------------------------
+
+    def get_session_token(self, caller: Caller, duration_seconds: int | None = None,
+                          serial_number: str | None = None, token_code: str | None = None, **_: Any
+                          ) -> dict[str, Any]:
+        if caller.session is not None:
+            raise AccessDenied("Cannot call GetSessionToken with session credentials")
+        duration = duration_seconds or (3600 if caller.is_root else 43200)
+        if caller.is_root and duration > 3600:
+            raise AwsValidationError("The requested DurationSeconds exceeds the 1 hour session limit for the root "
+                                     "user.")
+        mfa = False
+        if serial_number or token_code:
+            mfa = self._check_mfa(caller, serial_number, token_code)
+        now = self.deps.clock()
+        claims = SessionClaims(
+            kind="user-session", account_id=caller.account_id,
+            access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
+            secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
+            expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, mfa=mfa,
+            mfa_time=int(now.timestamp()) if mfa else None)
+        return {"Credentials": self._credentials(claims)}
+
+    def get_federation_token(self, caller: Caller, name: str, policy: str | None = None,
+                             policy_arns: list[dict[str, str]] | None = None, duration_seconds: int | None = None,
+                             tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
+        if caller.session is not None:
+            raise AccessDenied("Cannot call GetFederationToken with session credentials")
+        arn = make_arn(caller.partition, "sts", caller.account_id, f"federated-user/{name}")
+        request = SessionRequest(policy, policy_arns, tags)
+        session_tags, _ = self._session_tags(caller, request)
+        context: dict[str, Any] = {}
+        if tags:
+            context.update({f"aws:RequestTag/{k}": v for k, v in session_tags})
+            context["aws:TagKeys"] = [k for k, _ in session_tags]
+        with self.store.read(caller.account_id) as tx:
+            self.authz.require(tx, caller, "sts:GetFederationToken", arn, context=context)
+            if tags:
+                self.authz.require(tx, caller, "sts:TagSession", arn, context=context)
+        duration = duration_seconds or (3600 if caller.is_root else 43200)
+        if caller.is_root and duration > 3600:
+            raise AwsValidationError("The requested DurationSeconds exceeds the 1 hour session limit for the root "
+                                     "user.")
+        policies, arns = self._session_policies(caller.account_id, request)
+        now = self.deps.clock()
+        claims = SessionClaims(
+            kind="federated-user", account_id=caller.account_id,
+            access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
+            secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
+            expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, session_name=name,
+            policies=policies, policy_arns=arns, tags=tuple(session_tags))
+        size = self._packed(claims)
+        out: dict[str, Any] = {"Credentials": self._credentials(claims),
+                               "FederatedUser": {"FederatedUserId": f"{caller.account_id}:{name}", "Arn": arn}}
+        if policies or arns or session_tags:
+            out["PackedPolicySize"] = size
+        return out
+
+    # --- shared pieces --------------------------------------------------------------------------------------
+
+    def _credentials(self, claims: SessionClaims) -> dict[str, Any]:
+        return {"AccessKeyId": claims.access_key_id, "SecretAccessKey": claims.secret_access_key,
+                "SessionToken": self.deps.tokens.seal(claims), "Expiration": claims.expires_at}
+
+    def _packed(self, claims: SessionClaims) -> int:
+        size = self.deps.tokens.packed_size(claims)
+        if size > 100:
+            raise PackedPolicyTooLarge(f"Packed size of session policies and session tags exceeds the limit "
+                                       f"({size}% of the allowed size)")
+        return size
+
+    def _session_policies(self, account: str, request: SessionRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        policies: tuple[str, ...] = ()
+        if request.policy is not None:
+            problems = validate(request.policy, kind=PolicyKind.SESSION)
+            if problems:
+                raise MalformedPolicyDocument(problems[0].message)
+            policies = (request.policy,)
+        arns = tuple(item["arn"] for item in request.policy_arns or () if item.get("arn"))
+        if len(arns) > 10:
+            raise AwsValidationError("1 validation error detected: Value at 'policyArns' failed to satisfy "
+                                     "constraint: Member must have length less than or equal to 10")
+        if arns:
+            with self.store.read(account) as tx:
+                for arn in arns:
+                    if self._find(tx, account, arn) is None:
+                        raise MalformedPolicyDocument(f"Policy {arn} does not exist or is not attachable.")
+        return policies, arns
+
+    def _find(self, tx: UnitOfWork, account: str, arn: str) -> Any:
+        try:
+            return find_policy(tx, self.deps.managed, account, arn)
+        except Exception:
+            return None
+
+    def _session_tags(self, caller: Caller, request: SessionRequest
+                      ) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
+        """Session tags: the caller's transitive tags (which cannot be overridden) plus the new ones."""
+        inherited: dict[str, tuple[str, str]] = {}
+        transitive: list[str] = []
+        session = caller.session
+        if session is not None:
+            keys = {k.lower() for k in session.transitive_tag_keys}
+            for tag in session.session_tags:
+                if tag.key.lower() in keys:
+                    inherited[tag.key.lower()] = (tag.key, tag.value)
+            transitive = list(session.transitive_tag_keys)
+        new: dict[str, tuple[str, str]] = {}
+        for item in request.tags or ():
+            key, value = item.get("Key", ""), item.get("Value", "")
+            if key.lower() in new:
+                raise InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case "
+                                            "insensitive.")
+            if key.lower() in inherited:
+                raise InvalidParameterValue(f"One or more of the specified transitive tag keys can't be set because "
+                                            f"it conflicts with a transitive tag key of the calling session: {key}")
+            new[key.lower()] = (key, value)
+        tags = list(inherited.values()) + list(new.values())
+        if len(tags) > MAX_SESSION_TAGS:
+            raise InvalidParameterValue(f"The number of session tags cannot exceed {MAX_SESSION_TAGS}.")
+        for key in request.transitive_tag_keys or ():
+            if key.lower() not in new:
+                raise InvalidParameterValue("The specified transitive tag key must be included in the requested "
+                                            "tags.")
+            if key not in transitive:
+                transitive.append(key)
+        return tags, tuple(transitive)
+
+    def _check_mfa(self, caller: Caller, serial_number: str | None, token_code: str | None) -> bool:
+        if not serial_number or not token_code:
+            raise AccessDenied("MultiFactorAuthentication failed, both SerialNumber and TokenCode are required.")
+        user_id = caller.principal_id if caller.kind is PrincipalKind.USER else None
+        if not self.deps.mfa.verify_code(caller.account_id, serial_number, token_code, user_id):
+            raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+        return True

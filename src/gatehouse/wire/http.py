@@ -88,6 +88,7 @@ class AwsEndpoint:
             meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
                                user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now)
             caller = self.authenticator.caller(credential, meta)
+            self.authenticator.admit(caller, claims.service, action)
             result = route.invoke(caller, typed)
             self.authenticator.record_use(credential, claims.region, claims.service)
             return 200, self.query.serialize_result(route.operation, result, request_id, namespace)

@@ -31,7 +31,7 @@ class AccessKeys(IamBase):
             user_id = user.user_id if user else None
             if len(tx.keys.for_user(user_id)) >= MAX_KEYS:
                 raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
-            key_id, secret = ids.access_key_id(), ids.secret_access_key()
+            key_id, secret = ids.access_key_id(caller.account_id), ids.secret_access_key()
             key = AccessKey(account_id=caller.account_id, access_key_id=key_id, user_id=user_id, status="Active",
                             created=whole_seconds(self.deps.clock), sealed_secret=self.deps.box.seal(secret, key_id))
             tx.keys.insert(key)

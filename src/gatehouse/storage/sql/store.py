@@ -105,6 +105,9 @@ _BUMP_REVISION = (
     .values(revision=t.accounts.c.revision + 1).returning(t.accounts.c.revision)
 )
 _REVISION = select(t.accounts.c.revision).where(t.accounts.c.account_id == bindparam("account"))
+_ROLE_USED = update(t.roles).where(t.roles.c.account_id == bindparam("account"),
+                                   t.roles.c.role_id == bindparam("rid")).values(
+    last_used=bindparam("when"), last_used_region=bindparam("region"))
 _KEY_USED = update(t.access_keys).where(t.access_keys.c.access_key_id == bindparam("key_id")).values(
     last_used=bindparam("when"), last_used_region=bindparam("region"), last_used_service=bindparam("service"))
 
@@ -170,6 +173,11 @@ class SqlStore:
         """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             conn.execute(_KEY_USED, {"key_id": access_key_id, "when": when, "region": region, "service": service})
+
+    def record_role_use(self, account_id: str, role_id: str, when: dt.datetime, region: str) -> None:
+        """RoleLastUsed bookkeeping, like `record_key_use`: no revision bump."""
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            conn.execute(_ROLE_USED, {"account": account_id, "rid": role_id, "when": when, "region": region})
 
     def reset(self) -> None:
         """Delete every row (dev mode's reset); the schema stays."""
