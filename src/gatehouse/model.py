@@ -205,6 +205,7 @@ class PrincipalKind(StrEnum):
     USER = "user"
     ASSUMED_ROLE = "assumed-role"
     FEDERATED_USER = "federated-user"
+    ANONYMOUS = "anonymous"
 
 
 @dataclass(frozen=True, slots=True)

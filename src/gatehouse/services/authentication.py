@@ -110,6 +110,11 @@ class Authenticator:
         return Caller(kind=PrincipalKind.USER, arn=user.arn(partition), user_id=user.user_id, name=user.name,
                       principal_id=user.user_id, **common)
 
+    def anonymous(self, request: RequestMeta) -> Caller:
+        """The caller of an unsigned request (the operations whose token or assertion is the credential)."""
+        return Caller(account_id="", kind=PrincipalKind.ANONYMOUS, arn="", user_id="", name="anonymous",
+                      access_key_id="", request=request)
+
     def admit(self, caller: Caller, service: str, action: str) -> None:
         """Temporary credentials from GetSessionToken (without MFA) and GetFederationToken may call only a few
         APIs; AWS answers anything else as if the token were not valid for it."""

@@ -55,6 +55,15 @@ class Router:
             raise InvalidAction(f"Could not find operation {action} for version {api}")
         return found
 
+    def unauthenticated(self, action: str, version: str) -> Route | None:
+        """The route for an operation that its model lets callers make without signing, found by API version."""
+        for (service, name), route in self._routes.items():
+            if name == action and route.operation.auth_type == "none":
+                info = self.models.get(service)
+                if info is not None and info.api_version == version:
+                    return route
+        return None
+
     def operations(self, service: str) -> list[str]:
         return sorted(name for s, name in self._routes if s == service)
 

@@ -29,6 +29,7 @@ from gatehouse.errors import (
     AwsError,
     InternalFailure,
     MissingAction,
+    MissingAuthenticationToken,
     NotFound,
     PayloadTooLarge,
     SignatureDoesNotMatch,
@@ -70,7 +71,10 @@ class AwsEndpoint:
         request_id = str(uuid.uuid4())
         namespace: str | None = None
         try:
-            claims = parse_request_auth(method, path, query_string, headers)
+            try:
+                claims = parse_request_auth(method, path, query_string, headers)
+            except MissingAuthenticationToken:
+                return self._unsigned(request_id, query_string, body, headers, client_ip, secure)
             info = self.models.get(claims.service)
             if info is not None:
                 namespace = info.xml_namespace
@@ -100,6 +104,24 @@ class AwsEndpoint:
                 InternalFailure("The request processing has failed because of an unknown error, exception or "
                                 "failure."), request_id, namespace)
 
+    def _unsigned(self, request_id: str, query_string: str, body: bytes, headers: Mapping[str, str],
+                  client_ip: str, secure: bool) -> tuple[int, bytes]:
+        """Operations the model marks as needing no authentication (AssumeRoleWithWebIdentity, AssumeRoleWithSAML:
+        the token or assertion is the credential). With no credential scope, the API version names the service."""
+        params = _form_params(query_string, body)
+        found = self.router.unauthenticated(params.get("Action", ""), params.get("Version", ""))
+        if found is None:
+            raise MissingAuthenticationToken()
+        namespace = self.models.xml_namespace(found.service)
+        try:
+            typed = self.query.parse_params(found.operation, params)
+            self.validator.validate(found.operation, typed)
+            meta = RequestMeta(request_id=request_id, source_ip=client_ip, user_agent=headers.get("user-agent", ""),
+                               secure_transport=secure, time=self.clock())
+            result = found.invoke(self.authenticator.anonymous(meta), typed)
+            return 200, self.query.serialize_result(found.operation, result, request_id, namespace)
+        except AwsError as error:
+            return self.query.serialize_error(error, request_id, namespace)
 
     def _verify(self, claims: SigV4Params, method: str, path: str, query_string: str, headers: Mapping[str, str],
                 body: bytes, secret: str, now: datetime) -> None:

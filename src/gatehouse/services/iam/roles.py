@@ -98,7 +98,8 @@ class Roles(IamBase):
                     max_session_duration: int | None = None, **_: Any) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:UpdateRole", role_name)
-            protect(role)
+            if max_session_duration is not None:
+                protect(role)  # the description of any role may be edited, service-linked ones included
             tx.roles.update(dataclasses.replace(
                 role, description=role.description if description is None else description,
                 max_session_duration=max_session_duration or role.max_session_duration))

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select, update
 from gatehouse.model import Group, Page, Role, User
 from gatehouse.storage.repository import Listing
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.paging import page_of
+from gatehouse.storage.sql.paging import page_of, path_starts_with
 
 
 def _user(r: Any) -> User:
@@ -47,7 +47,7 @@ class SqlUsers(_Repo):
 
     def list(self, listing: Listing) -> Page[User]:
         q = select(t.users).where(t.users.c.account_id == self.account_id,
-                                  t.users.c.path.startswith(listing.path_prefix, autoescape=True))
+                                  path_starts_with(t.users.c.path, listing.path_prefix))
         return page_of(self.conn, q, t.users.c.name_key, listing.after, listing.limit, _user)
 
     def all(self) -> Iterator[User]:
@@ -88,7 +88,7 @@ class SqlGroups(_Repo):
 
     def list(self, listing: Listing) -> Page[Group]:
         q = select(t.groups).where(t.groups.c.account_id == self.account_id,
-                                   t.groups.c.path.startswith(listing.path_prefix, autoescape=True))
+                                   path_starts_with(t.groups.c.path, listing.path_prefix))
         return page_of(self.conn, q, t.groups.c.name_key, listing.after, listing.limit, _group)
 
     def all(self) -> Iterator[Group]:
@@ -151,7 +151,7 @@ class SqlRoles(_Repo):
 
     def list(self, listing: Listing) -> Page[Role]:
         q = select(t.roles).where(t.roles.c.account_id == self.account_id,
-                                  t.roles.c.path.startswith(listing.path_prefix, autoescape=True))
+                                  path_starts_with(t.roles.c.path, listing.path_prefix))
         return page_of(self.conn, q, t.roles.c.name_key, listing.after, listing.limit, _role)
 
     def all(self) -> Iterator[Role]:

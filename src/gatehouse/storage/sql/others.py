@@ -11,7 +11,7 @@ from gatehouse.model import AccessKey, Account, InstanceProfile, OwnerKind, Page
 from gatehouse.storage.repository import Counts, Listing
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.identities import _Repo
-from gatehouse.storage.sql.paging import page_of
+from gatehouse.storage.sql.paging import page_of, path_starts_with
 
 
 def account_from_row(r: Any) -> Account:
@@ -110,7 +110,7 @@ class SqlInstanceProfiles(_Repo):
     def list(self, listing: Listing) -> Page[InstanceProfile]:
         q = select(t.instance_profiles).where(
             t.instance_profiles.c.account_id == self.account_id,
-            t.instance_profiles.c.path.startswith(listing.path_prefix, autoescape=True))
+            path_starts_with(t.instance_profiles.c.path, listing.path_prefix))
         return page_of(self.conn, q, t.instance_profiles.c.name_key, listing.after, listing.limit, self._build)
 
     def all(self) -> Iterator[InstanceProfile]:

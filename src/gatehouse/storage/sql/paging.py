@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, and_, func
 
 from gatehouse.model import Page
 from gatehouse.storage.markers import decode_marker, encode_marker
@@ -24,3 +24,9 @@ def page_of(
         rows = rows[:limit]
         return Page([build(r) for r in rows], encode_marker(getattr(rows[-1], key_column.key)))
     return Page([build(r) for r in rows])
+
+
+def path_starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
+    """`column` begins with `prefix`, comparing case-sensitively as IAM paths do (SQLite's LIKE ignores ASCII
+    case, so the LIKE only narrows the scan and the exact comparison of the leading characters decides)."""
+    return and_(column.startswith(prefix, autoescape=True), func.substr(column, 1, len(prefix)) == prefix)

@@ -13,7 +13,7 @@ from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Listing
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.identities import _Repo
-from gatehouse.storage.sql.paging import page_of
+from gatehouse.storage.sql.paging import page_of, path_starts_with
 
 
 def _policy(r: Any) -> ManagedPolicy:
@@ -35,7 +35,7 @@ class SqlManagedPolicies(_Repo):
 
     def list(self, listing: Listing) -> Page[ManagedPolicy]:
         q = select(t.policies).where(t.policies.c.account_id == self.account_id,
-                                     t.policies.c.path.startswith(listing.path_prefix, autoescape=True))
+                                     path_starts_with(t.policies.c.path, listing.path_prefix))
         return page_of(self.conn, q, t.policies.c.name_key, listing.after, listing.limit, _policy)
 
     def all(self) -> Iterator[ManagedPolicy]:
