@@ -45,6 +45,21 @@ def bootstrap(store: Store, box: SecretBox, clock: Clock, *, account_id: str | N
     return _ensure_root_key(store, box, clock, account_id, created, root_access_key_id, root_secret_access_key)
 
 
+class AccountExists(ValueError):
+    """`create_account` was asked for an account id that is taken."""
+
+
+def create_account(store: Store, box: SecretBox, clock: Clock, account_id: str | None = None) -> BootstrapResult:
+    """An operator creating another account in the store (before the organizations API does it): the account,
+    its root user and a root access key pair, shown once."""
+    account_id = account_id or ids.account_id()
+    try:
+        store.create_account(Account(account_id=account_id, created=whole_seconds(clock)))
+    except Duplicate:
+        raise AccountExists(f"account {account_id} already exists") from None
+    return _ensure_root_key(store, box, clock, account_id, True, None, None)
+
+
 def _ensure_root_key(store: Store, box: SecretBox, clock: Clock, account_id: str, created: bool,
                      key_id: str | None, secret: str | None) -> BootstrapResult:
     with store.write(account_id) as tx:
