@@ -10,6 +10,7 @@ from rich.console import Console
 
 from gatehouse import __version__
 from gatehouse.cli.account import account_app
+from gatehouse.cli.policy_cmds import eval_command, policy_app
 from gatehouse.cli.serve import init_command, serve_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Gatehouse: IAM that speaks AWS's language.")
@@ -34,13 +35,8 @@ app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.add_typer(account_app, name="account", help="Operator commands on accounts.")
 
-try:  # the offline policy tools (gatehouse policy validate, gatehouse eval)
-    from gatehouse.cli.policy_cmds import eval_command, policy_app
-
-    app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
-    app.command("eval")(eval_command)
-except ImportError:  # pragma: no cover - only while the policy tools are absent
-    pass
+app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
+app.command("eval")(eval_command)
 
 
 def main() -> None:

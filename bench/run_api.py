@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Load Gatehouse beside moto_server in one interleaved run, with the shared harness.
+
+    python bench/run_api.py                    # 3 rounds x 8 s per op, 8 client workers
+    python bench/run_api.py --workers 2 -- --rounds 1 --duration 4
+
+Starts `gatehouse serve` on a free loopback port with a fresh SQLite data directory (the `make run` setup) and
+pinned root keys, hands it to ../shared/bench/run_api_bench.py (which starts moto_server and the canned-200
+ceiling server itself), and stops exactly the process it started. Everything after `--` goes to api_load.py.
+With `--workers N > 1` the server CPU column counts only the parent process, so compare requests/s instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
+KEY, SECRET = "AKIABENCHBENCHBENCH1", "benchsecretbenchsecretbenchsecretbench12"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gatehouse exited early ({proc.returncode})")
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"gatehouse not answering on {url}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=int, default=1, help="gatehouse worker processes")
+    ap.add_argument("--shared", default=SHARED, help="the shared bench directory (run_api_bench.py)")
+    ap.add_argument("--peer-python", default="python3", help="a Python with moto[server]==5.2.1 and botocore")
+    ap.add_argument("rest", nargs=argparse.REMAINDER)
+    args = ap.parse_args()
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    if not rest:
+        rest = ["--rounds", "3", "--duration", "8", "--workers", "8"]
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tempfile.mkdtemp(prefix="gatehouse-bench-")
+    cmd = [sys.executable, "-m", "gatehouse", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", data,
+           "--account-id", "123456789012", "--root-access-key-id", KEY, "--root-secret-access-key", SECRET,
+           "--workers", str(args.workers), "--log-level", "warning"]
+    log = open(os.path.join(data, "server.log"), "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_ready(url, proc)
+        print(f"started gatehouse pid {proc.pid} on {url} (workers={args.workers}, data={data})", flush=True)
+        return subprocess.call([args.peer_python, os.path.join(args.shared, "run_api_bench.py"),
+                                "--extra", f"gatehouse={url}", "--extra-pid", f"gatehouse={proc.pid}",
+                                "--creds", f"gatehouse={KEY}:{SECRET}", "--", *rest], cwd=args.shared)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        print(f"stopped gatehouse pid {proc.pid}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Gatehouse's policy engine: AWS IAM's policy language and evaluation logic as a pure library.
+
+    parse -> validate -> compile -> evaluate
+
+Standard library only, no I/O, no clock: time and caller arrive in the `RequestContext`; a deny is a `Decision`,
+never an exception. Anything can embed it::
+
+    from gatehouse.policy import parse, compile_policy, PolicySet, RequestContext, Principal, evaluate
+
+    policy = compile_policy(parse(text))
+    ctx = RequestContext(Principal.from_arn("arn:aws:iam::123456789012:user/alice"), "s3:GetObject",
+                         "arn:aws:s3:::bucket/key", keys={"aws:SourceIp": "10.0.0.1"})
+    decision = evaluate(PolicySet(identity=[policy]), ctx)
+"""
+
+from .compile import CompiledPolicy, CompiledStatement, Compiler, compile_policy
+from .context import RequestContext
+from .contextkeys import context_keys
+from .decision import Decision, DecisionKind, MatchedStatement, PolicyType
+from .diagnostics import Diagnostic, PolicyError
+from .document import ConditionClause, Effect, Policy, Position, PrincipalSpec, Statement, parse
+from .evaluate import LabelledPolicy, PolicySet, evaluate
+from .kinds import PolicyKind
+from .messages import access_denied_message
+from .principals import Principal
+from .validate import validate
+
+__all__ = [
+    "CompiledPolicy",
+    "CompiledStatement",
+    "Compiler",
+    "ConditionClause",
+    "Decision",
+    "DecisionKind",
+    "Diagnostic",
+    "Effect",
+    "LabelledPolicy",
+    "MatchedStatement",
+    "Policy",
+    "PolicyError",
+    "PolicyKind",
+    "PolicySet",
+    "PolicyType",
+    "Position",
+    "Principal",
+    "PrincipalSpec",
+    "RequestContext",
+    "Statement",
+    "access_denied_message",
+    "compile_policy",
+    "context_keys",
+    "evaluate",
+    "parse",
+    "validate",
+]
