@@ -5,12 +5,39 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Group, Page, Role, User
-from gatehouse.storage.repository import Listing
+from gatehouse.storage.repository import Duplicate, Listing
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.paging import page_of, path_starts_with
+from gatehouse.storage.sql.statements import Keyset, Named, prefix_params
+
+_USERS = Named(t.users, t.users.c.user_id)
+_USER_UPDATE = update(t.users).where(t.users.c.user_id == bindparam("b_id")).values(
+    name=bindparam("b_name"), name_key=bindparam("b_key"), path=bindparam("b_path"), boundary=bindparam("b_boundary"),
+    password_last_used=bindparam("b_pwd"))
+_USER_BOUNDARY = update(t.users).where(t.users.c.user_id == bindparam("b_id")).values(boundary=bindparam("b_arn"))
+
+_GROUPS = Named(t.groups, t.groups.c.group_id)
+_GROUP_UPDATE = update(t.groups).where(t.groups.c.group_id == bindparam("b_id")).values(
+    name=bindparam("b_name"), name_key=bindparam("b_key"), path=bindparam("b_path"))
+_GM = t.group_members.c
+_MEMBER = select(_GM.user_id).where(_GM.group_id == bindparam("gid"), _GM.user_id == bindparam("uid"))
+_MEMBER_ADD = insert(t.group_members)
+_MEMBER_REMOVE = delete(t.group_members).where(_GM.group_id == bindparam("gid"), _GM.user_id == bindparam("uid"))
+_MEMBER_COUNT = select(func.count()).select_from(t.group_members).where(_GM.group_id == bindparam("gid"))
+_MEMBERS = Keyset(select(t.users).join(t.group_members, _GM.user_id == t.users.c.user_id).where(
+    _GM.group_id == bindparam("gid")), t.users.c.name_key)
+_GROUPS_OF = Keyset(select(t.groups).join(t.group_members, _GM.group_id == t.groups.c.group_id).where(
+    _GM.user_id == bindparam("uid")), t.groups.c.name_key)
+_GROUP_IDS_OF = select(_GM.group_id).where(_GM.user_id == bindparam("uid"))
+
+_ROLES = Named(t.roles, t.roles.c.role_id)
+_ROLE_UPDATE = update(t.roles).where(t.roles.c.role_id == bindparam("b_id")).values(
+    trust_policy=bindparam("b_trust"), description=bindparam("b_description"),
+    max_session_duration=bindparam("b_max"), boundary=bindparam("b_boundary"), last_used=bindparam("b_last"),
+    last_used_region=bindparam("b_region"))
 
 
 def _user(r: Any) -> User:
@@ -33,146 +60,150 @@ class _Repo:
         self.conn = conn
         self.account_id = account_id
 
+    def _insert(self, statement: Any, values: dict[str, Any]) -> None:
+        """Insert, reporting a unique-name clash as `Duplicate` at once (the transaction is then rolled back)."""
+        try:
+            self.conn.execute(statement, values)
+        except IntegrityError as e:
+            raise Duplicate(str(e.orig)) from None
 
-class SqlUsers(_Repo):
+
+class _NamedRepo(_Repo):
+    statements: Named
+
+    def _get(self, name: str) -> Any:
+        return self.conn.execute(self.statements.get, {"acct": self.account_id, "key": name.lower()}).first()
+
+    def _by_id(self, entity_id: str) -> Any:
+        return self.conn.execute(self.statements.by_id, {"acct": self.account_id, "id": entity_id}).first()
+
+    def _all(self) -> list[Any]:
+        return self.conn.execute(self.statements.all, {"acct": self.account_id}).all()
+
+    def count(self) -> int:
+        return int(self.conn.execute(self.statements.count, {"acct": self.account_id}).scalar_one())
+
+    def delete(self, entity_id: str) -> None:
+        self.conn.execute(self.statements.delete, {"id": entity_id})
+
+    def _list(self, listing: Listing, build: Any) -> Page[Any]:
+        params = {"acct": self.account_id, **prefix_params(listing.path_prefix)}
+        return self.statements.listing.page(self.conn, params, listing.after, listing.limit, build)
+
+
+class SqlUsers(_NamedRepo):
+    statements = _USERS
+
     def get(self, name: str) -> User | None:
-        r = self.conn.execute(select(t.users).where(t.users.c.account_id == self.account_id,
-                                                    t.users.c.name_key == name.lower())).first()
+        r = self._get(name)
         return _user(r) if r else None
 
     def by_id(self, user_id: str) -> User | None:
-        r = self.conn.execute(select(t.users).where(t.users.c.account_id == self.account_id,
-                                                    t.users.c.user_id == user_id)).first()
+        r = self._by_id(user_id)
         return _user(r) if r else None
 
     def list(self, listing: Listing) -> Page[User]:
-        q = select(t.users).where(t.users.c.account_id == self.account_id,
-                                  path_starts_with(t.users.c.path, listing.path_prefix))
-        return page_of(self.conn, q, t.users.c.name_key, listing.after, listing.limit, _user)
+        return self._list(listing, _user)
 
     def all(self) -> Iterator[User]:
-        q = select(t.users).where(t.users.c.account_id == self.account_id).order_by(t.users.c.name_key)
-        return (_user(r) for r in self.conn.execute(q).all())
-
-    def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(t.users).where(
-            t.users.c.account_id == self.account_id)).scalar_one()
+        return (_user(r) for r in self._all())
 
     def insert(self, user: User) -> None:
-        self.conn.execute(insert(t.users).values(
-            user_id=user.user_id, account_id=self.account_id, name=user.name, name_key=user.name.lower(),
-            path=user.path, created=user.created, boundary=user.permissions_boundary))
+        self._insert(_USERS.insert, {
+            "user_id": user.user_id, "account_id": self.account_id, "name": user.name, "name_key": user.name.lower(),
+            "path": user.path, "created": user.created, "boundary": user.permissions_boundary,
+            "password_last_used": None})
 
     def update(self, user: User) -> None:
-        self.conn.execute(update(t.users).where(t.users.c.user_id == user.user_id).values(
-            name=user.name, name_key=user.name.lower(), path=user.path, boundary=user.permissions_boundary,
-            password_last_used=user.password_last_used))
-
-    def delete(self, user_id: str) -> None:
-        self.conn.execute(delete(t.users).where(t.users.c.user_id == user_id))
+        try:
+            self.conn.execute(_USER_UPDATE, {
+                "b_id": user.user_id, "b_name": user.name, "b_key": user.name.lower(), "b_path": user.path,
+                "b_boundary": user.permissions_boundary, "b_pwd": user.password_last_used})
+        except IntegrityError as e:
+            raise Duplicate(str(e.orig)) from None
 
     def set_boundary(self, user_id: str, policy_arn: str | None) -> None:
-        self.conn.execute(update(t.users).where(t.users.c.user_id == user_id).values(boundary=policy_arn))
+        self.conn.execute(_USER_BOUNDARY, {"b_id": user_id, "b_arn": policy_arn})
 
 
-class SqlGroups(_Repo):
+class SqlGroups(_NamedRepo):
+    statements = _GROUPS
+
     def get(self, name: str) -> Group | None:
-        r = self.conn.execute(select(t.groups).where(t.groups.c.account_id == self.account_id,
-                                                     t.groups.c.name_key == name.lower())).first()
+        r = self._get(name)
         return _group(r) if r else None
 
     def by_id(self, group_id: str) -> Group | None:
-        r = self.conn.execute(select(t.groups).where(t.groups.c.account_id == self.account_id,
-                                                     t.groups.c.group_id == group_id)).first()
+        r = self._by_id(group_id)
         return _group(r) if r else None
 
     def list(self, listing: Listing) -> Page[Group]:
-        q = select(t.groups).where(t.groups.c.account_id == self.account_id,
-                                   path_starts_with(t.groups.c.path, listing.path_prefix))
-        return page_of(self.conn, q, t.groups.c.name_key, listing.after, listing.limit, _group)
+        return self._list(listing, _group)
 
     def all(self) -> Iterator[Group]:
-        q = select(t.groups).where(t.groups.c.account_id == self.account_id).order_by(t.groups.c.name_key)
-        return (_group(r) for r in self.conn.execute(q).all())
+        return (_group(r) for r in self._all())
 
     def insert(self, group: Group) -> None:
-        self.conn.execute(insert(t.groups).values(
-            group_id=group.group_id, account_id=self.account_id, name=group.name, name_key=group.name.lower(),
-            path=group.path, created=group.created))
+        self._insert(_GROUPS.insert, {
+            "group_id": group.group_id, "account_id": self.account_id, "name": group.name,
+            "name_key": group.name.lower(), "path": group.path, "created": group.created})
 
     def update(self, group: Group) -> None:
-        self.conn.execute(update(t.groups).where(t.groups.c.group_id == group.group_id).values(
-            name=group.name, name_key=group.name.lower(), path=group.path))
-
-    def delete(self, group_id: str) -> None:
-        self.conn.execute(delete(t.groups).where(t.groups.c.group_id == group_id))
+        try:
+            self.conn.execute(_GROUP_UPDATE, {"b_id": group.group_id, "b_name": group.name,
+                                              "b_key": group.name.lower(), "b_path": group.path})
+        except IntegrityError as e:
+            raise Duplicate(str(e.orig)) from None
 
     def add_member(self, group_id: str, user_id: str) -> None:
         if not self.is_member(group_id, user_id):
-            self.conn.execute(insert(t.group_members).values(group_id=group_id, user_id=user_id))
+            self.conn.execute(_MEMBER_ADD, {"group_id": group_id, "user_id": user_id})
 
     def remove_member(self, group_id: str, user_id: str) -> None:
-        self.conn.execute(delete(t.group_members).where(t.group_members.c.group_id == group_id,
-                                                        t.group_members.c.user_id == user_id))
+        self.conn.execute(_MEMBER_REMOVE, {"gid": group_id, "uid": user_id})
 
     def is_member(self, group_id: str, user_id: str) -> bool:
-        return self.conn.execute(select(t.group_members.c.user_id).where(
-            t.group_members.c.group_id == group_id, t.group_members.c.user_id == user_id)).first() is not None
+        return self.conn.execute(_MEMBER, {"gid": group_id, "uid": user_id}).first() is not None
 
     def members(self, group_id: str, listing: Listing) -> Page[User]:
-        q = select(t.users).join(t.group_members, t.group_members.c.user_id == t.users.c.user_id).where(
-            t.group_members.c.group_id == group_id)
-        return page_of(self.conn, q, t.users.c.name_key, listing.after, listing.limit, _user)
+        return _MEMBERS.page(self.conn, {"gid": group_id}, listing.after, listing.limit, _user)
 
     def member_count(self, group_id: str) -> int:
-        return self.conn.execute(select(func.count()).select_from(t.group_members).where(
-            t.group_members.c.group_id == group_id)).scalar_one()
+        return int(self.conn.execute(_MEMBER_COUNT, {"gid": group_id}).scalar_one())
 
     def for_user(self, user_id: str, listing: Listing) -> Page[Group]:
-        q = select(t.groups).join(t.group_members, t.group_members.c.group_id == t.groups.c.group_id).where(
-            t.group_members.c.user_id == user_id)
-        return page_of(self.conn, q, t.groups.c.name_key, listing.after, listing.limit, _group)
+        return _GROUPS_OF.page(self.conn, {"uid": user_id}, listing.after, listing.limit, _group)
 
     def ids_for_user(self, user_id: str) -> list[str]:
-        return list(self.conn.execute(select(t.group_members.c.group_id).where(
-            t.group_members.c.user_id == user_id)).scalars())
+        return list(self.conn.execute(_GROUP_IDS_OF, {"uid": user_id}).scalars())
 
 
-class SqlRoles(_Repo):
+class SqlRoles(_NamedRepo):
+    statements = _ROLES
+
     def get(self, name: str) -> Role | None:
-        r = self.conn.execute(select(t.roles).where(t.roles.c.account_id == self.account_id,
-                                                    t.roles.c.name_key == name.lower())).first()
+        r = self._get(name)
         return _role(r) if r else None
 
     def by_id(self, role_id: str) -> Role | None:
-        r = self.conn.execute(select(t.roles).where(t.roles.c.account_id == self.account_id,
-                                                    t.roles.c.role_id == role_id)).first()
+        r = self._by_id(role_id)
         return _role(r) if r else None
 
     def list(self, listing: Listing) -> Page[Role]:
-        q = select(t.roles).where(t.roles.c.account_id == self.account_id,
-                                  path_starts_with(t.roles.c.path, listing.path_prefix))
-        return page_of(self.conn, q, t.roles.c.name_key, listing.after, listing.limit, _role)
+        return self._list(listing, _role)
 
     def all(self) -> Iterator[Role]:
-        q = select(t.roles).where(t.roles.c.account_id == self.account_id).order_by(t.roles.c.name_key)
-        return (_role(r) for r in self.conn.execute(q).all())
-
-    def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(t.roles).where(
-            t.roles.c.account_id == self.account_id)).scalar_one()
+        return (_role(r) for r in self._all())
 
     def insert(self, role: Role) -> None:
-        self.conn.execute(insert(t.roles).values(
-            role_id=role.role_id, account_id=self.account_id, name=role.name, name_key=role.name.lower(),
-            path=role.path, created=role.created, trust_policy=role.trust_policy, description=role.description,
-            max_session_duration=role.max_session_duration, boundary=role.permissions_boundary))
+        self._insert(_ROLES.insert, {
+            "role_id": role.role_id, "account_id": self.account_id, "name": role.name, "name_key": role.name.lower(),
+            "path": role.path, "created": role.created, "trust_policy": role.trust_policy,
+            "description": role.description, "max_session_duration": role.max_session_duration,
+            "boundary": role.permissions_boundary, "last_used": None, "last_used_region": None})
 
     def update(self, role: Role) -> None:
-        self.conn.execute(update(t.roles).where(t.roles.c.role_id == role.role_id).values(
-            trust_policy=role.trust_policy, description=role.description,
-            max_session_duration=role.max_session_duration, boundary=role.permissions_boundary,
-            last_used=role.last_used, last_used_region=role.last_used_region))
-
-    def delete(self, role_id: str) -> None:
-        self.conn.execute(delete(t.roles).where(t.roles.c.role_id == role_id))
+        self.conn.execute(_ROLE_UPDATE, {
+            "b_id": role.role_id, "b_trust": role.trust_policy, "b_description": role.description,
+            "b_max": role.max_session_duration, "b_boundary": role.permissions_boundary, "b_last": role.last_used,
+            "b_region": role.last_used_region})
