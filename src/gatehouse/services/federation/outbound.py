@@ -1,0 +1,202 @@
+"""Outbound web identity federation: Gatehouse as an OIDC issuer for its own principals.
+
+IAM `EnableOutboundWebIdentityFederation` gives the account an issuer URL and signing keys;
+`DisableOutboundWebIdentityFederation` stops token vending (and the publication of the keys);
+`GetOutboundWebIdentityFederationInfo` reports both. STS `GetWebIdentityToken` signs a short-lived JWT naming the
+caller, which any relying party can verify through the issuer's discovery document and JWKS (served unauthenticated
+by the wire layer from `discovery` and `jwks`).
+
+The issuer URL is `<base>/accounts/<account id>`, where the base is the configured public URL or, without one,
+the scheme and Host of the request that enabled the feature. It is fixed at enable time: relying parties pin it.
+Claims follow AWS's token format ("Understanding token claims"): standard `iss`, `sub`, `aud`, `iat`, `exp`, `jti`,
+and AWS identity claims under the `https://sts.amazonaws.com/` namespace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from gatehouse.errors import (
+    FeatureDisabled,
+    FeatureEnabled,
+    JWTPayloadSizeExceeded,
+    OutboundWebIdentityFederationDisabled,
+    SessionDurationEscalation,
+)
+from gatehouse.errors import ValidationError as AwsValidationError
+from gatehouse.model import Caller, OutboundIssuer, OwnerKind, PrincipalKind, Tag, make_arn
+from gatehouse.services.authorization import Authorizer
+from gatehouse.services.clock import Clock
+from gatehouse.services.federation.outbound_keys import ALGORITHMS, TokenSigner, generate_keys, jwks
+from gatehouse.services.secretbox import SecretBox
+from gatehouse.storage.repository import Store, UnitOfWork
+
+AWS_CLAIMS = "https://sts.amazonaws.com/"
+DEFAULT_DURATION = 300
+MAX_PAYLOAD = 8192
+ISSUER_PATH = "/accounts/{account}"
+ENABLED_ALREADY = ("The request failed because outbound identity federation is already enabled for your AWS account. "
+                   "You cannot enable the feature multiple times. To fetch the current configuration (including "
+                   "the unique issuer URL), use the GetOutboundWebIdentityFederationInfo operation.")
+DISABLED_ALREADY = ("The request failed because outbound identity federation is already disabled for your AWS "
+                    "account. You cannot disable the feature multiple times.")
+
+
+@dataclass(frozen=True)
+class OutboundDeps:
+    store: Store
+    authz: Authorizer
+    box: SecretBox
+    clock: Clock
+    public_url: str | None = None
+
+
+class OutboundFederation:
+    def __init__(self, deps: OutboundDeps) -> None:
+        self.deps = deps
+        self.store = deps.store
+        self.authz = deps.authz
+        self.signer = TokenSigner(deps.box)
+
+    # --- IAM -----------------------------------------------------------------------------------------------
+
+    def enable_outbound_web_identity_federation(self, caller: Caller, **_: Any) -> dict[str, Any]:
+        account = caller.account_id
+        with self.store.read(account) as tx:
+            self.authz.require(tx, caller, "iam:EnableOutboundWebIdentityFederation", "*")
+            current = tx.outbound.get()
+        if current is not None and current.enabled:
+            raise FeatureEnabled(ENABLED_ALREADY)
+        keys = current.keys if current is not None else generate_keys(self.deps.box, account, self.deps.clock())
+        issuer = current.issuer if current is not None else self._issuer_url(caller)
+        with self.store.write(account) as tx:
+            self.authz.require(tx, caller, "iam:EnableOutboundWebIdentityFederation", "*")
+            now = tx.outbound.get()
+            if now is not None and now.enabled:
+                raise FeatureEnabled(ENABLED_ALREADY)
+            tx.outbound.put(OutboundIssuer(account_id=account, issuer=issuer, enabled=True, keys=keys))
+        return {"IssuerIdentifier": issuer}
+
+    def disable_outbound_web_identity_federation(self, caller: Caller, **_: Any) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            self.authz.require(tx, caller, "iam:DisableOutboundWebIdentityFederation", "*")
+            current = tx.outbound.get()
+            if current is None or not current.enabled:
+                raise FeatureDisabled(DISABLED_ALREADY)
+            tx.outbound.put(OutboundIssuer(account_id=current.account_id, issuer=current.issuer, enabled=False,
+                                           keys=current.keys))
+        return {}
+
+    def get_outbound_web_identity_federation_info(self, caller: Caller, **_: Any) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.authz.require(tx, caller, "iam:GetOutboundWebIdentityFederationInfo", "*")
+            current = tx.outbound.get()
+        if current is None:
+            raise FeatureDisabled("Outbound identity federation is not enabled for your AWS account.")
+        return {"IssuerIdentifier": current.issuer, "JwtVendingEnabled": current.enabled}
+
+    # --- STS -----------------------------------------------------------------------------------------------
+
+    def get_web_identity_token(self, caller: Caller, audience: list[str], signing_algorithm: str,
+                               duration_seconds: int | None = None, tags: list[dict[str, str]] | None = None,
+                               **_: Any) -> dict[str, Any]:
+        if signing_algorithm not in ALGORITHMS:
+            raise AwsValidationError(f"1 validation error detected: Value '{signing_algorithm}' at "
+                                     f"'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum "
+                                     f"value set: [{', '.join(ALGORITHMS)}]")
+        duration = duration_seconds or DEFAULT_DURATION
+        request_tags = _request_tags(tags)
+        context: dict[str, Any] = {"sts:IdentityTokenAudience": list(audience), "sts:DurationSeconds": str(duration),
+                                   "sts:SigningAlgorithm": signing_algorithm}
+        if request_tags:
+            context.update({f"aws:RequestTag/{t.key}": t.value for t in request_tags})
+            context["aws:TagKeys"] = [t.key for t in request_tags]
+        with self.store.read(caller.account_id) as tx:
+            self.authz.require(tx, caller, "sts:GetWebIdentityToken", "*", context=context)
+            issuer = tx.outbound.get()
+            subject, principal_tags = self._subject(tx, caller)
+        if issuer is None or not issuer.enabled:
+            raise OutboundWebIdentityFederationDisabled()
+        now = int(self.deps.clock().timestamp())
+        session = caller.session
+        if session is not None and now + duration > int(session.expires.timestamp()):
+            raise SessionDurationEscalation("The requested token duration would extend the session beyond its "
+                                            "original expiration time.")
+        identity: dict[str, Any] = {"aws_account": caller.account_id, "source_region": caller.request.region,
+                                    "principal_id": subject}
+        if principal_tags:
+            identity["principal_tags"] = {t.key: t.value for t in principal_tags}
+        if request_tags:
+            identity["request_tags"] = {t.key: t.value for t in request_tags}
+        claims: dict[str, Any] = {"iss": issuer.issuer, "sub": subject,
+                                  "aud": audience[0] if len(audience) == 1 else list(audience),
+                                  "iat": now, "exp": now + duration, "jti": str(uuid.uuid4()), AWS_CLAIMS: identity}
+        if len(json.dumps(claims)) > MAX_PAYLOAD:
+            raise JWTPayloadSizeExceeded("The requested token payload size exceeds the maximum allowed size. Reduce "
+                                         "the number of request tags included in the GetWebIdentityToken API call "
+                                         "to reduce the token payload size.")
+        token = self.signer.sign(issuer, signing_algorithm, claims)
+        return {"WebIdentityToken": token, "Expiration": dt.datetime.fromtimestamp(now + duration, dt.UTC)}
+
+    # --- the issuer's public documents ----------------------------------------------------------------------
+
+    def discovery(self, account_id: str) -> dict[str, Any] | None:
+        issuer = self._published(account_id)
+        if issuer is None:
+            return None
+        return {"issuer": issuer.issuer, "jwks_uri": issuer.issuer + "/.well-known/jwks.json",
+                "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": sorted({k.alg for k in issuer.keys}),
+                "claims_supported": ["aud", "exp", "iat", "iss", "jti", "sub", AWS_CLAIMS]}
+
+    def jwks(self, account_id: str) -> dict[str, Any] | None:
+        issuer = self._published(account_id)
+        return jwks(issuer) if issuer is not None else None
+
+    def _published(self, account_id: str) -> OutboundIssuer | None:
+        if not (len(account_id) == 12 and account_id.isdigit()):
+            return None
+        with self.store.read(account_id) as tx:
+            issuer = tx.outbound.get()
+        return issuer if issuer is not None and issuer.enabled else None
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _issuer_url(self, caller: Caller) -> str:
+        base = self.deps.public_url
+        if not base:
+            meta = caller.request
+            base = f"{'https' if meta.secure_transport else 'http'}://{meta.host or '127.0.0.1'}"
+        return base.rstrip("/") + ISSUER_PATH.format(account=caller.account_id)
+
+    def _subject(self, tx: UnitOfWork, caller: Caller) -> tuple[str, tuple[Tag, ...]]:
+        """The token's subject (for a role session, the role's ARN, as AWS's tokens name it) and principal tags."""
+        partition = caller.partition
+        if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.principal_id:
+            role = tx.roles.by_id(caller.principal_id)
+            if role is not None:
+                tags = {t.key.lower(): t for t in tx.tags.get(OwnerKind.ROLE, role.role_id)}
+                if caller.session is not None:
+                    tags.update({t.key.lower(): t for t in caller.session.session_tags})
+                return role.arn(partition), tuple(tags.values())
+            name = caller.session.role_name if caller.session else ""
+            return make_arn(partition, "iam", caller.account_id, f"role/{name}"), ()
+        if caller.kind is PrincipalKind.USER and caller.principal_id:
+            return caller.arn, tx.tags.get(OwnerKind.USER, caller.principal_id)
+        return caller.arn, ()
+
+
+def _request_tags(tags: list[dict[str, str]] | None) -> list[Tag]:
+    out: list[Tag] = []
+    seen: set[str] = set()
+    for item in tags or ():
+        key, value = item.get("Key", ""), item.get("Value", "")
+        if key.lower() in seen:
+            raise AwsValidationError("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        seen.add(key.lower())
+        out.append(Tag(key, value))
+    return out

@@ -1,0 +1,122 @@
+"""What AssumeRoleWithWebIdentity and AssumeRoleWithSAML share once the token or assertion is verified: finding the
+role, letting its trust policy decide for the federated principal, AWS's rules for session names, session tags
+and source identity, and issuing the session through `Sts`.
+
+Nothing is written before every check has passed (the role's last-used note is written when the session is
+issued), so a rejected request persists nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gatehouse.errors import AccessDenied, InvalidIdentityToken
+from gatehouse.model import Caller, Role
+from gatehouse.policy import PolicyType, Principal
+from gatehouse.services.authorization import Authorizer
+from gatehouse.services.session_tokens import SessionClaims
+from gatehouse.services.sts import SessionRequest, Sts, parse_role_arn
+from gatehouse.storage.repository import Store
+
+NAME_PATTERN = re.compile(r"[\w+=,.@-]{2,64}\Z", re.ASCII)
+
+
+@dataclass(frozen=True)
+class FederatedSession:
+    """A verified federated identity's request for a role session."""
+
+    provider_arn: str
+    principal: Principal
+    session_name: str
+    keys: Mapping[str, Any]  # the provider's condition keys (`<url>:sub`, `SAML:aud`, ...)
+    tags: Sequence[tuple[str, str]] = ()
+    transitive_tag_keys: Sequence[str] = ()
+    source_identity: str | None = None
+
+
+class FederatedRoles:
+    def __init__(self, sts: Sts, authz: Authorizer, store: Store) -> None:
+        self.sts = sts
+        self.authz = authz
+        self.store = store
+
+    def role(self, role_arn: str, action: str) -> Role:
+        """The role named by `role_arn`, or AccessDenied (without saying whether it exists)."""
+        _, account, path, name = parse_role_arn(role_arn)
+        with self.store.read(account) as tx:
+            role = tx.roles.get(name)
+        if role is None or role.path != path:
+            raise AccessDenied(f"Not authorized to perform {action}")
+        return role
+
+    def assume(self, caller: Caller, role: Role, action: str, session: FederatedSession, *,
+               duration_seconds: int | None, policy: str | None, policy_arns: list[dict[str, str]] | None,
+               cap_seconds: int | None = None,
+               before_issue: Callable[[], None] | None = None) -> dict[str, Any]:
+        """Authorize `session` against the role's trust policy, check the session's shape, then issue it.
+        `before_issue`, if given, runs after every check and before anything is written (SAML replay memory)."""
+        request = SessionRequest(policy, policy_arns, [{"Key": k, "Value": v} for k, v in session.tags] or None,
+                                 list(session.transitive_tag_keys) or None)
+        tags, transitive = self.sts._session_tags(caller, request)
+        keys: dict[str, Any] = self.global_keys(caller)
+        keys.update(session.keys)
+        keys["sts:RoleSessionName"] = session.session_name
+        keys["aws:FederatedProvider"] = session.provider_arn
+        if tags:
+            keys.update({f"aws:RequestTag/{k}": v for k, v in tags})
+            keys["aws:TagKeys"] = [k for k, _ in tags]
+        if transitive:
+            keys["sts:TransitiveTagKeys"] = list(transitive)
+        if session.source_identity:
+            keys["sts:SourceIdentity"] = session.source_identity
+        self._authorize(role, session.principal, action, keys, tag_session=bool(tags),
+                        set_source_identity=bool(session.source_identity))
+        duration = self.sts._duration(role, duration_seconds, False)
+        if cap_seconds is not None:
+            duration = max(1, min(duration, cap_seconds))
+        policies, arns = self.sts._session_policies(role.account_id, request)
+        self.sts._packed(SessionClaims(kind="assumed-role", account_id=role.account_id, access_key_id="",
+                                       secret_access_key="", issued=0, expires=0, policies=policies,
+                                       policy_arns=arns, tags=tuple(tags), transitive_tag_keys=transitive))
+        if before_issue is not None:
+            before_issue()
+        return self.sts.issue_role_session(caller, role, session.session_name, duration, request, tags, transitive,
+                                           source_identity=session.source_identity,
+                                           federated_provider=session.provider_arn)
+
+    def _authorize(self, role: Role, principal: Principal, action: str, keys: Mapping[str, Any], *,
+                   tag_session: bool, set_source_identity: bool) -> None:
+        denied = AccessDenied(f"Not authorized to perform {action}")
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
+        if trust is None:
+            raise denied
+        actions = [action] + (["sts:TagSession"] if tag_session else []) + (
+            ["sts:SetSourceIdentity"] if set_source_identity else [])
+        resource = role.arn(principal.partition)
+        for act in actions:
+            decision, _ = self.authz.decide_federated(principal, act, resource, trust, keys, role.account_id)
+            if not decision.allowed:
+                raise denied
+
+    @staticmethod
+    def global_keys(caller: Caller) -> dict[str, Any]:
+        keys = Authorizer.request_keys(caller, ())
+        keys.pop("aws:userid", None)  # a federated caller has no IAM user id
+        return keys
+
+
+def checked_session_name(name: str, where: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise InvalidIdentityToken(f"RoleSessionName in {where} must match [a-zA-Z_0-9+=,.@-]{{2,64}}")
+    return name
+
+
+def checked_source_identity(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not NAME_PATTERN.match(value) or value.lower().startswith("aws:"):
+        raise InvalidIdentityToken('Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with "aws:"')
+    return value
