@@ -1,0 +1,135 @@
+"""Console passwords of IAM users (login profiles) and ChangePassword.
+
+Passwords are checked against the account password policy (`password_changes`) and stored as argon2id hashes;
+the clear password is never kept, logged or returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from gatehouse.credentials import LoginProfile
+from gatehouse.errors import AccessDenied, EntityAlreadyExists, InvalidInput, InvalidUserType, NoSuchEntity
+from gatehouse.model import Caller, PrincipalKind, User
+from gatehouse.policy import DecisionKind, access_denied_message
+from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import IamBase, IamDeps
+from gatehouse.services.password_changes import new_password_hash
+from gatehouse.services.password_hashing import Passwords
+from gatehouse.storage.repository import UnitOfWork
+
+
+def login_profile_view(user: User, profile: LoginProfile) -> dict[str, Any]:
+    out: dict[str, Any] = {"UserName": user.name, "CreateDate": profile.created,
+                           "PasswordResetRequired": profile.reset_required}
+    if profile.max_session_duration:
+        out["MaxSigninSessionDuration"] = profile.max_session_duration
+    return out
+
+
+def no_profile(name: str) -> NoSuchEntity:
+    return NoSuchEntity(f"Login Profile for User {name} cannot be found.")
+
+
+class LoginProfiles(IamBase):
+    def __init__(self, deps: IamDeps, passwords: Passwords) -> None:
+        super().__init__(deps)
+        self.passwords = passwords
+
+    def _user_name(self, caller: Caller, user_name: str | None) -> str:
+        name = self.own_user_name(caller, user_name)
+        if name is None:
+            raise InvalidInput("The root user's password is set by the account's operator, not through this API.")
+        return name
+
+    def _profile(self, tx: UnitOfWork, user: User) -> LoginProfile:
+        profile = tx.logins.get(user.user_id)
+        if profile is None:
+            raise no_profile(user.name)
+        return profile
+
+    def create_login_profile(self, caller: Caller, user_name: str | None = None, password: str | None = None,
+                             password_reset_required: bool | None = None,
+                             max_signin_session_duration: int | None = None) -> dict[str, Any]:
+        name = self._user_name(caller, user_name)
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:CreateLoginProfile", name)
+            if tx.logins.get(user.user_id) is not None:
+                raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
+            if not password:
+                raise InvalidInput("A password is required to create a login profile.")
+            now = whole_seconds(self.deps.clock)
+            hashed = new_password_hash(tx, self.passwords, user.user_id, password, now)
+            profile = LoginProfile(account_id=caller.account_id, user_id=user.user_id, password_hash=hashed,
+                                   created=now, password_changed=now, reset_required=bool(password_reset_required),
+                                   max_session_duration=max_signin_session_duration)
+            tx.logins.put(profile)
+        return {"LoginProfile": login_profile_view(user, profile)}
+
+    def get_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
+        name = self._user_name(caller, user_name)
+        with self.store.read(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:GetLoginProfile", name)
+            profile = self._profile(tx, user)
+        return {"LoginProfile": login_profile_view(user, profile)}
+
+    def update_login_profile(self, caller: Caller, user_name: str, password: str | None = None,
+                             password_reset_required: bool | None = None,
+                             max_signin_session_duration: int | None = None,
+                             reset_max_signin_session_duration: bool | None = None) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:UpdateLoginProfile", user_name)
+            profile = self._profile(tx, user)
+            now = whole_seconds(self.deps.clock)
+            if password:
+                profile = dataclasses.replace(
+                    profile, password_hash=new_password_hash(tx, self.passwords, user.user_id, password, now),
+                    password_changed=now)
+            if password_reset_required is not None:
+                profile = dataclasses.replace(profile, reset_required=password_reset_required)
+            if max_signin_session_duration is not None:
+                profile = dataclasses.replace(profile, max_session_duration=max_signin_session_duration)
+            if reset_max_signin_session_duration:
+                profile = dataclasses.replace(profile, max_session_duration=None)
+            tx.logins.put(profile)
+        return {}
+
+    def delete_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
+        name = self._user_name(caller, user_name)
+        with self.store.write(caller.account_id) as tx:
+            user = self.user_for(tx, caller, "iam:DeleteLoginProfile", name)
+            self._profile(tx, user)
+            tx.logins.delete(user.user_id)
+        return {}
+
+    def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
+        """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is
+        needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword."""
+        if caller.kind is not PrincipalKind.USER or caller.principal_id is None:
+            raise InvalidUserType("Only IAM users can change their own password with ChangePassword.")
+        with self.store.write(caller.account_id) as tx:
+            user = tx.users.by_id(caller.principal_id)
+            if user is None:
+                raise NoSuchEntity(f"The user with name {caller.name} cannot be found.")
+            policy = tx.password_policy.get()
+            self._authorize_change(tx, caller, user, bool(policy and policy.allow_users_to_change))
+            profile = self._profile(tx, user)
+            if not self.passwords.verify(profile.password_hash, old_password):
+                raise AccessDenied("The old password is incorrect.")
+            now = whole_seconds(self.deps.clock)
+            hashed = new_password_hash(tx, self.passwords, user.user_id, new_password, now)
+            tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                              reset_required=False))
+        return {}
+
+    def _authorize_change(self, tx: UnitOfWork, caller: Caller, user: User, allowed_by_policy: bool) -> None:
+        arn = user.arn(caller.partition)
+        if not allowed_by_policy:
+            self.require(tx, caller, "iam:ChangePassword", arn)
+            return
+        if not self.authz.enforce:
+            return
+        decision, ctx = self.authz.decide(tx, caller, "iam:ChangePassword", arn)
+        if decision.kind is DecisionKind.EXPLICIT_DENY:
+            raise AccessDenied(access_denied_message(decision, ctx))

@@ -1,0 +1,275 @@
+"""Signing in to the console: the account root by email and password, an IAM user by account (id or alias), user
+name and password; then the MFA code when the principal has a device. The answer is a console session: temporary
+credentials sealed into a cookie value (`session_tokens`), carrying whether MFA was used and when, so that
+`aws:MultiFactorAuthPresent` and `aws:MultiFactorAuthAge` reach every later decision.
+
+Beyond AWS, Gatehouse locks a principal out after too many failed attempts within a window (server defaults,
+overridable per account) and rate-limits attempts per source address and per name typed. All of that state lives
+in the database (`SigninLedger`) so replicas share it. Unknown names spend the same hashing time as wrong passwords
+and get the same answer, so sign-in does not reveal which users exist. Expired passwords (or ones an administrator
+marked for reset) must be changed before anything else: the answer is PasswordExpired until the request carries
+`new_password`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+from gatehouse.credentials import LockoutSettings, PasswordPolicy
+from gatehouse.errors import AwsError
+from gatehouse.model import make_arn
+from gatehouse.services import ids
+from gatehouse.services.clock import Clock
+from gatehouse.services.mfa_codes import MfaCodes
+from gatehouse.services.password_changes import check_password, new_password_hash
+from gatehouse.services.password_hashing import Passwords
+from gatehouse.services.password_rules import is_expired
+from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
+from gatehouse.storage.credentials import SigninEvent
+from gatehouse.storage.repository import Store
+
+DEFAULT_SESSION_SECONDS = 3600
+ROOT_SUBJECT = "root"
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """Server-wide lockout defaults (--lockout-threshold, --lockout-window, --lockout-duration)."""
+
+    threshold: int = 5
+    window: int = 900
+    duration: int = 900
+
+    def merged(self, account: LockoutSettings) -> LockoutPolicy:
+        return LockoutPolicy(threshold=self.threshold if account.threshold is None else account.threshold,
+                             window=self.window if account.window is None else account.window,
+                             duration=self.duration if account.duration is None else account.duration)
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Sign-in attempts allowed per `window` seconds from one source address, and for one name typed."""
+
+    per_address: int = 60
+    per_name: int = 20
+    window: int = 60
+
+
+class SigninFailed(Exception):
+    """A refused sign-in: `code` is what the client is told (InvalidCredentials, MfaRequired, InvalidMfaCode,
+    PasswordExpired, LockedOut; Throttled and BadRequest for requests refused before any check)."""
+
+    def __init__(self, code: str, message: str, status: int = 401, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.retry_after = code, message, status, retry_after
+
+
+@dataclass(frozen=True)
+class SigninRequest:
+    password: str
+    account: str | None = None
+    username: str | None = None
+    email: str | None = None
+    mfa_code: str | None = None
+    new_password: str | None = None
+    source_ip: str = ""
+
+    def __repr__(self) -> str:  # never print a password
+        return f"SigninRequest(account={self.account!r}, username={self.username!r}, email={self.email!r})"
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    token: str  # the cookie value: access key id and sealed session token
+    account_id: str
+    arn: str
+    mfa: bool
+    expires: dt.datetime
+
+    def __repr__(self) -> str:
+        return f"ConsoleSession({self.arn!r}, mfa={self.mfa}, expires={self.expires.isoformat()})"
+
+
+@dataclass(frozen=True)
+class _Principal:
+    account_id: str
+    subject: str  # the user id, or "root": the key of lockout state
+    user_id: str | None
+    arn: str
+    password_hash: str
+    password_changed: dt.datetime
+    reset_required: bool
+    session_seconds: int
+
+
+def _invalid() -> SigninFailed:
+    return SigninFailed("InvalidCredentials", "The account, user name or password is not correct.")
+
+
+class Signin:
+    def __init__(self, store: Store, passwords: Passwords, codes: MfaCodes, tokens: SessionTokens, clock: Clock,
+                 lockout: LockoutPolicy = LockoutPolicy(), limits: RateLimits = RateLimits()) -> None:
+        self.store = store
+        self.passwords = passwords
+        self.codes = codes
+        self.tokens = tokens
+        self.clock = clock
+        self.lockout = lockout
+        self.limits = limits
+
+    # --- signing in ----------------------------------------------------------------------------------------
+
+    def sign_in(self, request: SigninRequest) -> ConsoleSession:
+        if not request.password or not (request.email or (request.account and request.username)):
+            raise SigninFailed("BadRequest", "Give email and password (root), or account, username and password.",
+                               status=400)
+        now = self.clock()
+        epoch = int(now.timestamp())
+        self._throttle(request, epoch)
+        typed = request.email or f"{request.account}/{request.username}"
+        principal, policy = self._find(request)
+        if principal is None:
+            self.passwords.burn(request.password)
+            self._event(None, typed, request, "InvalidCredentials")
+            raise _invalid()
+        lockout = self._lockout(principal.account_id)
+        state = self.store.signin.lock_state(principal.account_id, principal.subject)
+        if lockout.threshold > 0 and state and state.locked_until and state.locked_until > epoch:
+            self._event(principal.account_id, principal.arn, request, "LockedOut")
+            wait = state.locked_until - epoch
+            raise SigninFailed("LockedOut", f"Too many failed sign-in attempts: sign-in is locked for another "
+                                            f"{wait} seconds.", retry_after=wait)
+        if not self.passwords.verify(principal.password_hash, request.password):
+            self._failed(principal, request, lockout, epoch, "InvalidCredentials")
+            raise _invalid()
+        change = self._password_change(principal, policy, request, now)
+        mfa = self.codes.has_device(principal.account_id, principal.user_id)
+        if mfa:
+            if not request.mfa_code:
+                self._event(principal.account_id, principal.arn, request, "MfaRequired")
+                raise SigninFailed("MfaRequired", "Enter the code from your MFA device.")
+            if not self.codes.verify_for_user(principal.account_id, principal.user_id, request.mfa_code):
+                self._failed(principal, request, lockout, epoch, "InvalidMfaCode")
+                raise SigninFailed("InvalidMfaCode", "The MFA code is not valid, or was used already.")
+        if change:
+            self._change_password(principal, request.new_password or "", now)
+        self.store.signin.clear_failures(principal.account_id, principal.subject)
+        if principal.user_id:
+            self.store.signin.password_used(principal.account_id, principal.user_id, now.replace(microsecond=0))
+        self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa)
+        return self._session(principal, mfa, epoch)
+
+    def _throttle(self, request: SigninRequest, epoch: int) -> None:
+        limits, ledger = self.limits, self.store.signin
+        name = f"root:{request.email.lower()}" if request.email else (
+            f"user:{request.account}:{(request.username or '').lower()}")
+        if (ledger.tick(f"addr:{request.source_ip}", epoch, limits.window) > limits.per_address
+                or ledger.tick(name[:300], epoch, limits.window) > limits.per_name):
+            wait = limits.window - epoch % limits.window
+            raise SigninFailed("Throttled", "Too many sign-in attempts; slow down.", status=429, retry_after=wait)
+
+    def _find(self, request: SigninRequest) -> tuple[_Principal | None, PasswordPolicy | None]:
+        if request.email:
+            with self.store.read() as tx:
+                root = tx.logins.root_by_email(request.email)
+            if root is None:
+                return None, None
+            arn = make_arn("aws", "iam", root.account_id, "root")
+            return _Principal(root.account_id, ROOT_SUBJECT, None, arn, root.password_hash, root.password_changed,
+                              False, DEFAULT_SESSION_SECONDS), None
+        account_id = self._account_id(request.account or "")
+        if account_id is None:
+            return None, None
+        with self.store.read(account_id) as tx:
+            user = tx.users.get(request.username or "")
+            profile = tx.logins.get(user.user_id) if user else None
+            policy = tx.password_policy.get()
+        if user is None or profile is None:
+            return None, None
+        return _Principal(account_id, user.user_id, user.user_id, user.arn("aws"), profile.password_hash,
+                          profile.password_changed, profile.reset_required,
+                          profile.max_session_duration or DEFAULT_SESSION_SECONDS), policy
+
+    def _account_id(self, account: str) -> str | None:
+        with self.store.read() as tx:
+            found = tx.accounts.get(account) if account.isdigit() else tx.accounts.by_alias(account)
+        return found.account_id if found else None
+
+    def _lockout(self, account_id: str) -> LockoutPolicy:
+        with self.store.read(account_id) as tx:
+            return self.lockout.merged(tx.password_policy.lockout())
+
+    def _failed(self, principal: _Principal, request: SigninRequest, lockout: LockoutPolicy, epoch: int,
+                code: str) -> None:
+        if lockout.threshold > 0:
+            self.store.signin.record_failure(principal.account_id, principal.subject, epoch, lockout.window,
+                                             lockout.threshold, lockout.duration)
+        self._event(principal.account_id, principal.arn, request, code)
+
+    def _password_change(self, principal: _Principal, policy: PasswordPolicy | None, request: SigninRequest,
+                         now: dt.datetime) -> bool:
+        """Whether this sign-in must change the password first (and may: PasswordExpired otherwise)."""
+        if principal.user_id is None:
+            return False
+        aged = is_expired(policy, principal.password_changed, now)
+        if not (aged or principal.reset_required):
+            return False
+        if aged and policy is not None and policy.hard_expiry:
+            self._event(principal.account_id, principal.arn, request, "PasswordExpired")
+            raise SigninFailed("PasswordExpired", "Your password has expired and the account's policy does not let "
+                                                  "you set a new one: ask an administrator to reset it.")
+        if not request.new_password:
+            self._event(principal.account_id, principal.arn, request, "PasswordExpired")
+            raise SigninFailed("PasswordExpired", "Your password must be changed: sign in again with new_password.")
+        try:
+            check_password(policy, request.new_password)
+        except AwsError as e:
+            raise SigninFailed(e.code, e.message, status=400) from None
+        return True
+
+    def _change_password(self, principal: _Principal, new_password: str, now: dt.datetime) -> None:
+        assert principal.user_id is not None
+        try:
+            with self.store.write(principal.account_id) as tx:
+                profile = tx.logins.get(principal.user_id)
+                if profile is None:
+                    raise _invalid()
+                hashed = new_password_hash(tx, self.passwords, principal.user_id, new_password, now)
+                tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                                  reset_required=False))
+        except AwsError as e:
+            raise SigninFailed(e.code, e.message, status=400) from None
+
+    def _event(self, account_id: str | None, principal: str, request: SigninRequest, outcome: str, *,
+               mfa: bool = False) -> None:
+        self.store.signin.record_event(SigninEvent(account_id=account_id, principal=principal,
+                                                   at=self.clock().replace(microsecond=0),
+                                                   source_ip=request.source_ip, outcome=outcome, mfa=mfa))
+
+    # --- the session -----------------------------------------------------------------------------------------
+
+    def _session(self, principal: _Principal, mfa: bool, epoch: int) -> ConsoleSession:
+        claims = SessionClaims(
+            kind="user-session", account_id=principal.account_id,
+            access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
+            secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
+            principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)
+        token = f"{claims.access_key_id}.{self.tokens.seal(claims)}".translate(_TO_COOKIE)
+        return ConsoleSession(token=token, account_id=principal.account_id, arn=principal.arn, mfa=mfa,
+                              expires=claims.expires_at)
+
+    def open_session(self, token: str) -> SessionClaims | None:
+        """The claims of a console session cookie that is ours, unaltered and unexpired; None otherwise."""
+        key_id, _, sealed = token.translate(_FROM_COOKIE).partition(".")
+        try:
+            claims = self.tokens.open(key_id, sealed)
+        except InvalidSessionToken:
+            return None
+        return claims if self.clock().timestamp() < claims.expires else None
+
+
+# Session tokens are standard base64; cookie values travel better without "+", "/" and "=" (no quoting needed).
+_TO_COOKIE = str.maketrans({"+": "-", "/": "_", "=": "~"})
+_FROM_COOKIE = str.maketrans({"-": "+", "_": "/", "~": "="})
