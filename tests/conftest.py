@@ -24,7 +24,7 @@ def pg_schema_factory():
     try:
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text("SELECT 1"))
-    except Exception as e:  # noqa: BLE001 - any failure here means the backend is missing
+    except Exception as e:
         pytest.fail(f"PostgreSQL at {PG_BASE_URL} is required by the test suite and is not reachable: {e}")
     made: list[str] = []
 

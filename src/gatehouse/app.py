@@ -10,8 +10,15 @@ from pathlib import Path
 
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
+from gatehouse.services.authorization_messages import AuthorizationMessages
 from gatehouse.services.bootstrap import BootstrapResult, bootstrap
 from gatehouse.services.clock import Clock, system_clock
+from gatehouse.services.federation.https_fetch import HttpsJsonFetcher
+from gatehouse.services.federation.issuer_keys import IssuerKeys
+from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation
+from gatehouse.services.federation.saml_federation import SamlFederation
+from gatehouse.services.federation.sessions import FederatedRoles
+from gatehouse.services.federation.web_identity import WebIdentityFederation
 from gatehouse.services.iam.access_keys import AccessKeys
 from gatehouse.services.iam.account import AccountOps
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
@@ -20,19 +27,34 @@ from gatehouse.services.iam.documents import PolicyDocuments
 from gatehouse.services.iam.entity_policies import EntityPolicies
 from gatehouse.services.iam.groups import Groups
 from gatehouse.services.iam.instance_profiles import InstanceProfiles
+from gatehouse.services.iam.login_profiles import LoginProfiles
 from gatehouse.services.iam.managed_policies import ManagedPolicies
+from gatehouse.services.iam.mfa_devices import MfaDevices
+from gatehouse.services.iam.oidc_providers import OidcProviders
+from gatehouse.services.iam.password_policy import PasswordPolicyOps
 from gatehouse.services.iam.roles import Roles
+from gatehouse.services.iam.saml_providers import SamlProviders
+from gatehouse.services.iam.server_certificates import ServerCertificates
+from gatehouse.services.iam.service_credentials import ServiceCredentials
 from gatehouse.services.iam.service_linked import ServiceLinkedRoles
+from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
+from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
+from gatehouse.services.mfa_codes import MfaCodes
+from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
-from gatehouse.services.sts import NoMfaDevices, Sts, StsDeps
+from gatehouse.services.signin import LockoutPolicy, RateLimits, Signin
+from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
+from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.http import AwsAsgi, AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
+from gatehouse.wire.signin_http import signin_routes
 
 MASTER_KEY_FILE = "master.key"
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
@@ -95,6 +117,8 @@ class Application:
 
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
+_SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
+                    "signin_rate_per_user")
 
 
 def worker_settings_env(settings: Settings) -> str:
@@ -102,7 +126,8 @@ def worker_settings_env(settings: Settings) -> str:
     environment or its file by each worker; bootstrap already ran in the parent)."""
     return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
-                       "log_level": settings.log_level})
+                       "log_level": settings.log_level, "public_url": settings.public_url,
+                       "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
 def worker_app() -> AwsAsgi:
@@ -111,7 +136,9 @@ def worker_app() -> AwsAsgi:
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
     settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
-                        master_key=Secret(master) if master else None, log_level=raw["log_level"])
+                        master_key=Secret(master) if master else None, log_level=raw["log_level"],
+                        public_url=raw.get("public_url"),
+                        **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
     return app.asgi
@@ -123,18 +150,34 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = master_key(settings)
     box, tokens = SecretBox(key), SessionTokens(key)
-    store = SqlStore(settings.store_url, migrate=migrate)
+    try:
+        store = SqlStore(settings.store_url, migrate=migrate)
+    except SchemaMismatch as e:
+        raise SettingsError(str(e)) from None
     managed = AwsManagedPolicies()
-    authz = Authorizer(managed, enforce=settings.enforce)
+    authz = Authorizer(managed, enforce=settings.enforce, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
     iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
            InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps), Simulator(deps)]
-    sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=NoMfaDevices()))
-    router = Router(ServiceModels(), {"iam": iam, "sts": [sts]})
+    passwords, codes = Passwords(), MfaCodes(store, box, clock)
+    iam += [LoginProfiles(deps, passwords), PasswordPolicyOps(deps), MfaDevices(deps, codes), ServerCertificates(deps),
+            SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
+    signin = Signin(store, passwords, codes, tokens, clock,
+                    LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration),
+                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user))
+    sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
+    federated = FederatedRoles(sts, authz, store)
+    outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
+                                               public_url=settings.public_url))
+    iam += [OidcProviders(deps), SamlProviders(deps), outbound]
+    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
+                    SamlFederation(federated, store, clock), outbound]
+    router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(enforce_clock=settings.enforce),
                            clock)
     app = Application(settings=settings, store=store, box=box, clock=clock)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
-    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline)
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
+                         extra_routes=signin_routes(signin) + issuer_routes(outbound))
     return app

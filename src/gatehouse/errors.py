@@ -15,9 +15,11 @@ class AwsError(Exception):
     http_status: int = 400
     sender_fault: bool = True
 
-    def __init__(self, message: str = "", *, code: str | None = None, http_status: int | None = None) -> None:
+    def __init__(self, message: str = "", *, code: str | None = None, http_status: int | None = None,
+                 details: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}  # extra members of the error, rendered beside Code and Message
         if code is not None:
             self.code = code
         if http_status is not None:
@@ -241,3 +243,31 @@ class ExpiredTokenException(AwsError):
 
 class InvalidAuthorizationMessage(AwsError):
     code, http_status = "InvalidAuthorizationMessageException", 400
+
+
+class OutboundWebIdentityFederationDisabled(AwsError):
+    code, http_status = "OutboundWebIdentityFederationDisabledException", 403
+
+    def __init__(self, message: str = "The outbound web identity federation feature is not enabled for this "
+                                      "account. To use this feature, you must first enable it through the AWS "
+                                      "Management Console or API.") -> None:
+        super().__init__(message)
+
+
+class SessionDurationEscalation(AwsError):
+    code, http_status = "SessionDurationEscalationException", 403
+
+
+class JWTPayloadSizeExceeded(AwsError):
+    code, http_status = "JWTPayloadSizeExceededException", 400
+
+
+# --- IAM: outbound web identity federation -----------------------------------------------------------------
+
+
+class FeatureEnabled(AwsError):
+    code, http_status = "FeatureEnabled", 409
+
+
+class FeatureDisabled(AwsError):
+    code, http_status = "FeatureDisabled", 404

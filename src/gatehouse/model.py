@@ -218,6 +218,7 @@ class RequestMeta:
     user_agent: str = ""
     secure_transport: bool = False
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
+    host: str = ""  # the Host header: names this server when no public URL is configured
 
     @property
     def partition(self) -> str:
@@ -271,3 +272,68 @@ class SessionInfo:
 
 def make_arn(partition: str, service: str, account: str, resource: str, region: str = "") -> str:
     return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+# --- federation: identity providers and outbound web identity tokens ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OidcProvider:
+    """An IAM OpenID Connect provider. `url` is the issuer without its scheme (`host[:port]/path`), the part of
+    the ARN after `oidc-provider/`, and the prefix of the provider's trust-policy keys (`<url>:aud`)."""
+
+    account_id: str
+    provider_id: str  # internal: names the provider's tags
+    url: str
+    created: dt.datetime
+    client_ids: tuple[str, ...] = ()
+    thumbprints: tuple[str, ...] = ()
+    tags: tuple[Tag, ...] = ()
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"oidc-provider/{self.url}")
+
+    @property
+    def issuer(self) -> str:
+        return f"https://{self.url}"
+
+
+@dataclass(frozen=True, slots=True)
+class SamlProvider:
+    """An IAM SAML provider: the IdP's metadata as uploaded, and what verification needs from it (the entity id
+    and the signing certificates, base64 DER), extracted once at upload."""
+
+    account_id: str
+    provider_id: str  # AWS's SAMLProviderUUID
+    name: str
+    metadata: str
+    entity_id: str
+    certificates: tuple[str, ...]
+    created: dt.datetime
+    valid_until: dt.datetime
+    tags: tuple[Tag, ...] = ()
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"saml-provider/{self.name}")
+
+
+@dataclass(frozen=True, slots=True)
+class SigningKey:
+    """One key of an account's outbound token issuer: the public JWK (served in the JWKS) and the private key,
+    sealed under the master key (never stored in clear)."""
+
+    kid: str
+    alg: str
+    public_jwk: str  # JSON
+    sealed_private: bytes = field(repr=False)
+    created: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundIssuer:
+    """Outbound web identity federation of one account: its issuer URL, whether tokens are vended, its keys."""
+
+    account_id: str
+    issuer: str
+    enabled: bool
+    keys: tuple[SigningKey, ...] = ()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_PORT = 4599
 DEV_ACCOUNT = "123456789012"
@@ -55,6 +56,15 @@ class Settings:
     master_key: Secret | None = field(default=None, repr=False)
     workers: int = 1
     log_level: str = "info"
+    # Sign-in lockout (seconds; threshold 0 turns it off) and rate limits (attempts per minute); accounts may
+    # override the lockout (`gatehouse account lockout`).
+    lockout_threshold: int = 5
+    lockout_window: int = 900
+    lockout_duration: int = 900
+    signin_rate_per_address: int = 60
+    signin_rate_per_user: int = 20
+    # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
+    public_url: str | None = None
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""
@@ -62,6 +72,16 @@ class Settings:
             raise SettingsError("--no-enforce is only available with --dev")
         if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise SettingsError("--account-id must be 12 digits")
+        if min(self.lockout_threshold, self.lockout_window, self.lockout_duration) < 0:
+            raise SettingsError("--lockout-threshold, --lockout-window and --lockout-duration cannot be negative")
+        if self.lockout_threshold and (self.lockout_window < 1 or self.lockout_duration < 1):
+            raise SettingsError("--lockout-window and --lockout-duration must be at least 1 second")
+        if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
+            raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
+        if self.public_url is not None:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+                raise SettingsError("--public-url must be an http(s) URL without query or fragment")
         if self.dev:
             if self.db_url:
                 raise SettingsError("--dev keeps everything in memory; it does not take --db")

@@ -74,7 +74,7 @@ def running(*args: str, env: dict[str, str] | None = None, ready_s: float = 60) 
     """Start `python -m gatehouse serve ARGS` on a free port; stop it (and its process group) afterwards."""
     port = free_port()
     cmd = [sys.executable, "-m", "gatehouse", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    log = tempfile.NamedTemporaryFile("w+", prefix="gatehouse-test-", suffix=".log", delete=False)
+    log = tempfile.NamedTemporaryFile("w+", prefix="gatehouse-test-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"

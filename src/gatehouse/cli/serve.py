@@ -36,6 +36,19 @@ MasterKeyFile = Annotated[Path | None, typer.Option("--master-key-file", envvar=
 Workers = Annotated[int, typer.Option("--workers", envvar="GATEHOUSE_WORKERS", min=1,
                                       help="Worker processes (not with --dev).")]
 LogLevel = Annotated[str, typer.Option("--log-level", envvar="GATEHOUSE_LOG_LEVEL")]
+PublicUrl = Annotated[str | None, typer.Option("--public-url", envvar="GATEHOUSE_PUBLIC_URL",
+                                               help="URL clients reach this server at (names the outbound token "
+                                                    "issuer); default: the request's Host.")]
+LockoutThreshold = Annotated[int, typer.Option("--lockout-threshold", envvar="GATEHOUSE_LOCKOUT_THRESHOLD", min=0,
+                                                help="Failed sign-ins before a user is locked out (0: never).")]
+LockoutWindow = Annotated[int, typer.Option("--lockout-window", envvar="GATEHOUSE_LOCKOUT_WINDOW", min=1,
+                                            help="Seconds within which failed sign-ins count together.")]
+LockoutDuration = Annotated[int, typer.Option("--lockout-duration", envvar="GATEHOUSE_LOCKOUT_DURATION", min=1,
+                                              help="Seconds a locked-out user must wait.")]
+SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", envvar="GATEHOUSE_SIGNIN_RATE_PER_ADDRESS",
+                                                min=1, help="Sign-in attempts per minute from one address.")]
+SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
+                                             help="Sign-in attempts per minute for one user name.")]
 
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
@@ -80,13 +93,20 @@ def serve_command(
     host: Host = "127.0.0.1", port: Port = DEFAULT_PORT, data: Data = Path("data"), db: Db = None, dev: Dev = False,
     enforce: Enforce = True, account_id: AccountId = None, root_access_key_id: RootKey = None,
     root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None, workers: Workers = 1,
-    log_level: LogLevel = "info",
+    log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
+    lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
+    signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None,
 ) -> None:
     """Serve the AWS IAM and STS APIs."""
+    import dataclasses
+
     import uvicorn
 
     settings = _settings(host, port, data, db, dev, enforce, account_id, root_access_key_id, root_secret_access_key,
                          master_key_file, workers, log_level)
+    settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
+                                   lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
+                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url)
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")

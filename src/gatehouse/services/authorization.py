@@ -34,6 +34,7 @@ from gatehouse.policy import (
     evaluate,
     parse,
 )
+from gatehouse.services.authorization_messages import AuthorizationMessages
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import default_document, find_policy
 from gatehouse.storage.repository import UnitOfWork
@@ -83,9 +84,11 @@ def iso8601(moment: dt.datetime) -> str:
 
 
 class Authorizer:
-    def __init__(self, managed: AwsManagedPolicies, *, enforce: bool = True) -> None:
+    def __init__(self, managed: AwsManagedPolicies, *, enforce: bool = True,
+                 messages: AuthorizationMessages | None = None) -> None:
         self.managed = managed
         self.enforce = enforce
+        self.messages = messages
         self.compiler = Compiler()
         self._cache: OrderedDict[tuple[str, str, int, str], PrincipalPolicies] = OrderedDict()
         self._lock = threading.Lock()
@@ -100,7 +103,12 @@ class Authorizer:
             return
         decision, ctx = self.decide(tx, caller, action, resource, resource_tags=resource_tags, context=context)
         if not decision.allowed:
-            raise AccessDenied(access_denied_message(decision, ctx))
+            raise self.denied(decision, ctx)
+
+    def denied(self, decision: Decision, ctx: RequestContext) -> AccessDenied:
+        """AWS's AccessDenied for a decision, carrying the encoded authorization message."""
+        details = {"EncodedAuthorizationMessage": self.messages.encode(decision, ctx)} if self.messages else None
+        return AccessDenied(access_denied_message(decision, ctx), details=details)
 
     def decide(self, tx: UnitOfWork, caller: Caller, action: str, resource: str, *,
                resource_tags: Callable[[], Sequence[Tag]] | None = None,
@@ -119,6 +127,13 @@ class Authorizer:
         ctx = RequestContext(policies.principal, action, resource, resource_account=resource_account, keys=keys)
         policy_set = policies.with_resource(resource_policy) if resource_policy else policies.policy_set
         return evaluate(policy_set, ctx), ctx
+
+    def decide_federated(self, principal: Principal, action: str, resource: str, trust: LabelledPolicy,
+                         keys: Mapping[str, Any], resource_account: str) -> tuple[Decision, RequestContext]:
+        """The decision of a role's trust policy alone, for a principal from outside IAM (an OIDC or SAML
+        provider): such principals have no identity policies, so only the resource side can allow."""
+        ctx = RequestContext(principal, action, resource, resource_account=resource_account, keys=keys)
+        return evaluate(PolicySet(resource=trust), ctx), ctx
 
     # --- request context ---------------------------------------------------------------------------------
 

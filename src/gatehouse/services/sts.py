@@ -9,17 +9,25 @@ note.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gatehouse.errors import AccessDenied, InvalidParameterValue, MalformedPolicyDocument, PackedPolicyTooLarge
+from gatehouse.errors import (
+    AccessDenied,
+    InvalidAuthorizationMessage,
+    InvalidParameterValue,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
+)
 from gatehouse.errors import ValidationError as AwsValidationError
 from gatehouse.model import Caller, PrincipalKind, Role, make_arn
-from gatehouse.policy import PolicyKind, PolicyType, access_denied_message, validate
+from gatehouse.policy import PolicyKind, PolicyType, validate
 from gatehouse.services import ids
 from gatehouse.services.authorization import Authorizer
+from gatehouse.services.authorization_messages import InvalidEncodedMessage
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import find_policy
@@ -92,6 +100,17 @@ class Sts:
             raise InvalidParameterValue(f"The access key {access_key_id} is not valid.")
         return {"Account": account}
 
+    def decode_authorization_message(self, caller: Caller, encoded_message: str) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            self.authz.require(tx, caller, "sts:DecodeAuthorizationMessage", "*")
+        if self.authz.messages is None:
+            raise InvalidAuthorizationMessage("The encoded message is not valid.")
+        try:
+            decoded = self.authz.messages.decode(encoded_message)
+        except InvalidEncodedMessage:
+            raise InvalidAuthorizationMessage("The encoded message is not valid.") from None
+        return {"DecodedMessage": json.dumps(decoded, separators=(",", ":"))}
+
     # --- AssumeRole ----------------------------------------------------------------------------------------
 
     def assume_role(self, caller: Caller, role_arn: str, role_session_name: str, duration_seconds: int | None = None,
@@ -152,12 +171,14 @@ class Sts:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
             ["sts:SetSourceIdentity"] if set_source_identity else [])
+        if not self.authz.enforce:
+            return role
         with self.store.read(caller.account_id) as tx:
             for act in actions:
                 decision, ctx = self.authz.decide(tx, caller, act, resource, context=context, resource_policy=trust,
                                                   resource_account=account)
                 if not decision.allowed:
-                    raise AccessDenied(access_denied_message(decision, ctx))
+                    raise self.authz.denied(decision, ctx)
         return role
 
     def _duration(self, role: Role, requested: int | None, chained: bool) -> int:

@@ -26,12 +26,25 @@ from gatehouse.model import (
     InlinePolicy,
     InstanceProfile,
     ManagedPolicy,
+    OidcProvider,
+    OutboundIssuer,
     OwnerKind,
     Page,
     PolicyVersion,
     Role,
+    SamlProvider,
     Tag,
     User,
+)
+from gatehouse.storage.credentials import (
+    LoginProfiles,
+    MfaDevices,
+    PasswordPolicies,
+    ServerCertificates,
+    ServiceCredentials,
+    SigningCertificates,
+    SigninLedger,
+    SshPublicKeys,
 )
 
 
@@ -78,6 +91,8 @@ class Counts:
     attached_policies: int = 0
     policy_versions_in_use: int = 0
     root_access_keys: int = 0
+    account_mfa_enabled: int = 0
+    root_signing_certificates: int = 0
 
 
 class Accounts(Protocol):
@@ -204,6 +219,35 @@ class Tasks(Protocol):
     def update(self, task_id: str, status: str, detail: str | None = None) -> None: ...
 
 
+class OidcProviders(Protocol):
+    """OpenID Connect providers of the unit's account, by URL (`host[:port]/path`, compared exactly)."""
+
+    def get(self, url: str) -> OidcProvider | None: ...
+    def all(self) -> list[OidcProvider]: ...
+    def count(self) -> int: ...
+    def insert(self, provider: OidcProvider) -> None: ...
+    def update(self, provider: OidcProvider) -> None: ...
+    def delete(self, provider_id: str) -> None: ...
+
+
+class SamlProviders(Protocol):
+    """SAML providers of the unit's account, by name (unique without regard to case)."""
+
+    def get(self, name: str) -> SamlProvider | None: ...
+    def all(self) -> list[SamlProvider]: ...
+    def count(self) -> int: ...
+    def insert(self, provider: SamlProvider) -> None: ...
+    def update(self, provider: SamlProvider) -> None: ...
+    def delete(self, provider_id: str) -> None: ...
+
+
+class OutboundIssuers(Protocol):
+    """The account's outbound web identity federation (at most one issuer per account)."""
+
+    def get(self) -> OutboundIssuer | None: ...
+    def put(self, issuer: OutboundIssuer) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. Leaving the `with` block commits; an exception rolls everything back."""
 
@@ -219,12 +263,24 @@ class UnitOfWork(Protocol):
     profiles: InstanceProfiles
     tags: Tags
     tasks: Tasks
+    oidc: OidcProviders
+    saml: SamlProviders
+    outbound: OutboundIssuers
+    logins: LoginProfiles
+    password_policy: PasswordPolicies
+    mfa: MfaDevices
+    server_certificates: ServerCertificates
+    signing_certificates: SigningCertificates
+    ssh_keys: SshPublicKeys
+    service_credentials: ServiceCredentials
 
     @property
     def revision(self) -> int: ...
 
 
 class Store(Protocol):
+    signin: SigninLedger
+
     def read(self, account_id: str | None = None) -> AbstractContextManager[UnitOfWork]: ...
     def write(self, account_id: str) -> AbstractContextManager[UnitOfWork]: ...
     def create_account(self, account: Account) -> None: ...
@@ -232,5 +288,7 @@ class Store(Protocol):
     def revision(self, account_id: str) -> int: ...
     def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None: ...
     def record_role_use(self, account_id: str, role_id: str, when: dt.datetime, region: str) -> None: ...
+    def remember_assertion(self, account_id: str, provider_id: str, assertion_id: str, expires: dt.datetime,
+                           now: dt.datetime) -> bool: ...
     def reset(self) -> None: ...
     def close(self) -> None: ...

@@ -90,7 +90,8 @@ class AwsEndpoint:
             typed = self.query.parse_params(route.operation, params)
             self.validator.validate(route.operation, typed)
             meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
-                               user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now)
+                               user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now,
+                               host=headers.get("host", ""))
             caller = self.authenticator.caller(credential, meta)
             self.authenticator.admit(caller, claims.service, action)
             result = route.invoke(caller, typed)
@@ -117,7 +118,7 @@ class AwsEndpoint:
             typed = self.query.parse_params(found.operation, params)
             self.validator.validate(found.operation, typed)
             meta = RequestMeta(request_id=request_id, source_ip=client_ip, user_agent=headers.get("user-agent", ""),
-                               secure_transport=secure, time=self.clock())
+                               secure_transport=secure, time=self.clock(), host=headers.get("host", ""))
             result = found.invoke(self.authenticator.anonymous(meta), typed)
             return 200, self.query.serialize_result(found.operation, result, request_id, namespace)
         except AwsError as error:
@@ -174,11 +175,21 @@ class AwsAsgi:
         args = (scope["method"], scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
                 scope.get("query_string", b"").decode("latin-1"), Headers(scope=scope), body,
                 client[0] if client else "", scope.get("scheme") == "https")
-        if self.inline:
+        # Unsigned calls (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) may fetch an issuer's keys over the
+        # network: never on the event loop, which would stall every other request (or this very server, when it
+        # is its own token issuer).
+        if self.inline and _signed(scope):
             status, payload = self.endpoint.handle(*args)
         else:
             status, payload = await run_in_threadpool(self.endpoint.handle, *args)
         await _respond(send, status, payload)
+
+
+def _signed(scope: Scope) -> bool:
+    """Whether the request carries a SigV4 signature (header or presigned query), judged cheaply."""
+    if b"X-Amz-Signature=" in scope.get("query_string", b""):
+        return True
+    return any(name == b"authorization" for name, _ in scope.get("headers", ()))
 
 
 async def _respond(send: Send, status: int, payload: bytes) -> None:

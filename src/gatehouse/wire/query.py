@@ -115,6 +115,7 @@ def serialize_error(error: AwsError, request_id: str, namespace: str | None = No
     xmlns = f' xmlns="{escape_attribute(namespace)}"' if namespace else ""
     kind = "Sender" if error.sender_fault else "Receiver"
     message = f"<Message>{escape_text(error.message)}</Message>" if error.message else ""
+    message += "".join(f"<{name}>{escape_text(value)}</{name}>" for name, value in error.details.items())
     body = (
         f"<ErrorResponse{xmlns}><Error><Type>{kind}</Type><Code>{escape_text(error.code)}</Code>{message}</Error>"
         f"<RequestId>{escape_text(request_id)}</RequestId></ErrorResponse>"

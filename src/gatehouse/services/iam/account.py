@@ -24,19 +24,24 @@ from gatehouse.services.iam.views import (
     version_view,
 )
 from gatehouse.storage.markers import decode_marker, encode_marker
-from gatehouse.storage.repository import UnitOfWork
+from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 
 class AccountOps(IamBase):
     # --- alias -----------------------------------------------------------------------------------------------
 
     def create_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateAccountAlias", "*")
-            other = tx.accounts.by_alias(account_alias)
-            if other and other.account_id != caller.account_id:
-                raise EntityAlreadyExists(f"The account alias {account_alias} already exists.")
-            tx.accounts.set_alias(account_alias)
+        taken = EntityAlreadyExists(f"The account alias {account_alias} already exists.")
+        try:
+            with self.store.write(caller.account_id) as tx:
+                self.require(tx, caller, "iam:CreateAccountAlias", "*")
+                other = tx.accounts.by_alias(account_alias)
+                if other and other.account_id != caller.account_id:
+                    raise taken
+                tx.accounts.set_alias(account_alias)
+        except Duplicate:
+            # Writers of different accounts run concurrently: another account claimed the alias first.
+            raise taken from None
         return {}
 
     def delete_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
@@ -76,8 +81,8 @@ class AccountOps(IamBase):
             "InstanceProfiles": n.instance_profiles, "InstanceProfilesQuota": 1000,
             "ServerCertificates": n.server_certificates, "ServerCertificatesQuota": 20,
             "MFADevices": n.mfa_devices, "MFADevicesInUse": n.mfa_devices_in_use, "Providers": n.providers,
-            "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 1 if n.root_access_keys else 0,
-            "AccountSigningCertificatesPresent": 0, "AccessKeysPerUserQuota": 2,
+            "AccountMFAEnabled": n.account_mfa_enabled, "AccountAccessKeysPresent": 1 if n.root_access_keys else 0,
+            "AccountSigningCertificatesPresent": 1 if n.root_signing_certificates else 0, "AccessKeysPerUserQuota": 2,
             "SigningCertificatesPerUserQuota": 2, "GroupsPerUserQuota": MAX_GROUPS_PER_USER,
             "AttachedPoliciesPerUserQuota": MAX_ATTACHED, "AttachedPoliciesPerGroupQuota": MAX_ATTACHED,
             "AttachedPoliciesPerRoleQuota": MAX_ATTACHED, "UserPolicySizeQuota": INLINE_MAX["user"],
@@ -103,7 +108,8 @@ class AccountOps(IamBase):
             if "Role" in wanted:
                 items += [("RoleDetailList", self._role_detail(tx, caller, r)) for r in tx.roles.all()]
             items += [("Policies", p) for p in self._policy_details(tx, caller, wanted)]
-        start = int(decode_marker(marker)) if marker else 0
+        position = decode_marker(marker) if marker else "0"
+        start = int(position) if position.isdigit() else -1  # another listing's marker is not ours
         if start < 0 or start > len(items):
             raise InvalidInput("Invalid Marker.")
         limit = max_items or 100

@@ -89,7 +89,8 @@ class ManagedPolicies(IamBase):
     def delete_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             policy = self.customer_policy_for(tx, caller, "iam:DeletePolicy", policy_arn)
-            if tx.attachments.count_of(policy.account_id, policy.policy_id):
+            uses = self.counts(tx, policy)  # a permissions boundary in use blocks deletion as an attachment does
+            if uses["attachments"] or uses["boundary_uses"]:
                 raise DeleteConflict("Cannot delete a policy attached to entities.")
             if len(tx.policies.versions(policy.policy_id)) > 1:
                 raise DeleteConflict("This policy has more than one version. Before you delete a policy, you must "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gatehouse.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from gatehouse.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded
 from gatehouse.model import Caller, OwnerKind, Tag, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
@@ -95,9 +95,20 @@ class Users(IamBase):
         return {}
 
     def check_user_deletable(self, tx: UnitOfWork, user: User) -> None:
-        """AWS refuses to delete a user that still has anything attached to it."""
+        """AWS refuses to delete a user that still has anything attached to it (checked in the order AWS's
+        DeleteUser documentation lists the things to remove first)."""
+        if tx.logins.get(user.user_id) is not None:
+            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
         if tx.keys.for_user(user.user_id):
             raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if tx.signing_certificates.for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete signing certificates first.")
+        if tx.ssh_keys.for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete SSH public keys first.")
+        if tx.service_credentials.for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete service specific credentials first.")
+        if tx.mfa.for_user(user.user_id):
+            raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
         if tx.inline.count_for(OwnerKind.USER, user.user_id):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
         if tx.attachments.for_owner(OwnerKind.USER, user.user_id):
@@ -148,7 +159,9 @@ class Users(IamBase):
 
 def tag_page(tags: tuple[Tag, ...], marker: str | None, max_items: int | None) -> dict[str, Any]:
     """Tags are few (at most 50): paged in memory by position."""
-    start = int(marker) if marker and marker.isdigit() else 0
+    if marker and not marker.isdigit():
+        raise InvalidInput("Invalid Marker.")
+    start = int(marker) if marker else 0
     limit = max_items or 100
     chunk = tags[start:start + limit]
     out: dict[str, Any] = {"Tags": tags_view(chunk), "IsTruncated": start + limit < len(tags)}

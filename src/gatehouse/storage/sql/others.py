@@ -65,6 +65,12 @@ class SqlAccounts(_Repo):
                     t.policies, t.policies.c.policy_id == t.policy_versions.c.policy_id
                 ).where(t.policies.c.account_id == self.account_id)).scalar_one(),
             root_access_keys=count(t.access_keys, t.access_keys.c.user_id.is_(None)),
+            providers=count(t.oidc_providers) + count(t.saml_providers),
+            server_certificates=count(t.server_certificates), mfa_devices=count(t.mfa_devices),
+            mfa_devices_in_use=count(t.mfa_devices, t.mfa_devices.c.enabled.is_not(None)),
+            account_mfa_enabled=min(1, count(t.mfa_devices, t.mfa_devices.c.for_root.is_(True),
+                                             t.mfa_devices.c.enabled.is_not(None))),
+            root_signing_certificates=count(t.signing_certificates, t.signing_certificates.c.user_id.is_(None)),
         )
 
 

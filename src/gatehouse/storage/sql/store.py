@@ -15,7 +15,22 @@ from sqlalchemy.exc import IntegrityError
 from gatehouse.model import Account
 from gatehouse.storage.repository import CredentialRecord, Duplicate
 from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.credentials import (
+    SqlLoginProfiles,
+    SqlMfaDevices,
+    SqlPasswordPolicies,
+    SqlServerCertificates,
+    SqlServiceCredentials,
+    SqlSigningCertificates,
+    SqlSshPublicKeys,
+)
 from gatehouse.storage.sql.engine import WRITE_OPTION, is_sqlite, make_engine
+from gatehouse.storage.sql.federation import (
+    SqlOidcProviders,
+    SqlOutboundIssuers,
+    SqlSamlProviders,
+    remember_assertion,
+)
 from gatehouse.storage.sql.identities import SqlGroups, SqlRoles, SqlUsers, _user
 from gatehouse.storage.sql.migrate import upgrade
 from gatehouse.storage.sql.others import (
@@ -27,6 +42,7 @@ from gatehouse.storage.sql.others import (
     key_from_row,
 )
 from gatehouse.storage.sql.policies import SqlAttachments, SqlInlinePolicies, SqlManagedPolicies
+from gatehouse.storage.sql.signin_ledger import SqlSigninLedger
 
 
 class SqlUnitOfWork:
@@ -90,6 +106,48 @@ class SqlUnitOfWork:
     def tasks(self) -> SqlTasks:
         return SqlTasks(self.conn, self._acct())
 
+    # --- sign-in credentials ---
+
+    @cached_property
+    def logins(self) -> SqlLoginProfiles:
+        return SqlLoginProfiles(self.conn, self.account_id or "")  # root_by_email needs no account
+
+    @cached_property
+    def password_policy(self) -> SqlPasswordPolicies:
+        return SqlPasswordPolicies(self.conn, self._acct())
+
+    @cached_property
+    def mfa(self) -> SqlMfaDevices:
+        return SqlMfaDevices(self.conn, self._acct())
+
+    @cached_property
+    def server_certificates(self) -> SqlServerCertificates:
+        return SqlServerCertificates(self.conn, self._acct())
+
+    @cached_property
+    def signing_certificates(self) -> SqlSigningCertificates:
+        return SqlSigningCertificates(self.conn, self._acct())
+
+    @cached_property
+    def ssh_keys(self) -> SqlSshPublicKeys:
+        return SqlSshPublicKeys(self.conn, self._acct())
+
+    @cached_property
+    def service_credentials(self) -> SqlServiceCredentials:
+        return SqlServiceCredentials(self.conn, self._acct())
+
+    @cached_property
+    def oidc(self) -> SqlOidcProviders:
+        return SqlOidcProviders(self.conn, self._acct())
+
+    @cached_property
+    def saml(self) -> SqlSamlProviders:
+        return SqlSamlProviders(self.conn, self._acct())
+
+    @cached_property
+    def outbound(self) -> SqlOutboundIssuers:
+        return SqlOutboundIssuers(self.conn, self._acct())
+
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
 _K, _U = t.access_keys, t.users
@@ -125,6 +183,7 @@ class SqlStore:
         )
         if migrate:
             upgrade(self.engine)
+        self.signin = SqlSigninLedger(self.engine, self._lock)
 
     @contextlib.contextmanager
     def read(self, account_id: str | None = None) -> Iterator[SqlUnitOfWork]:
@@ -178,6 +237,13 @@ class SqlStore:
         """RoleLastUsed bookkeeping, like `record_key_use`: no revision bump."""
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             conn.execute(_ROLE_USED, {"account": account_id, "rid": role_id, "when": when, "region": region})
+
+    def remember_assertion(self, account_id: str, provider_id: str, assertion_id: str, expires: dt.datetime,
+                           now: dt.datetime) -> bool:
+        """SAML replay memory, like `record_role_use`: its own short transactions, and no revision bump. The
+        account is implied by the provider id, which is unique across accounts."""
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+            return remember_assertion(conn, provider_id, assertion_id, expires, now)
 
     def reset(self) -> None:
         """Delete every row (dev mode's reset); the schema stays."""

@@ -228,3 +228,229 @@ tasks = Table(
     Column("detail", Text, nullable=True),
     Column("is_done", Boolean, nullable=False, default=False),
 )
+
+# --- sign-in credentials: passwords, MFA devices, certificates, SSH keys, service credentials ----------------
+# Secrets are never stored in clear: passwords as argon2id hashes, MFA seeds and private keys sealed.
+
+login_profiles = Table(
+    "login_profiles",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True),
+    _account(),
+    Column("password_hash", String(256), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("password_changed", UtcDateTime, nullable=False),
+    Column("reset_required", Boolean, nullable=False, default=False),
+    Column("max_session_duration", Integer, nullable=True),
+)
+
+password_history = Table(
+    "password_history",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("sequence", Integer, nullable=False),  # order of changes: timestamps tie within a second
+    Column("changed", UtcDateTime, nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    PrimaryKeyConstraint("user_id", "sequence"),
+)
+
+root_logins = Table(
+    "root_logins",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("email_key", String(256), nullable=False, unique=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("password_changed", UtcDateTime, nullable=False),
+)
+
+password_policies = Table(
+    "password_policies",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("minimum_length", Integer, nullable=False),
+    Column("require_symbols", Boolean, nullable=False),
+    Column("require_numbers", Boolean, nullable=False),
+    Column("require_uppercase", Boolean, nullable=False),
+    Column("require_lowercase", Boolean, nullable=False),
+    Column("allow_users_to_change", Boolean, nullable=False),
+    Column("max_age_days", Integer, nullable=True),
+    Column("reuse_prevention", Integer, nullable=True),
+    Column("hard_expiry", Boolean, nullable=True),
+)
+
+lockout_settings = Table(
+    "lockout_settings",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("threshold", Integer, nullable=True),
+    Column("window_seconds", Integer, nullable=True),
+    Column("duration_seconds", Integer, nullable=True),
+)
+
+signin_locks = Table(
+    "signin_locks",
+    metadata,
+    _account(),
+    Column("subject", String(64), nullable=False),  # a user id, or "root"
+    Column("failures", Integer, nullable=False),
+    Column("window_start", Integer, nullable=False),  # epoch seconds
+    Column("locked_until", Integer, nullable=True),
+    PrimaryKeyConstraint("account_id", "subject"),
+)
+
+signin_rates = Table(
+    "signin_rates",
+    metadata,
+    Column("bucket", String(320), primary_key=True),  # "addr:<ip>" or "name:<account>:<user>"
+    Column("window_start", Integer, nullable=False),
+    Column("attempts", Integer, nullable=False),
+)
+
+signin_events = Table(
+    "signin_events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=True),
+    Column("principal", String(256), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("source_ip", String(64), nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("mfa", Boolean, nullable=False, default=False),
+    Index("ix_signin_events_account_at", "account_id", "at"),
+)
+
+mfa_devices = Table(
+    "mfa_devices",
+    metadata,
+    Column("device_id", String(32), primary_key=True),
+    _account(),
+    Column("name", String(226), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("serial_key", String(768), nullable=False),  # lower-cased path + name
+    Column("created", UtcDateTime, nullable=False),
+    Column("sealed_seed", LargeBinary, nullable=False),
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="SET NULL"), nullable=True),
+    Column("for_root", Boolean, nullable=False, default=False),
+    Column("enabled", UtcDateTime, nullable=True),
+    Column("last_step", Integer, nullable=True),  # the last accepted TOTP time step: no code is accepted twice
+    Column("drift", Integer, nullable=False, default=0),  # time steps the device runs ahead (ResyncMFADevice)
+    UniqueConstraint("account_id", "serial_key"),
+    Index("ix_mfa_devices_user", "user_id"),
+)
+
+server_certificates = Table(
+    "server_certificates",
+    metadata,
+    Column("certificate_id", String(32), primary_key=True),
+    _account(),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("path", String(512), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("chain", Text, nullable=True),
+    Column("sealed_private_key", LargeBinary, nullable=False),
+    Column("uploaded", UtcDateTime, nullable=False),
+    Column("expiration", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+signing_certificates = Table(
+    "signing_certificates",
+    metadata,
+    Column("certificate_id", String(128), primary_key=True),
+    _account(),
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # SHA-256 of the DER certificate, to refuse duplicates
+    Column("status", String(16), nullable=False),
+    Column("uploaded", UtcDateTime, nullable=False),
+    Index("ix_signing_certificates_user", "user_id"),
+)
+
+ssh_public_keys = Table(
+    "ssh_public_keys",
+    metadata,
+    Column("key_id", String(128), primary_key=True),
+    _account(),
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),  # OpenSSH one-line form, without the comment
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("uploaded", UtcDateTime, nullable=False),
+    UniqueConstraint("user_id", "fingerprint"),
+)
+
+service_credentials = Table(
+    "service_credentials",
+    metadata,
+    Column("credential_id", String(128), primary_key=True),
+    _account(),
+    Column("user_id", String(32), ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False),
+    Column("service_name", String(128), nullable=False),
+    Column("service_user_name", String(200), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("expires", UtcDateTime, nullable=True),
+    Index("ix_service_credentials_user", "user_id"),
+)
+
+# --- federation ------------------------------------------------------------------------------------------------
+
+oidc_providers = Table(
+    "oidc_providers",
+    metadata,
+    Column("provider_id", String(32), primary_key=True),
+    _account(),
+    Column("url", String(255), nullable=False),
+    Column("client_ids", Text, nullable=False),  # JSON list, in the order given
+    Column("thumbprints", Text, nullable=False),  # JSON list
+    Column("created", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "url"),
+)
+
+saml_providers = Table(
+    "saml_providers",
+    metadata,
+    Column("provider_id", String(32), primary_key=True),
+    _account(),
+    Column("name", String(128), nullable=False),
+    Column("name_key", String(128), nullable=False),
+    Column("metadata", Text, nullable=False),
+    Column("entity_id", String(1024), nullable=False),
+    Column("certificates", Text, nullable=False),  # JSON list of base64 DER signing certificates
+    Column("created", UtcDateTime, nullable=False),
+    Column("valid_until", UtcDateTime, nullable=False),
+    UniqueConstraint("account_id", "name_key"),
+)
+
+# SAML assertion ids seen, until they expire: a replayed assertion is refused on every replica.
+saml_assertions = Table(
+    "saml_assertions",
+    metadata,
+    Column("provider_id", String(32), ForeignKey("saml_providers.provider_id", ondelete="CASCADE"), nullable=False),
+    Column("assertion_id", String(256), nullable=False),
+    Column("expires", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("provider_id", "assertion_id"),
+    Index("ix_saml_assertions_expires", "expires"),
+)
+
+outbound_issuers = Table(
+    "outbound_issuers",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("issuer", String(2048), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+)
+
+outbound_keys = Table(
+    "outbound_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("account_id", String(12), ForeignKey("outbound_issuers.account_id", ondelete="CASCADE"), nullable=False),
+    Column("alg", String(16), nullable=False),
+    Column("public_jwk", Text, nullable=False),
+    Column("sealed_private", LargeBinary, nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Index("ix_outbound_keys_account", "account_id"),
+)
