@@ -22,6 +22,17 @@ from gatehouse.services.iam.views import tags_view, user_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_USERS = 5000
+_DEPENDENTS = (
+    ("login_profile", "Cannot delete entity, must delete login profile first."),
+    ("access_keys", "Cannot delete entity, must delete access keys first."),
+    ("signing_certificates", "Cannot delete entity, must delete signing certificates first."),
+    ("ssh_keys", "Cannot delete entity, must delete SSH public keys first."),
+    ("service_credentials", "Cannot delete entity, must delete service specific credentials first."),
+    ("mfa", "Cannot delete entity, must delete MFA device first."),
+    ("inline", "Cannot delete entity, must delete policies first."),
+    ("attached", "Cannot delete entity, must detach all policies first."),
+    ("groups", "Cannot delete entity, must remove users from group first."),
+)
 
 
 class Users(IamBase):
@@ -48,7 +59,8 @@ class Users(IamBase):
                 tx.users.insert(user)
             except Duplicate:
                 raise EntityAlreadyExists(f"User with name {user_name} already exists.") from None
-            tx.tags.replace(OwnerKind.USER, user.user_id, new_tags)
+            if new_tags:
+                tx.tags.replace(OwnerKind.USER, user.user_id, new_tags)
         return {"User": user_view(user, caller.partition, full=True)}
 
     def get_user(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
@@ -95,26 +107,12 @@ class Users(IamBase):
         return {}
 
     def check_user_deletable(self, tx: UnitOfWork, user: User) -> None:
-        """AWS refuses to delete a user that still has anything attached to it (checked in the order AWS's
+        """AWS refuses to delete a user that still has anything attached to it (reported in the order AWS's
         DeleteUser documentation lists the things to remove first)."""
-        if tx.logins.get(user.user_id) is not None:
-            raise DeleteConflict("Cannot delete entity, must delete login profile first.")
-        if tx.keys.for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
-        if tx.signing_certificates.for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete signing certificates first.")
-        if tx.ssh_keys.for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete SSH public keys first.")
-        if tx.service_credentials.for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete service specific credentials first.")
-        if tx.mfa.for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete MFA device first.")
-        if tx.inline.count_for(OwnerKind.USER, user.user_id):
-            raise DeleteConflict("Cannot delete entity, must delete policies first.")
-        if tx.attachments.for_owner(OwnerKind.USER, user.user_id):
-            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
-        if tx.groups.ids_for_user(user.user_id):
-            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
+        found = tx.users.dependents(user.user_id)
+        for kind, message in _DEPENDENTS:
+            if kind in found:
+                raise DeleteConflict(message)
 
     # --- tags ------------------------------------------------------------------------------------------------
 

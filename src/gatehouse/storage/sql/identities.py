@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Group, Page, Role, User
@@ -17,6 +17,19 @@ _USERS = Named(t.users, t.users.c.user_id)
 _USER_UPDATE = update(t.users).where(t.users.c.user_id == bindparam("b_id")).values(
     name=bindparam("b_name"), name_key=bindparam("b_key"), path=bindparam("b_path"), boundary=bindparam("b_boundary"),
     password_last_used=bindparam("b_pwd"))
+_DEPENDENT_TABLES = {
+    "login_profile": t.login_profiles.c.user_id, "access_keys": t.access_keys.c.user_id,
+    "signing_certificates": t.signing_certificates.c.user_id, "ssh_keys": t.ssh_public_keys.c.user_id,
+    "service_credentials": t.service_credentials.c.user_id, "mfa": t.mfa_devices.c.user_id,
+    "groups": t.group_members.c.user_id,
+}
+_USER_DEPENDENTS = select(
+    *(exists().where(column == bindparam("uid")).label(kind) for kind, column in _DEPENDENT_TABLES.items()),
+    exists().where(t.inline_policies.c.owner_kind == "user", t.inline_policies.c.owner_id == bindparam("uid"))
+    .label("inline"),
+    exists().where(t.attachments.c.owner_kind == "user", t.attachments.c.owner_id == bindparam("uid"))
+    .label("attached"),
+)
 _USER_BOUNDARY = update(t.users).where(t.users.c.user_id == bindparam("b_id")).values(boundary=bindparam("b_arn"))
 
 _GROUPS = Named(t.groups, t.groups.c.group_id)
@@ -124,6 +137,12 @@ class SqlUsers(_NamedRepo):
 
     def set_boundary(self, user_id: str, policy_arn: str | None) -> None:
         self.conn.execute(_USER_BOUNDARY, {"b_id": user_id, "b_arn": policy_arn})
+
+    def dependents(self, user_id: str) -> frozenset[str]:
+        """What still hangs on a user (one query): login_profile, access_keys, signing_certificates, ssh_keys,
+        service_credentials, mfa, groups, inline, attached."""
+        row = self.conn.execute(_USER_DEPENDENTS, {"uid": user_id}).one()
+        return frozenset(kind for kind, present in row._mapping.items() if present)
 
 
 class SqlGroups(_NamedRepo):

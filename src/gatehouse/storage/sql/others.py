@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from gatehouse.model import AccessKey, Account, InstanceProfile, OwnerKind, Page, Tag
 from gatehouse.storage.repository import Counts, Listing
@@ -25,9 +25,12 @@ def key_from_row(r: Any) -> AccessKey:
                      last_used_region=r.last_used_region, last_used_service=r.last_used_service)
 
 
+_ACCOUNT_GET = select(t.accounts).where(t.accounts.c.account_id == bindparam("acct"))
+
+
 class SqlAccounts(_Repo):
     def get(self, account_id: str) -> Account | None:
-        r = self.conn.execute(select(t.accounts).where(t.accounts.c.account_id == account_id)).first()
+        r = self.conn.execute(_ACCOUNT_GET, {"acct": account_id}).first()
         return account_from_row(r) if r else None
 
     def all_ids(self) -> list[str]:
@@ -74,30 +77,39 @@ class SqlAccounts(_Repo):
         )
 
 
+_K = t.access_keys.c
+_KEY_GET = select(t.access_keys).where(_K.account_id == bindparam("acct"), _K.access_key_id == bindparam("kid"))
+_KEYS_OF_USER = select(t.access_keys).where(_K.account_id == bindparam("acct"), _K.user_id == bindparam("uid")
+                                           ).order_by(_K.created, _K.access_key_id)
+_KEYS_OF_ROOT = select(t.access_keys).where(_K.account_id == bindparam("acct"), _K.user_id.is_(None)
+                                           ).order_by(_K.created, _K.access_key_id)
+_KEY_ADD = insert(t.access_keys)
+_KEY_STATUS = update(t.access_keys).where(_K.access_key_id == bindparam("kid")).values(status=bindparam("b_status"))
+_KEY_DELETE = delete(t.access_keys).where(_K.access_key_id == bindparam("kid"))
+
+
 class SqlAccessKeys(_Repo):
     def get(self, access_key_id: str) -> AccessKey | None:
-        r = self.conn.execute(select(t.access_keys).where(t.access_keys.c.account_id == self.account_id,
-                                                          t.access_keys.c.access_key_id == access_key_id)).first()
+        r = self.conn.execute(_KEY_GET, {"acct": self.account_id, "kid": access_key_id}).first()
         return key_from_row(r) if r else None
 
     def for_user(self, user_id: str | None) -> list[AccessKey]:
-        c = t.access_keys.c
-        owner = c.user_id.is_(None) if user_id is None else c.user_id == user_id
-        rows = self.conn.execute(select(t.access_keys).where(c.account_id == self.account_id, owner)
-                                 .order_by(c.created, c.access_key_id)).all()
+        if user_id is None:
+            rows = self.conn.execute(_KEYS_OF_ROOT, {"acct": self.account_id}).all()
+        else:
+            rows = self.conn.execute(_KEYS_OF_USER, {"acct": self.account_id, "uid": user_id}).all()
         return [key_from_row(r) for r in rows]
 
     def insert(self, key: AccessKey) -> None:
-        self.conn.execute(insert(t.access_keys).values(
-            access_key_id=key.access_key_id, account_id=self.account_id, user_id=key.user_id, status=key.status,
-            created=key.created, sealed_secret=key.sealed_secret))
+        self.conn.execute(_KEY_ADD, {
+            "access_key_id": key.access_key_id, "account_id": self.account_id, "user_id": key.user_id,
+            "status": key.status, "created": key.created, "sealed_secret": key.sealed_secret})
 
     def set_status(self, access_key_id: str, status: str) -> None:
-        self.conn.execute(update(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id).values(
-            status=status))
+        self.conn.execute(_KEY_STATUS, {"kid": access_key_id, "b_status": status})
 
     def delete(self, access_key_id: str) -> None:
-        self.conn.execute(delete(t.access_keys).where(t.access_keys.c.access_key_id == access_key_id))
+        self.conn.execute(_KEY_DELETE, {"kid": access_key_id})
 
 
 class SqlInstanceProfiles(_Repo):
@@ -146,18 +158,22 @@ class SqlInstanceProfiles(_Repo):
             t.instance_profile_roles.c.profile_id == profile_id, t.instance_profile_roles.c.role_id == role_id))
 
 
+_TG = t.tags.c
+_TAGS_OF = (_TG.owner_kind == bindparam("kind")) & (_TG.owner_id == bindparam("owner"))
+_TAGS_GET = select(_TG.key, _TG.value).where(_TAGS_OF).order_by(_TG.position)
+_TAGS_CLEAR = delete(t.tags).where(_TAGS_OF)
+_TAGS_ADD = insert(t.tags)
+
+
 class SqlTags(_Repo):
     def get(self, owner_kind: OwnerKind, owner_id: str) -> tuple[Tag, ...]:
-        c = t.tags.c
-        rows = self.conn.execute(select(c.key, c.value).where(c.owner_kind == owner_kind.value,
-                                                              c.owner_id == owner_id).order_by(c.position)).all()
+        rows = self.conn.execute(_TAGS_GET, {"kind": owner_kind.value, "owner": owner_id}).all()
         return tuple(Tag(r.key, r.value) for r in rows)
 
     def replace(self, owner_kind: OwnerKind, owner_id: str, tags: Sequence[Tag]) -> None:
-        c = t.tags.c
-        self.conn.execute(delete(t.tags).where(c.owner_kind == owner_kind.value, c.owner_id == owner_id))
+        self.conn.execute(_TAGS_CLEAR, {"kind": owner_kind.value, "owner": owner_id})
         if tags:
-            self.conn.execute(insert(t.tags), [
+            self.conn.execute(_TAGS_ADD, [
                 {"account_id": self.account_id, "owner_kind": owner_kind.value, "owner_id": owner_id,
                  "position": i, "key_lower": tag.key.lower(), "key": tag.key, "value": tag.value}
                 for i, tag in enumerate(tags)])
