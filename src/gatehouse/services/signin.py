@@ -260,6 +260,15 @@ class Signin:
         return ConsoleSession(token=token, account_id=principal.account_id, arn=principal.arn, mfa=mfa,
                               expires=claims.expires_at)
 
+    def credentials(self, session: ConsoleSession) -> dict[str, str] | None:
+        """The temporary credentials a session carries, for a command-line sign-in (`gatehouse login`)."""
+        claims = self.open_session(session.token)
+        if claims is None:
+            return None
+        return {"AccessKeyId": claims.access_key_id, "SecretAccessKey": claims.secret_access_key,
+                "SessionToken": session.token.translate(_FROM_COOKIE).partition(".")[2],
+                "Expiration": claims.expires_at.isoformat()}
+
     def open_session(self, token: str) -> SessionClaims | None:
         """The claims of a console session cookie that is ours, unaltered and unexpired; None otherwise."""
         key_id, _, sealed = token.translate(_FROM_COOKIE).partition(".")

@@ -21,7 +21,7 @@ from gatehouse.services.signin import ConsoleSession, Signin, SigninFailed, Sign
 
 COOKIE = "gatehouse-session"
 MAX_FORM = 64 * 1024
-_FIELDS = ("account", "username", "password", "email", "mfa_code", "new_password")
+_FIELDS = ("account", "username", "password", "email", "mfa_code", "new_password", "credentials")
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -47,9 +47,12 @@ def _error(failure: SigninFailed) -> JSONResponse:
                         headers=headers)
 
 
-def _signed_in(session: ConsoleSession, secure: bool) -> JSONResponse:
-    response = JSONResponse({"account": session.account_id, "arn": session.arn, "mfa": session.mfa,
-                             "expires": session.expires.isoformat()})
+def _signed_in(session: ConsoleSession, secure: bool, credentials: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"account": session.account_id, "arn": session.arn, "mfa": session.mfa,
+                            "expires": session.expires.isoformat()}
+    if credentials:
+        body["credentials"] = credentials
+    response = JSONResponse(body, headers={"Cache-Control": "no-store"})
     max_age = max(0, int(session.expires.timestamp() - time.time()))
     response.set_cookie(COOKIE, session.token, max_age=max_age, path="/", secure=secure, httponly=True,
                         samesite="lax")
@@ -61,12 +64,15 @@ def signin_routes(signin: Signin) -> list[Route]:
         try:
             fields = await _fields(request)
             password = fields.pop("password", "")
+            want_credentials = fields.pop("credentials", "").lower() in ("1", "true", "yes")
             attempt = SigninRequest(password=password, source_ip=request.client.host if request.client else "",
                                     **fields)
             session = await run_in_threadpool(signin.sign_in, attempt)
         except SigninFailed as failure:
             return _error(failure)
-        return _signed_in(session, request.url.scheme == "https")
+        # `gatehouse login` asks for the session's temporary credentials themselves (as GetSessionToken gives).
+        credentials = signin.credentials(session) if want_credentials else None
+        return _signed_in(session, request.url.scheme == "https", credentials)
 
     async def current(request: Request) -> Response:
         claims = signin.open_session(request.cookies.get(COOKIE, ""))

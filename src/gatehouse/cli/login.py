@@ -1,0 +1,76 @@
+"""`gatehouse login`: sign in with a password (and an MFA code when the user has a device) through the server's
+`POST /signin`, and print the session's temporary credentials for the shell or the AWS SDKs.
+
+The password is read from a hidden prompt or standard input, never from a flag (`ps` would show it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+
+Endpoint = Annotated[str | None, typer.Option("--endpoint-url", envvar=["GATEHOUSE_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
+                                              help="The Gatehouse server, e.g. http://127.0.0.1:4599.")]
+
+
+def _post(url: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    request = urllib.request.Request(url.rstrip("/") + "/signin", data=json.dumps(fields).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        try:
+            return e.code, json.loads(e.read() or b"{}")
+        except ValueError:
+            return e.code, {"code": "HttpError", "message": f"HTTP {e.code}"}
+
+
+def login_command(
+    endpoint_url: Endpoint = None,
+    account: Annotated[str | None, typer.Option("--account", help="Account id or alias (IAM users).")] = None,
+    username: Annotated[str | None, typer.Option("--username", help="IAM user name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Root user's email (instead of --username).")] = None,
+    mfa_code: Annotated[str | None, typer.Option("--mfa-code", help="Current code of your MFA device.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+    output: Annotated[str, typer.Option("--output", help="env (export lines) or json.")] = "env",
+) -> None:
+    """Sign in and print temporary credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)."""
+    if not endpoint_url:
+        err.print("[red]gatehouse: --endpoint-url (or GATEHOUSE_ENDPOINT_URL) is required[/red]")
+        raise typer.Exit(2)
+    if bool(username) == bool(email):
+        err.print("[red]gatehouse: give either --username (with --account) or --email[/red]")
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = os.environ.get("GATEHOUSE_PASSWORD") or typer.prompt("Password", hide_input=True)
+    fields: dict[str, Any] = {"password": password, "credentials": True}
+    fields.update({"account": account, "username": username} if username else {"email": email})
+    if mfa_code:
+        fields["mfa_code"] = mfa_code
+    status, body = _post(endpoint_url, fields)
+    if status == 401 and body.get("code") == "MfaRequired" and not mfa_code and sys.stdin.isatty():
+        fields["mfa_code"] = typer.prompt("MFA code")
+        status, body = _post(endpoint_url, fields)
+    if status != 200 or "credentials" not in body:
+        err.print(f"[red]gatehouse: sign-in refused: {body.get('code', status)}: {body.get('message', '')}[/red]")
+        raise typer.Exit(1)
+    creds = body["credentials"]
+    if output == "json":
+        sys.stdout.write(json.dumps({"Arn": body.get("arn"), **creds}) + "\n")
+        return
+    sys.stdout.write(f"export AWS_ACCESS_KEY_ID={creds['AccessKeyId']}\n"
+                     f"export AWS_SECRET_ACCESS_KEY={creds['SecretAccessKey']}\n"
+                     f"export AWS_SESSION_TOKEN={creds['SessionToken']}\n"
+                     f"# {body.get('arn')} until {creds['Expiration']}\n")
