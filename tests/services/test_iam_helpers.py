@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 
 from gatehouse.errors import InvalidInput, LimitExceeded, MalformedPolicyDocument
 from gatehouse.model import Tag, User, partition_for_region
-from gatehouse.services.iam.common import MAX_TAGS, checked_tags, listing, merged_tags, without_tags
+from gatehouse.services.iam.common import MAX_TAGS, checked_tags, listing, merged_tags, tag_page, without_tags
 from gatehouse.services.iam.documents import PolicyDocuments, policy_size
 from gatehouse.services.iam.managed_policies import arn_suffix
 from gatehouse.services.iam.policy_refs import parse_policy_arn
 from gatehouse.services.iam.service_linked import linked_role_name
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import encode_document, user_view
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import StaleMarker

@@ -60,4 +60,4 @@ def value_for(shape: Shape, *, for_output: bool, depth: int = 0) -> st.SearchStr
     if kind == "timestamp":
         moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=st.just(UTC))
         return moments.map(lambda d: d.replace(microsecond=0)) if for_output else moments
-    raise NotImplementedError(kind)
+    raise ValueError(f"no strategy for shape type {kind}")

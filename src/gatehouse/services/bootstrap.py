@@ -41,7 +41,7 @@ def bootstrap(store: Store, box: SecretBox, clock: Clock, *, account_id: str | N
             store.create_account(Account(account_id=account_id, created=whole_seconds(clock)))
             created = True
         except Duplicate:
-            pass  # another replica created it first
+            created = False  # another replica created it first
     return _ensure_root_key(store, box, clock, account_id, created, root_access_key_id, root_secret_access_key)
 
 

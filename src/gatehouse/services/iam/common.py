@@ -18,6 +18,7 @@ from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.documents import PolicyDocuments
 from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.iam.views import tags_view
 from gatehouse.services.secretbox import SecretBox
 from gatehouse.storage.repository import Listing, Store, UnitOfWork
 
@@ -74,6 +75,22 @@ def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], entity: str) -> lis
 def without_tags(existing: Sequence[Tag], keys: Sequence[str]) -> list[Tag]:
     drop = {k.lower() for k in keys}
     return [t for t in existing if t.key.lower() not in drop]
+
+
+def tag_page(tags: Sequence[Tag], marker: str | None, max_items: int | None) -> dict[str, Any]:
+    """Tags are few (at most 50): paged in memory by position."""
+    if marker and not marker.isdigit():
+        raise InvalidInput("Invalid Marker.")
+    start = int(marker) if marker else 0
+    limit = max_items or DEFAULT_MAX_ITEMS
+    out: dict[str, Any] = {"Tags": tags_view(tags[start:start + limit]), "IsTruncated": start + limit < len(tags)}
+    if out["IsTruncated"]:
+        out["Marker"] = str(start + limit)
+    return out
+
+
+# Finds a taggable entity, authorized for `action` with the request's tag context; returns its id.
+Finder = Callable[[UnitOfWork, str, dict[str, Any]], str]
 
 
 def request_tag_context(tags: Sequence[Tag]) -> dict[str, Any]:
@@ -137,6 +154,28 @@ class IamBase:
         if profile is None:
             raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
         return profile
+
+    # --- TagX / UntagX / ListXTags, the same for every taggable entity ----------------------------------------
+
+    def tag_entity(self, caller: Caller, kind: OwnerKind, noun: str, action: str, find: Finder,
+                   tags: list[dict[str, str]]) -> dict[str, Any]:
+        new = checked_tags(tags)
+        with self.store.write(caller.account_id) as tx:
+            owner_id = find(tx, action, request_tag_context(new))
+            tx.tags.replace(kind, owner_id, merged_tags(tx.tags.get(kind, owner_id), new, noun))
+        return {}
+
+    def untag_entity(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, tag_keys: list[str]
+                     ) -> dict[str, Any]:
+        with self.store.write(caller.account_id) as tx:
+            owner_id = find(tx, action, {"aws:TagKeys": list(tag_keys)})
+            tx.tags.replace(kind, owner_id, without_tags(tx.tags.get(kind, owner_id), tag_keys))
+        return {}
+
+    def list_entity_tags(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, marker: str | None,
+                         max_items: int | None) -> dict[str, Any]:
+        with self.store.read(caller.account_id) as tx:
+            return tag_page(tx.tags.get(kind, find(tx, action, {})), marker, max_items)
 
     def check_boundary(self, tx: UnitOfWork, caller: Caller, arn: str) -> None:
         if find_policy(tx, self.deps.managed, caller.account_id, arn) is None:

@@ -10,15 +10,13 @@ from gatehouse.model import Caller, InstanceProfile, OwnerKind
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
     listing,
-    merged_tags,
     page_result,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import profile_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -106,28 +104,22 @@ class InstanceProfiles(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+
+
+    def _tagged_profile(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self.profile_for(tx, caller, action, name, **ctx).profile_id
+
     def tag_instance_profile(self, caller: Caller, instance_profile_name: str, tags: list[dict[str, str]]
                              ) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            profile = self.profile_for(tx, caller, "iam:TagInstanceProfile", instance_profile_name,
-                                       **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)
-            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id,
-                            merged_tags(existing, new, "instance profile"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.INSTANCE_PROFILE, "instance profile", "iam:TagInstanceProfile",
+                               self._tagged_profile(caller, instance_profile_name), tags)
 
-    def untag_instance_profile(self, caller: Caller, instance_profile_name: str, tag_keys: list[str]
-                               ) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            profile = self.profile_for(tx, caller, "iam:UntagInstanceProfile", instance_profile_name,
-                                       **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)
-            tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id, without_tags(existing, tag_keys))
-        return {}
+    def untag_instance_profile(self, caller: Caller, instance_profile_name: str, tag_keys: list[str]) -> dict[str, Any]:
+        return self.untag_entity(caller, OwnerKind.INSTANCE_PROFILE, "iam:UntagInstanceProfile",
+                                 self._tagged_profile(caller, instance_profile_name), tag_keys)
 
     def list_instance_profile_tags(self, caller: Caller, instance_profile_name: str, marker: str | None = None,
                                    max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            profile = self.profile_for(tx, caller, "iam:ListInstanceProfileTags", instance_profile_name)
-            return tag_page(tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id), marker, max_items)
+        return self.list_entity_tags(caller, OwnerKind.INSTANCE_PROFILE, "iam:ListInstanceProfileTags",
+                                     self._tagged_profile(caller, instance_profile_name),
+                                     marker, max_items)

@@ -11,14 +11,13 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.aws_managed import AWS
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
-    merged_tags,
     request_tag_context,
-    without_tags,
+    tag_page,
 )
 from gatehouse.services.iam.policy_refs import find_policy
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import policy_view, version_view
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
@@ -254,21 +253,16 @@ class ManagedPolicies(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+    def _tagged_policy(self, caller: Caller, arn: str) -> Finder:
+        return lambda tx, action, ctx: self.customer_policy_for(tx, caller, action, arn, **ctx).policy_id
+
     def tag_policy(self, caller: Caller, policy_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            policy = self.customer_policy_for(tx, caller, "iam:TagPolicy", policy_arn, **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.POLICY, policy.policy_id)
-            tx.tags.replace(OwnerKind.POLICY, policy.policy_id, merged_tags(existing, new, "policy"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.POLICY, "policy", "iam:TagPolicy",
+                               self._tagged_policy(caller, policy_arn), tags)
 
     def untag_policy(self, caller: Caller, policy_arn: str, tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            policy = self.customer_policy_for(tx, caller, "iam:UntagPolicy", policy_arn,
-                                              **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.POLICY, policy.policy_id)
-            tx.tags.replace(OwnerKind.POLICY, policy.policy_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.POLICY, "iam:UntagPolicy", self._tagged_policy(caller, policy_arn),
+                                 tag_keys)
 
     def list_policy_tags(self, caller: Caller, policy_arn: str, marker: str | None = None,
                          max_items: int | None = None) -> dict[str, Any]:

@@ -16,14 +16,12 @@ from gatehouse.model import Caller, OwnerKind, User
 from gatehouse.services import ids, totp
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     IamDeps,
     checked_tags,
-    merged_tags,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import tags_view, user_view
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
 from gatehouse.storage.repository import UnitOfWork
@@ -209,24 +207,21 @@ class MfaDevices(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+
+
+    def _tagged_device(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self._device_for(tx, caller, action, name, **ctx).device_id
+
     def tag_mfa_device(self, caller: Caller, serial_number: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            device = self._device_for(tx, caller, "iam:TagMFADevice", serial_number, **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.MFA_DEVICE, device.device_id)
-            tx.tags.replace(OwnerKind.MFA_DEVICE, device.device_id, merged_tags(existing, new, "MFA device"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "MFA device", "iam:TagMFADevice",
+                               self._tagged_device(caller, serial_number), tags)
 
     def untag_mfa_device(self, caller: Caller, serial_number: str, tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            device = self._device_for(tx, caller, "iam:UntagMFADevice", serial_number,
-                                      **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.MFA_DEVICE, device.device_id)
-            tx.tags.replace(OwnerKind.MFA_DEVICE, device.device_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.MFA_DEVICE, "iam:UntagMFADevice",
+                                 self._tagged_device(caller, serial_number), tag_keys)
 
     def list_mfa_device_tags(self, caller: Caller, serial_number: str, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            device = self._device_for(tx, caller, "iam:ListMFADeviceTags", serial_number)
-            return tag_page(tx.tags.get(OwnerKind.MFA_DEVICE, device.device_id), marker, max_items)
+        return self.list_entity_tags(caller, OwnerKind.MFA_DEVICE, "iam:ListMFADeviceTags",
+                                     self._tagged_device(caller, serial_number),
+                                     marker, max_items)

@@ -20,13 +20,11 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.federation.web_token import issuer_url_key
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
-    merged_tags,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import tags_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -154,29 +152,23 @@ class OidcProviders(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
-    def tag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str,
-                                     tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:TagOpenIDConnectProvider", open_id_connect_provider_arn,
-                                  **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.OIDC_PROVIDER, p.provider_id)
-            tx.tags.replace(OwnerKind.OIDC_PROVIDER, p.provider_id,
-                            merged_tags(existing, new, "OpenIdConnectProvider"))
-        return {}
 
-    def untag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str,
-                                       tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:UntagOpenIDConnectProvider", open_id_connect_provider_arn,
-                                  **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.OIDC_PROVIDER, p.provider_id)
-            tx.tags.replace(OwnerKind.OIDC_PROVIDER, p.provider_id, without_tags(existing, tag_keys))
-        return {}
+
+    def _tagged_provider(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id
+
+    def tag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tags: list[dict[str, str]]
+                                     ) -> dict[str, Any]:
+        return self.tag_entity(caller, OwnerKind.OIDC_PROVIDER, "OpenIdConnectProvider", "iam:TagOpenIDConnectProvider",
+                               self._tagged_provider(caller, open_id_connect_provider_arn), tags)
+
+    def untag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tag_keys: list[str]
+                                       ) -> dict[str, Any]:
+        return self.untag_entity(caller, OwnerKind.OIDC_PROVIDER, "iam:UntagOpenIDConnectProvider",
+                                 self._tagged_provider(caller, open_id_connect_provider_arn), tag_keys)
 
     def list_open_id_connect_provider_tags(self, caller: Caller, open_id_connect_provider_arn: str,
-                                           marker: str | None = None, max_items: int | None = None
-                                           ) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:ListOpenIDConnectProviderTags", open_id_connect_provider_arn)
-            return tag_page(tx.tags.get(OwnerKind.OIDC_PROVIDER, p.provider_id), marker, max_items)
+                                           marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
+        return self.list_entity_tags(caller, OwnerKind.OIDC_PROVIDER, "iam:ListOpenIDConnectProviderTags",
+                                     self._tagged_provider(caller, open_id_connect_provider_arn),
+                                     marker, max_items)

@@ -10,15 +10,13 @@ from gatehouse.model import Caller, OwnerKind, Role
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
     listing,
-    merged_tags,
     page_result,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import role_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -130,26 +128,23 @@ class Roles(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+
+
+    def _tagged_role(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self.role_for(tx, caller, action, name, **ctx).role_id
+
     def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            role = self.role_for(tx, caller, "iam:TagRole", role_name, **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.ROLE, role.role_id)
-            tx.tags.replace(OwnerKind.ROLE, role.role_id, merged_tags(existing, new, "role"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.ROLE, "role", "iam:TagRole",
+                               self._tagged_role(caller, role_name), tags)
 
     def untag_role(self, caller: Caller, role_name: str, tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            role = self.role_for(tx, caller, "iam:UntagRole", role_name, **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.ROLE, role.role_id)
-            tx.tags.replace(OwnerKind.ROLE, role.role_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.ROLE, "iam:UntagRole",
+                                 self._tagged_role(caller, role_name), tag_keys)
 
-    def list_role_tags(self, caller: Caller, role_name: str, marker: str | None = None,
-                       max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            role = self.role_for(tx, caller, "iam:ListRoleTags", role_name)
-            return tag_page(tx.tags.get(OwnerKind.ROLE, role.role_id), marker, max_items)
+    def list_role_tags(self, caller: Caller, role_name: str, marker: str | None = None, max_items: int | None = None
+                       ) -> dict[str, Any]:
+        return self.list_entity_tags(caller, OwnerKind.ROLE, "iam:ListRoleTags", self._tagged_role(caller, role_name),
+                                     marker, max_items)
 
     # --- permissions boundary ----------------------------------------------------------------------------
 

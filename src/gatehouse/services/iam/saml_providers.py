@@ -18,13 +18,11 @@ from gatehouse.model import Caller, OwnerKind, SamlProvider
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.federation.saml_metadata import IdpMetadata, MetadataError, default_valid_until, read_metadata
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
-    merged_tags,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import tags_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -118,29 +116,24 @@ class SamlProviders(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
-    def tag_saml_provider(self, caller: Caller, saml_provider_arn: str, tags: list[dict[str, str]]
-                          ) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:TagSAMLProvider", saml_provider_arn, **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.SAML_PROVIDER, p.provider_id)
-            tx.tags.replace(OwnerKind.SAML_PROVIDER, p.provider_id, merged_tags(existing, new, "SAMLProvider"))
-        return {}
+
+
+    def _tagged_provider(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id
+
+    def tag_saml_provider(self, caller: Caller, saml_provider_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
+        return self.tag_entity(caller, OwnerKind.SAML_PROVIDER, "SAMLProvider", "iam:TagSAMLProvider",
+                               self._tagged_provider(caller, saml_provider_arn), tags)
 
     def untag_saml_provider(self, caller: Caller, saml_provider_arn: str, tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:UntagSAMLProvider", saml_provider_arn,
-                                  **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.SAML_PROVIDER, p.provider_id)
-            tx.tags.replace(OwnerKind.SAML_PROVIDER, p.provider_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.SAML_PROVIDER, "iam:UntagSAMLProvider",
+                                 self._tagged_provider(caller, saml_provider_arn), tag_keys)
 
     def list_saml_provider_tags(self, caller: Caller, saml_provider_arn: str, marker: str | None = None,
                                 max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            p = self.provider_for(tx, caller, "iam:ListSAMLProviderTags", saml_provider_arn)
-            return tag_page(tx.tags.get(OwnerKind.SAML_PROVIDER, p.provider_id), marker, max_items)
-
+        return self.list_entity_tags(caller, OwnerKind.SAML_PROVIDER, "iam:ListSAMLProviderTags",
+                                     self._tagged_provider(caller, saml_provider_arn),
+                                     marker, max_items)
 
 def _metadata(document: str) -> IdpMetadata:
     try:

@@ -11,14 +11,12 @@ from gatehouse.model import Caller, OwnerKind
 from gatehouse.services import ids, x509_pem
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
-    merged_tags,
     page_result,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.users import tag_page
 from gatehouse.services.iam.views import tags_view
 from gatehouse.storage.repository import UnitOfWork
 
@@ -121,28 +119,23 @@ class ServerCertificates(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+
+
+    def _tagged_certificate(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self._certificate_for(tx, caller, action, name, **ctx).certificate_id
+
     def tag_server_certificate(self, caller: Caller, server_certificate_name: str, tags: list[dict[str, str]]
                                ) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            cert = self._certificate_for(tx, caller, "iam:TagServerCertificate", server_certificate_name,
-                                         **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id)
-            tx.tags.replace(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id,
-                            merged_tags(existing, new, "server certificate"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "server certificate", "iam:TagServerCertificate",
+                               self._tagged_certificate(caller, server_certificate_name), tags)
 
     def untag_server_certificate(self, caller: Caller, server_certificate_name: str, tag_keys: list[str]
                                  ) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            cert = self._certificate_for(tx, caller, "iam:UntagServerCertificate", server_certificate_name,
-                                         **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id)
-            tx.tags.replace(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:UntagServerCertificate",
+                                 self._tagged_certificate(caller, server_certificate_name), tag_keys)
 
     def list_server_certificate_tags(self, caller: Caller, server_certificate_name: str, marker: str | None = None,
                                      max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            cert = self._certificate_for(tx, caller, "iam:ListServerCertificateTags", server_certificate_name)
-            return tag_page(tx.tags.get(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id), marker, max_items)
+        return self.list_entity_tags(caller, OwnerKind.SERVER_CERTIFICATE, "iam:ListServerCertificateTags",
+                                     self._tagged_certificate(caller, server_certificate_name),
+                                     marker, max_items)

@@ -5,20 +5,19 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from gatehouse.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded
-from gatehouse.model import Caller, OwnerKind, Tag, User
+from gatehouse.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded
+from gatehouse.model import Caller, OwnerKind, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
+    Finder,
     IamBase,
     checked_tags,
     listing,
-    merged_tags,
     page_result,
     request_tag_context,
-    without_tags,
 )
-from gatehouse.services.iam.views import tags_view, user_view
+from gatehouse.services.iam.views import user_view
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_USERS = 5000
@@ -116,26 +115,23 @@ class Users(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
+
+
+    def _tagged_user(self, caller: Caller, name: str) -> Finder:
+        return lambda tx, action, ctx: self.user_for(tx, caller, action, name, **ctx).user_id
+
     def tag_user(self, caller: Caller, user_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:TagUser", user_name, **request_tag_context(new))
-            existing = tx.tags.get(OwnerKind.USER, user.user_id)
-            tx.tags.replace(OwnerKind.USER, user.user_id, merged_tags(existing, new, "user"))
-        return {}
+        return self.tag_entity(caller, OwnerKind.USER, "user", "iam:TagUser",
+                               self._tagged_user(caller, user_name), tags)
 
     def untag_user(self, caller: Caller, user_name: str, tag_keys: list[str]) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:UntagUser", user_name, **{"aws:TagKeys": list(tag_keys)})
-            existing = tx.tags.get(OwnerKind.USER, user.user_id)
-            tx.tags.replace(OwnerKind.USER, user.user_id, without_tags(existing, tag_keys))
-        return {}
+        return self.untag_entity(caller, OwnerKind.USER, "iam:UntagUser",
+                                 self._tagged_user(caller, user_name), tag_keys)
 
-    def list_user_tags(self, caller: Caller, user_name: str, marker: str | None = None,
-                       max_items: int | None = None) -> dict[str, Any]:
-        with self.store.read(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:ListUserTags", user_name)
-            return tag_page(tx.tags.get(OwnerKind.USER, user.user_id), marker, max_items)
+    def list_user_tags(self, caller: Caller, user_name: str, marker: str | None = None, max_items: int | None = None
+                       ) -> dict[str, Any]:
+        return self.list_entity_tags(caller, OwnerKind.USER, "iam:ListUserTags", self._tagged_user(caller, user_name),
+                                     marker, max_items)
 
     # --- permissions boundary ----------------------------------------------------------------------------
 
@@ -154,15 +150,3 @@ class Users(IamBase):
             tx.users.set_boundary(user.user_id, None)
         return {}
 
-
-def tag_page(tags: tuple[Tag, ...], marker: str | None, max_items: int | None) -> dict[str, Any]:
-    """Tags are few (at most 50): paged in memory by position."""
-    if marker and not marker.isdigit():
-        raise InvalidInput("Invalid Marker.")
-    start = int(marker) if marker else 0
-    limit = max_items or 100
-    chunk = tags[start:start + limit]
-    out: dict[str, Any] = {"Tags": tags_view(chunk), "IsTruncated": start + limit < len(tags)}
-    if out["IsTruncated"]:
-        out["Marker"] = str(start + limit)
-    return out
