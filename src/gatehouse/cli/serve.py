@@ -12,7 +12,7 @@ from rich.console import Console
 
 from gatehouse.settings import DEFAULT_PORT, Secret, Settings, SettingsError
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 Host = Annotated[str, typer.Option("--host", envvar="GATEHOUSE_HOST", help="Address to listen on.")]
