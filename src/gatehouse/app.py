@@ -57,6 +57,7 @@ from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
 
 MASTER_KEY_FILE = "master.key"
+DATABASE_FILE = "gatehouse.db"  # as Settings.store_url names it
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
 
@@ -66,6 +67,19 @@ def _write_private(path: Path, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.chmod(path, 0o600)
+
+
+def _keep_private(path: Path) -> None:
+    """Make a file of ours owner-only (0600), creating it empty if need be.
+
+    For the SQLite database (password hashes, sealed secrets): SQLite creates it, and its -wal and -shm files, with
+    the process umask (usually 0644), and copies the database file's mode to the other two. A data directory we
+    create is 0700, but an operator may point --data at one that exists with wider permissions.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)
 
 
 def master_key(settings: Settings) -> bytes:
@@ -84,6 +98,8 @@ def master_key(settings: Settings) -> bytes:
     path = settings.data_dir / MASTER_KEY_FILE
     if not path.exists():
         _write_private(path, new_master_key() + "\n")
+    elif path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # ours (we made it): whatever widened it, the key stays readable by its owner only
     return parse_master_key(path.read_text())
 
 
@@ -148,6 +164,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     settings = settings.checked()
     if not settings.dev and not settings.db_url:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
     box, tokens = SecretBox(key), SessionTokens(key)
     try:

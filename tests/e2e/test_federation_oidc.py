@@ -105,7 +105,9 @@ def test_provider_lifecycle(server: Endpoint, issuer: OidcIssuer) -> None:
         {"Key": "env", "Value": "prod"}]
     assert iam.get_account_summary()["SummaryMap"]["Providers"] == 1
     iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
-    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)  # idempotent, as AWS documents
+    # Not idempotent (AWS's answer recorded in LocalStack's AWS-validated test_iam_oidc.snapshot.json).
+    err = expect("NoSuchEntity", iam.delete_open_id_connect_provider, OpenIDConnectProviderArn=arn)
+    assert err["Error"]["Message"] == f"OpenId connect Provider {arn} cannot be found."
     err = expect("NoSuchEntity", iam.get_open_id_connect_provider, OpenIDConnectProviderArn=arn)
     assert err["Error"]["Message"] == f"OpenIDConnect Provider not found for arn {arn}"
     assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

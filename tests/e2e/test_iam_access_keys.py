@@ -129,7 +129,10 @@ def test_root_key_last_used_is_recorded(gh: Endpoint, iam: Any) -> None:
 
 
 def test_access_key_last_used_of_unknown_key(iam: Any) -> None:
-    rejected(iam, "NoSuchEntity", iam.get_access_key_last_used, AccessKeyId="AKIAAAAAAAAAAAAAAAAA")
+    # AWS answers AccessDenied, not NoSuchEntity (LocalStack's AWS-validated test_iam_users.snapshot.json).
+    response = rejected(iam, "AccessDenied", iam.get_access_key_last_used, AccessKeyId="AKIAAAAAAAAAAAAAAAAA")
+    assert response["Error"]["Message"] == (f"User: {ARN}:root is not authorized to perform "
+                                            "iam:GetAccessKeyLastUsed on resource: access key AKIAAAAAAAAAAAAAAAAA")
 
 
 def test_a_rejected_signature_does_not_count_as_use(gh: Endpoint, iam: Any) -> None:

@@ -191,7 +191,7 @@ def test_authorization_details_pages(iam: Any) -> None:
             break
         marker = page["Marker"]
     assert seen_users == [f"u{i}" for i in range(6)] and seen_roles == [f"r{i}" for i in range(6)]
-    expect("InvalidInput", iam.get_account_authorization_details, Marker="bogus-marker")
+    expect("ValidationError", iam.get_account_authorization_details, Marker="bogus-marker")
     # a well-formed marker of another listing is not one of this listing's
     other = iam.list_users(MaxItems=1)["Marker"]
-    expect("InvalidInput", iam.get_account_authorization_details, Marker=other)
+    expect("ValidationError", iam.get_account_authorization_details, Marker=other)

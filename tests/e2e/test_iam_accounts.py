@@ -62,7 +62,7 @@ def test_entities_are_per_account(two_accounts: tuple[Endpoint, Any, Any]) -> No
     key = first.create_access_key(UserName="same-name")["AccessKey"]["AccessKeyId"]
     rejected(second, "NoSuchEntity", second.update_access_key, UserName="same-name", AccessKeyId=key,
              Status="Inactive")
-    rejected(second, "NoSuchEntity", second.get_access_key_last_used, AccessKeyId=key)
+    rejected(second, "AccessDenied", second.get_access_key_last_used, AccessKeyId=key)  # as for an unknown key
     assert first.get_account_summary()["SummaryMap"]["Users"] == 1
     assert second.get_account_summary()["SummaryMap"]["Users"] == 1
 

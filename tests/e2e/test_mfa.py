@@ -69,10 +69,13 @@ def test_create_returns_seed_and_qr_code_once(iam: Any) -> None:
     assert struct.unpack(">II", png[16:24])[0] >= 100
     assert device["Tags"] == [{"Key": "owner", "Value": "erin"}]
     listed = iam.list_virtual_mfa_devices()["VirtualMFADevices"]
-    assert listed == [{"SerialNumber": device["SerialNumber"], "Tags": [{"Key": "owner", "Value": "erin"}]}]
+    # ListVirtualMFADevices "does not return tags" (AWS API reference, ListVirtualMFADevices); ListMFADeviceTags does.
+    assert listed == [{"SerialNumber": device["SerialNumber"]}]
+    assert iam.list_mfa_device_tags(SerialNumber=device["SerialNumber"])["Tags"] == [{"Key": "owner", "Value": "erin"}]
     response = expect("EntityAlreadyExists", iam.create_virtual_mfa_device, VirtualMFADeviceName="phone",
                       Path="/team/")
-    assert response["Error"]["Message"] == "MFADevice entity at the same path and name already exists."
+    # AWS's wording (LocalStack's AWS-validated test_iam_mfa.snapshot.json, "create-duplicate-error").
+    assert response["Error"]["Message"] == "MFA device already exists."
 
 
 def test_enable_list_deactivate_delete(iam: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gatehouse.errors import InvalidInput
+from gatehouse.errors import ValidationError
 from gatehouse.model import (
     AccessKey,
     Account,
@@ -363,7 +363,7 @@ def test_a_marker_the_store_did_not_issue_is_rejected(store: SqlStore) -> None:
         for bad in ("garbage!", "Zm9vYmFy", "%%%"):
             with pytest.raises(StaleMarker) as info:
                 tx.users.list(Listing(after=bad))
-            assert isinstance(info.value, InvalidInput)
+            assert isinstance(info.value, ValidationError)
         assert tx.users.list(Listing(after=encode_marker("zzz"))).items == []
 
 

@@ -24,6 +24,11 @@ _WS = re.compile(r"[ \t\n\r]*")
 _NEWLINE = re.compile("\n")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
+#: Deepest nesting of arrays and objects the reader accepts. A policy needs six levels
+#: (``{"Statement":[{"Condition":{"op":{"key":[…]}}}]}``); the limit keeps a hostile document from exhausting the
+#: interpreter's stack (a ``RecursionError`` is not a syntax error and would escape as an internal failure).
+MAX_DEPTH = 64
+
 
 class JsonSyntaxError(ValueError):
     """Raised for text that is not JSON; `offset` is where the reader gave up."""
@@ -89,6 +94,8 @@ class _Reader:
             raise JsonSyntaxError("Unexpected end of document", pos)
         ch = text[pos]
         start = pos
+        if ch in "{[" and len(path) >= MAX_DEPTH:
+            raise JsonSyntaxError(f"Nested more than {MAX_DEPTH} levels deep", pos)
         if ch == "{":
             value, pos = self.object(pos, path)
         elif ch == "[":
@@ -109,7 +116,10 @@ class _Reader:
             if not m:
                 raise JsonSyntaxError("Expecting a value", pos)
             literal = m.group()
-            value = float(literal) if any(c in literal for c in ".eE") else int(literal)
+            try:
+                value = float(literal) if any(c in literal for c in ".eE") else int(literal)
+            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits())
+                raise JsonSyntaxError("Number too long", pos) from None
             pos = m.end()
         self.out.spans[path] = (start, pos)
         return value, pos
@@ -180,6 +190,10 @@ def parse_policy_json(text: str) -> ParsedJson:
         value = decoder.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonSyntaxError(exc.msg, exc.pos) from None
+    except (RecursionError, ValueError):
+        # Nested too deeply for the C decoder, or a number with more digits than int() converts: the careful
+        # reader refuses both with a located syntax error instead of letting them escape.
+        return parse_json(text)
     if duplicates or not isinstance(value, dict):
         return parse_json(text)
     result = ParsedJson(value, text)

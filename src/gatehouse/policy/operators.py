@@ -98,7 +98,8 @@ def parse_date(text: str) -> float | None:
     text = text.strip()
     if not text:
         return None
-    if text.lstrip("-").replace(".", "", 1).isdigit():
+    digits = text.lstrip("-").replace(".", "", 1)
+    if digits.isascii() and digits.isdigit():  # not isdigit() alone: "²" is a digit that float() refuses
         return float(text)
     candidate = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     try:

@@ -23,21 +23,54 @@ from .variables import Template, Var, has_variables, parse_template, resolve
 _SPECIAL = re.compile(r"[*?]")
 
 
-def glob_regex(text: str, *, star: str = ".*", qmark: str = ".") -> str:
-    """Regex source for `text`, where `*` and `?` are wildcards and everything else is literal."""
-    out: list[str] = []
-    pos = 0
-    for m in _SPECIAL.finditer(text):
-        out.append(re.escape(text[pos : m.start()]))
-        out.append(star if m.group() == "*" else qmark)
-        pos = m.end()
-    out.append(re.escape(text[pos:]))
-    return "".join(out)
+def glob_regex(text: str, *, one: str = ".") -> str:
+    """Regex source for `text`, where `*` and `?` are wildcards and everything else is literal.
+
+    `one` is the class one wildcard character may match (`.`, or `[^:]` inside an ARN segment). Meant for a full
+    match; the source never backtracks catastrophically (see `_chain`).
+    """
+    return _chain(_runs(((text, False),), one), one)
 
 
-def chunks_regex(chunks: Iterable[tuple[str, bool]]) -> str:
+def chunks_regex(chunks: Iterable[tuple[str, bool]], *, one: str = ".") -> str:
     """Regex source for resolved template chunks: the policy's own text keeps its wildcards, values are literal."""
-    return "".join(re.escape(text) if literal else glob_regex(text) for text, literal in chunks)
+    return _chain(_runs(chunks, one), one)
+
+
+def _runs(chunks: Iterable[tuple[str, bool]], one: str) -> list[str]:
+    """The regex sources of the fixed-length runs (literal text and `?`) between `*` wildcards, in order."""
+    runs = [""]
+    for text, literal in chunks:
+        if literal:
+            runs[-1] += re.escape(text)
+            continue
+        pos = 0
+        for m in _SPECIAL.finditer(text):
+            runs[-1] += re.escape(text[pos : m.start()])
+            if m.group() == "*":
+                runs.append("")
+            else:
+                runs[-1] += one
+            pos = m.end()
+        runs[-1] += re.escape(text[pos:])
+    return runs
+
+
+def _chain(runs: list[str], one: str) -> str:
+    """Join runs with `*` wildcards so that matching takes time linear in the text for each run.
+
+    The naive translation (`.*a.*a.*b`) backtracks through every way of splitting the text among the stars:
+    a pattern with k stars costs O(n^k) on a text that almost matches, and both sides of that match can come
+    from a caller (a policy in `SimulateCustomPolicy` and its `ResourceArns`; a `StringLike` on
+    `aws:UserAgent`). Every run but the last is a fixed-length piece, so placing each at its leftmost possible
+    position is always safe: the star after it can absorb whatever a later placement would have left. Each middle
+    run is therefore an atomic group `(?>.*?run)`, never revisited, and only the last run (anchored by the full
+    match) searches backwards. This is how CPython's `fnmatch.translate` avoids the same blow-up.
+    """
+    if len(runs) == 1:
+        return runs[0]
+    first, *middle, last = runs
+    return first + "".join(f"(?>{one}*?{run})" for run in middle if run) + f"{one}*{last}"
 
 
 def compile_glob(text: str, *, ignore_case: bool = False) -> re.Pattern[str]:
@@ -101,7 +134,9 @@ def split_arn(text: str) -> tuple[str, str] | None:
 
 
 def _head_regex(head: str) -> str:
-    return glob_regex(head, star="[^:]*", qmark="[^:]")
+    """The first five ARN segments (with their colons): a wildcard stays inside its segment. Each segment is its
+    own chain, so the colons (which only the pattern's literal colons can match) bound every search."""
+    return ":".join(glob_regex(segment, one="[^:]") for segment in head.split(":"))
 
 
 class ArnPattern:

@@ -259,7 +259,8 @@ class _Validator:
         if self.resource_forbidden:
             for key in ("Resource", "NotResource"):
                 if key in st:
-                    self.add("UNSUPPORTED_ELEMENT", f"Has prohibited field {key}.", (*path, key))
+                    # No full stop: AWS's words for UpdateAssumeRolePolicy (LocalStack's AWS-validated snapshots).
+                    self.add("UNSUPPORTED_ELEMENT", f"Has prohibited field {key}", (*path, key))
             return
         if has_r and has_nr:
             self.add("UNSUPPORTED_ELEMENT_COMBINATION", msg.SYNTAX_ERRORS, (*path, "NotResource"))
@@ -353,9 +354,9 @@ def _action_problem(action: str, trust: bool) -> Problem | None:
     if trust:
         matcher = ActionPattern(action)
         if not any(matcher.matches(a) for a in TRUST_ACTIONS):
-            return "INVALID_ACTION", ("Trust Policy statement actions can only be sts:AssumeRole, "
-                                      "sts:AssumeRoleWithSAML, sts:AssumeRoleWithWebIdentity, sts:TagSession, "
-                                      "sts:SetSourceIdentity, and sts:SetContext")
+            # AWS's words for a trust policy naming "sts:InvalidAction" (LocalStack's AWS-validated
+            # test_iam_roles.snapshot.json); the longer "Trust Policy statement actions can only be ..." is moto's.
+            return "INVALID_ACTION", "AssumeRole policy may only specify STS AssumeRole actions."
     return None
 
 

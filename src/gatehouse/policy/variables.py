@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 _VAR = re.compile(r"\$\{([^}]*)\}")
-_DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
@@ -74,9 +73,12 @@ def parse_template(text: str, *, variables: bool = True) -> Template:
 
 
 def _variable(inner: str) -> Var:
-    m = _DEFAULT.match(inner)
-    if m:
-        name, default = m.group(1), m.group(2)
+    # `name, 'default'` is split by hand: the regular expression it replaces (`^\s*([^,]+?)\s*,\s*'([^']*)'\s*$`)
+    # backtracked quadratically on a long run of spaces, and white space is free of the policy size quota.
+    before, comma, after = inner.partition(",")
+    after = after.strip()
+    if comma and before.strip() and len(after) >= 2 and after[0] == after[-1] == "'" and "'" not in after[1:-1]:
+        name, default = before.strip(), after[1:-1]
     else:
         name, default = inner.strip(), None
     if not name or "${" in name or "'" in name or "," in name:

@@ -53,6 +53,10 @@ class Authenticator:
         self.tokens = tokens
 
     def resolve(self, access_key_id: str, security_token: str | None = None) -> Credential:
+        if not (access_key_id.isascii() and access_key_id.isprintable()):
+            # No key id has such characters; and a NUL must not reach the database (PostgreSQL refuses it in text,
+            # which would turn an unauthenticated request into an internal failure).
+            raise InvalidClientTokenId()
         if security_token is not None or access_key_id.startswith("ASIA"):
             return self._session(access_key_id, security_token)
         record = self.store.credential(access_key_id)

@@ -207,8 +207,11 @@ class Authorizer:
             by_key.update({t.key.lower(): t for t in session.session_tags})  # session tags win over the role's
             tags = tuple(by_key.values())
             session_policies = self._session_policies(tx, partition, account, session)
-            if session.kind == "assumed-role" and not session_policies:
-                session_policies = None  # no session policy passed: the role's permissions apply unchanged
+            if session.kind == "assumed-role" and not (session.session_policies or session.policy_arns):
+                # No session policy passed: the role's permissions apply unchanged. Decided by what the session
+                # was given, not by what still compiles: a session scoped down by a managed policy that has since
+                # been deleted keeps its limit (and so allows nothing), never the role's full permissions.
+                session_policies = None
         documents = [lp.policy.policy for lp in gathered.all() + (session_policies or [])]
         needs_tags = any("resourcetag/" in key.lower() for key in context_keys(documents))
         return PrincipalPolicies(principal, tuple(gathered.identity), gathered.boundary,

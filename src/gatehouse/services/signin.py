@@ -125,6 +125,10 @@ class Signin:
         if not request.password or not (request.email or (request.account and request.username)):
             raise SigninFailed("BadRequest", "Give email and password (root), or account, username and password.",
                                status=400)
+        if any("\x00" in name for name in (request.email, request.account, request.username) if name):
+            # Names are looked up (and rate-limit keys written) in the database, which cannot hold a NUL; no
+            # account, user or email has one.
+            raise SigninFailed("BadRequest", "The request contains a character that is not allowed.", status=400)
         now = self.clock()
         epoch = int(now.timestamp())
         self._throttle(request, epoch)

@@ -37,6 +37,7 @@ from gatehouse.storage.repository import Store, UnitOfWork
 _ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role(/(?:[^/]+/)*)([\w+=,.@-]{1,64})\Z")
 MAX_SESSION_TAGS = 50
 CHAINED_MAX = 3600
+ROOT_MAX = 3600
 
 
 class MfaCheck(Protocol):
@@ -76,6 +77,15 @@ def parse_role_arn(arn: str) -> tuple[str, str, str, str]:
     if not m:
         raise AwsValidationError(f"{arn} is invalid")
     return m.group(1), m.group(2), m.group(3), m.group(4)
+
+
+def root_capped(caller: Caller, duration_seconds: int | None) -> int:
+    """GetSessionToken/GetFederationToken duration: 12 hours by default; the root user's sessions are capped at one
+    hour, silently ("If the duration is longer than one hour, the session for Amazon Web Services account owners
+    defaults to one hour": DurationSeconds in both operations' API reference)."""
+    if caller.is_root:
+        return min(duration_seconds or ROOT_MAX, ROOT_MAX)
+    return duration_seconds or 43200
 
 
 class Sts:
@@ -232,10 +242,7 @@ class Sts:
                           ) -> dict[str, Any]:
         if caller.session is not None:
             raise AccessDenied("Cannot call GetSessionToken with session credentials")
-        duration = duration_seconds or (3600 if caller.is_root else 43200)
-        if caller.is_root and duration > 3600:
-            raise AwsValidationError("The requested DurationSeconds exceeds the 1 hour session limit for the root "
-                                     "user.")
+        duration = root_capped(caller, duration_seconds)
         mfa = False
         if serial_number or token_code:
             mfa = self._check_mfa(caller, serial_number, token_code)
@@ -264,10 +271,7 @@ class Sts:
             self.authz.require(tx, caller, "sts:GetFederationToken", arn, context=context)
             if tags:
                 self.authz.require(tx, caller, "sts:TagSession", arn, context=context)
-        duration = duration_seconds or (3600 if caller.is_root else 43200)
-        if caller.is_root and duration > 3600:
-            raise AwsValidationError("The requested DurationSeconds exceeds the 1 hour session limit for the root "
-                                     "user.")
+        duration = root_capped(caller, duration_seconds)
         policies, arns = self._session_policies(caller.account_id, request)
         now = self.deps.clock()
         claims = SessionClaims(
@@ -277,11 +281,11 @@ class Sts:
             expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, session_name=name,
             policies=policies, policy_arns=arns, tags=tuple(session_tags))
         size = self._packed(claims)
-        out: dict[str, Any] = {"Credentials": self._credentials(claims),
-                               "FederatedUser": {"FederatedUserId": f"{caller.account_id}:{name}", "Arn": arn}}
-        if policies or arns or session_tags:
-            out["PackedPolicySize"] = size
-        return out
+        # Unlike AssumeRole, GetFederationToken always answers PackedPolicySize, 0 when nothing was passed
+        # (LocalStack's AWS-validated test_sts.snapshot.json, "get-federation-token" with a Name only).
+        return {"Credentials": self._credentials(claims),
+                "FederatedUser": {"FederatedUserId": f"{caller.account_id}:{name}", "Arn": arn},
+                "PackedPolicySize": size if policies or arns or session_tags else 0}
 
     # --- shared pieces --------------------------------------------------------------------------------------
 
@@ -339,8 +343,9 @@ class Sts:
                 raise InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case "
                                             "insensitive.")
             if key.lower() in inherited:
-                raise InvalidParameterValue(f"One or more of the specified transitive tag keys can't be set because "
-                                            f"it conflicts with a transitive tag key of the calling session: {key}")
+                # AWS's wording (LocalStack's AWS-validated test_sts.snapshot.json, role chaining).
+                raise InvalidParameterValue("One of the specified transitive tag keys can't be set because it "
+                                            "conflicts with a transitive tag key from the calling session.")
             new[key.lower()] = (key, value)
         tags = list(inherited.values()) + list(new.values())
         if len(tags) > MAX_SESSION_TAGS:

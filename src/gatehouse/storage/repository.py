@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from gatehouse.errors import InvalidInput
+from gatehouse.errors import ValidationError
 from gatehouse.model import (
     AccessKey,
     Account,
@@ -52,8 +52,9 @@ class Duplicate(Exception):
     """A unique name or id already exists (raised at commit time by the database's constraint)."""
 
 
-class StaleMarker(InvalidInput):
-    """A pagination marker that this store did not issue."""
+class StaleMarker(ValidationError):
+    """A pagination marker that this store did not issue: AWS answers ValidationError "Invalid Marker." (LocalStack's
+    AWS-validated test_iam_mfa.snapshot.json, ListVirtualMFADevices)."""
 
     def __init__(self, marker: str = "") -> None:
         super().__init__("Invalid Marker.")

@@ -191,6 +191,8 @@ class _CheckCompiler:
                 return
             if pattern is not None and pattern.fullmatch(value) is None:
                 problems.append(_sentence(value, path, pattern_rule, sensitive))
+            elif "\x00" in value:
+                problems.append(_sentence(value, path, _NUL_RULE, sensitive))
             check_size(value, path, problems)
             if allowed and value not in allowed:
                 problems.append(_sentence(value, path, enum_rule, sensitive))
@@ -234,6 +236,12 @@ class _CheckCompiler:
                 )
 
         return check_size
+
+
+# U+0000 is refused in every string, patterned or not: XML 1.0 cannot carry it back in a response, PostgreSQL
+# cannot store it in a text column (the driver raises, which would surface as an internal failure), and no IAM
+# value needs it. Checked here, once for every member, so both storage backends answer alike.
+_NUL_RULE = "Member must not contain the character U+0000"
 
 
 def _sentence(value: Any, path: str, rule: str, sensitive: bool) -> str:

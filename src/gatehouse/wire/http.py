@@ -39,17 +39,22 @@ from gatehouse.services.authentication import Authenticator
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.query import QueryProtocol
-from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, parse_request_auth
+from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, claims_presigned, parse_request_auth
 
 log = logging.getLogger("gatehouse.wire")
 
 MAX_BODY = 2 * 1024 * 1024  # the largest IAM input (a 128 KiB policy document, URL-encoded) fits with room
+# Unsigned requests (AssumeRoleWithSAML, AssumeRoleWithWebIdentity) come from anyone, so they get a tighter bound
+# before any parsing: their largest input is a 100,000-character SAML assertion plus a 2,048-character session
+# policy and ten policy ARNs, well under this even fully percent-encoded.
+MAX_UNSIGNED_BODY = 256 * 1024
 
 
 @dataclass(frozen=True)
 class WireConfig:
     enforce_clock: bool = True
     max_body: int = MAX_BODY
+    max_unsigned_body: int = MAX_UNSIGNED_BODY
 
 
 class AwsEndpoint:
@@ -109,6 +114,8 @@ class AwsEndpoint:
                   client_ip: str, secure: bool) -> tuple[int, bytes]:
         """Operations the model marks as needing no authentication (AssumeRoleWithWebIdentity, AssumeRoleWithSAML:
         the token or assertion is the credential). With no credential scope, the API version names the service."""
+        if len(body) + len(query_string) > self.config.max_unsigned_body:
+            raise PayloadTooLarge("Request body is too large.")
         params = _form_params(query_string, body)
         found = self.router.unauthenticated(params.get("Action", ""), params.get("Version", ""))
         if found is None:
@@ -186,10 +193,15 @@ class AwsAsgi:
 
 
 def _signed(scope: Scope) -> bool:
-    """Whether the request carries a SigV4 signature (header or presigned query), judged cheaply."""
-    if b"X-Amz-Signature=" in scope.get("query_string", b""):
+    """Whether `parse_request_auth` will read the request as signed (header or presigned query).
+
+    It must agree with the parser exactly: a request judged signed here runs on the event loop, and an unsigned
+    one that slipped through (say, a parameter *value* containing "X-Amz-Signature=") would fetch an issuer's
+    keys there, stalling every other request for as long as the fetch takes.
+    """
+    if any(name == b"authorization" for name, _ in scope.get("headers", ())):
         return True
-    return any(name == b"authorization" for name, _ in scope.get("headers", ()))
+    return claims_presigned(scope.get("query_string", b"").decode("latin-1"))
 
 
 async def _respond(send: Send, status: int, payload: bytes) -> None:
@@ -200,7 +212,8 @@ async def _respond(send: Send, status: int, payload: bytes) -> None:
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     for name, value in scope.get("headers", ()):
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
+        # Length first: int() refuses more than 4300 digits (a ValueError that would escape as a 500).
+        if name == b"content-length" and value.isdigit() and (len(value) > 18 or int(value) > limit):
             raise PayloadTooLarge("Request body is too large.")
     chunks, size, more = [], 0, True
     while more:

@@ -42,6 +42,7 @@ _Scalar = Callable[[Any], str]
 
 _INT_RE = re.compile(r"[+-]?[0-9]+")
 _INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+_MAX_INT_TEXT = 64  # longer than any value in _INT_RANGES, even zero-padded the way a client might send it
 
 
 class _BadValue(Exception):
@@ -175,7 +176,9 @@ def _compile_parser(shape: Shape, memo: dict[str, _Parser]) -> _Parser:
             text = node.get(None)
             if text is None:
                 return _ABSENT
-            if _INT_RE.fullmatch(text) is None or not low <= (number := int(text)) <= high:
+            # Length first: int() of thousands of digits is slow, and refused past Python's digit limit.
+            if (len(text) > _MAX_INT_TEXT or _INT_RE.fullmatch(text) is None
+                    or not low <= (number := int(text)) <= high):
                 raise _BadValue(text, "an integer")
             return number
 
@@ -218,8 +221,17 @@ def _query_member_name(member: Shape, name: str) -> str:
     return _wire_name(member, name)
 
 
-def _indexed(container: _Node) -> list[tuple[int, _Node]]:
-    return sorted((int(k), child) for k, child in container.items() if k is not None and k.isascii() and k.isdigit())
+def _indexed(container: _Node) -> list[tuple[str, _Node]]:
+    """The numbered children of a list or map node, in numeric order of their (decimal) index.
+
+    Ordered by (length without leading zeros, digits) rather than by ``int()``: an index is client text of any
+    length, and converting thousands of digits is both slow and refused by Python (``ValueError`` past
+    ``sys.get_int_max_str_digits()``), which would turn a malformed request into an internal error.
+    """
+    numbered = [(k.lstrip("0") or "0", child) for k, child in container.items()
+                if k is not None and k.isascii() and k.isdigit()]
+    numbered.sort(key=lambda item: (len(item[0]), item[0]))
+    return numbered
 
 
 def _list_parser(shape: Shape, memo: dict[str, _Parser]) -> _Parser:

@@ -24,21 +24,43 @@ MAX_FORM = 64 * 1024
 _FIELDS = ("account", "username", "password", "email", "mfa_code", "new_password", "credentials")
 
 
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read only up to `limit` bytes: an unauthenticated client must not make the server buffer
+    whatever it sends (`Request.body()` reads everything before anyone can look at its size)."""
+    too_large = SigninFailed("BadRequest", "The request is too large.", status=413)
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def _fields(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > MAX_FORM:
-        raise SigninFailed("BadRequest", "The request is too large.", status=413)
+    body = await _body(request, MAX_FORM)
     text = body.decode("utf-8", "replace")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         try:
             raw: Any = json.loads(text or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
             raise SigninFailed("BadRequest", "The body is not valid JSON.", status=400) from None
         if not isinstance(raw, dict):
             raise SigninFailed("BadRequest", "The body must be a JSON object.", status=400)
     else:
         raw = dict(parse_qsl(text, keep_blank_values=True))
-    return {k: str(raw[k]) for k in _FIELDS if raw.get(k) not in (None, "")}
+    fields: dict[str, str] = {}
+    for name in _FIELDS:
+        value = raw.get(name)
+        if isinstance(value, dict | list):  # str() of a deeply nested value could itself overflow the stack
+            raise SigninFailed("BadRequest", f"The field {name} must be a string.", status=400)
+        if value not in (None, ""):
+            fields[name] = str(value)
+    return fields
 
 
 def _error(failure: SigninFailed) -> JSONResponse:

@@ -89,11 +89,18 @@ def parse_request_auth(method: str, path: str, query_string: str, headers: Mappi
     authorization = headers.get("authorization")
     if authorization is not None:
         return _parse_authorization_header(authorization, headers)
-    if "X-Amz-" in query_string:
-        query = dict(parse_qsl(query_string, keep_blank_values=True))
-        if any(key in query for key in _PRESIGN_KEYS):
-            return _parse_presigned(query, headers)
+    if claims_presigned(query_string):
+        return _parse_presigned(dict(parse_qsl(query_string, keep_blank_values=True)), headers)
     raise MissingAuthenticationToken()
+
+
+def claims_presigned(query_string: str) -> bool:
+    """Whether the query string carries presigned-URL parameters, judged exactly as `parse_request_auth` judges it
+    (by decoded parameter names, not by substrings of the raw text), so that callers routing on "is this request
+    signed?" agree with the parser."""
+    if "X-Amz-" not in query_string:
+        return False
+    return any(name in _PRESIGN_KEYS for name, _ in parse_qsl(query_string, keep_blank_values=True))
 
 
 def _parse_authorization_header(authorization: str, headers: Mapping[str, str]) -> SigV4Params:
@@ -202,6 +209,12 @@ def _build_params(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: "
             f"'{scope_date}' != '{amz_date[:8]}', from '{raw_date}'."
         )
+    signed = tuple(signed_headers.lower().split(";"))
+    if "host" not in signed and ":authority" not in signed:
+        # [Create a signed request, step 1: "the host header must be included as a signed header"] Otherwise a
+        # captured signature would also be good for another host, whose name then reaches the request (the
+        # outbound issuer URL is taken from it).
+        raise IncompleteSignature("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
     return SigV4Params(
         access_key_id=access_key_id,
         date=date,
@@ -209,7 +222,7 @@ def _build_params(
         scope_date=scope_date,
         region=region,
         service=service,
-        signed_headers=tuple(signed_headers.lower().split(";")),
+        signed_headers=signed,
         signature=signature,
         security_token=security_token,
         is_presigned=is_presigned,

@@ -4,7 +4,10 @@ verified HTTPS, cached per issuer.
 The cache keeps keys for a bounded time (`ttl`), so a key the issuer withdraws stops verifying soon after. A token
 whose `kid` is not among the cached keys makes one refetch (an issuer that rotated its keys), but not more often
 than every `refresh_floor` seconds per issuer: otherwise tokens with made-up key ids would turn every request into
-two outbound fetches.
+two outbound fetches. Likewise an issuer that cannot be reached is asked again only after `failure_backoff`
+seconds, and never by two requests at once: AssumeRoleWithWebIdentity is unsigned and runs in the shared worker
+threads, so without that a flood of tokens naming a slow or unreachable issuer would hold every worker thread in an
+outbound fetch (each up to the fetch timeout) and stall everything else that needs one.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gatehouse.services.federation.https_fetch import FetchError, HttpsJsonFetch
 
 DEFAULT_TTL_S = 600.0
 DEFAULT_REFRESH_FLOOR_S = 1.0
+DEFAULT_FAILURE_BACKOFF_S = 5.0
 MAX_ISSUERS = 256
 MAX_KEYS = 100
 
@@ -45,12 +49,16 @@ class IssuerKeySet:
 
 class IssuerKeys:
     def __init__(self, fetcher: HttpsJsonFetcher, *, ttl: float = DEFAULT_TTL_S,
-                 refresh_floor: float = DEFAULT_REFRESH_FLOOR_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 refresh_floor: float = DEFAULT_REFRESH_FLOOR_S, failure_backoff: float = DEFAULT_FAILURE_BACKOFF_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.fetcher = fetcher
         self.ttl = ttl
         self.refresh_floor = refresh_floor
+        self.failure_backoff = failure_backoff
         self.clock = clock
         self._cache: OrderedDict[str, IssuerKeySet] = OrderedDict()
+        self._fetching: set[str] = set()  # issuers with a fetch under way
+        self._failed: dict[str, float] = {}  # issuer -> when its last fetch failed
         self._lock = threading.Lock()
 
     def keys_for(self, issuer: str, kid: str | None) -> list[PublicKey]:
@@ -63,8 +71,28 @@ class IssuerKeys:
             found = cached.by_kid(kid)
             if found or now - cached.fetched < self.refresh_floor:
                 return found
-        fresh = self._fetch(issuer, now)
+        else:
+            cached = None  # expired keys are not used: the issuer may have withdrawn them
         with self._lock:
+            failed = self._failed.get(issuer)
+            if issuer in self._fetching or (failed is not None and now - failed < self.failure_backoff):
+                if cached is not None:
+                    return cached.by_kid(kid)  # a refetch for an unknown kid is under way, or just failed
+                raise FetchError(f"the keys of {issuer} are being fetched, or could not be fetched moments ago")
+            self._fetching.add(issuer)
+        try:
+            fresh = self._fetch(issuer, now)
+        except Exception:
+            with self._lock:
+                if len(self._failed) >= MAX_ISSUERS:
+                    self._failed.clear()
+                self._failed[issuer] = self.clock()
+            raise
+        finally:
+            with self._lock:
+                self._fetching.discard(issuer)
+        with self._lock:
+            self._failed.pop(issuer, None)
             self._cache[issuer] = fresh
             self._cache.move_to_end(issuer)
             while len(self._cache) > MAX_ISSUERS:

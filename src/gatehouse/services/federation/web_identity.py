@@ -44,7 +44,7 @@ class WebIdentityFederation:
         unverified = read_unverified(web_identity_token)
         issuer = unverified.issuer
         provider = None
-        if issuer.startswith("https://"):  # providers are HTTPS issuers only
+        if issuer.startswith("https://") and "\x00" not in issuer:  # HTTPS issuers only; no NUL for the database
             with self.store.read(account) as tx:
                 provider = tx.oidc.get(issuer_url_key(issuer))
         if provider is None:

@@ -55,7 +55,7 @@ def read_unverified(token: str) -> UnverifiedToken:
     try:
         compact = jws.extract_compact(token.encode())
         claims = json.loads(compact.payload)
-    except (JoseError, ValueError, TypeError):
+    except (JoseError, ValueError, TypeError, RecursionError):  # RecursionError: JSON nested past the stack
         raise InvalidIdentityToken(NOT_A_JWT) from None
     header = dict(compact.headers())
     if not isinstance(claims, dict):
@@ -98,7 +98,7 @@ def _verified_claims(token: str, candidates: Sequence[Any], alg: str) -> dict[st
     for key in candidates:
         try:
             return dict(jwt.decode(token, key, algorithms=[alg]).claims)
-        except (JoseError, ValueError, TypeError):
+        except (JoseError, ValueError, TypeError, RecursionError):
             continue
     return None
 
@@ -135,4 +135,7 @@ def _number(claims: dict[str, Any], name: str, *, required: bool = False) -> flo
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidIdentityToken(f"The web identity token's {name} claim is missing or not a number.")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float: no time anyone means
+        raise InvalidIdentityToken(f"The web identity token's {name} claim is out of range.") from None

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatehouse.errors import LimitExceeded, NoSuchEntity
+from gatehouse.errors import AccessDenied, LimitExceeded, NoSuchEntity
 from gatehouse.model import AccessKey, Caller, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
-from gatehouse.services.iam.common import IamBase
+from gatehouse.services.iam.common import IamBase, short_page
 from gatehouse.services.iam.views import key_metadata_view
 from gatehouse.storage.repository import UnitOfWork
 
@@ -65,8 +65,8 @@ class AccessKeys(IamBase):
         with self.store.read(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:ListAccessKeys", user_name)
             keys = tx.keys.for_user(user.user_id if user else None)
-        return {"AccessKeyMetadata": [key_metadata_view(k, user.name if user else None) for k in keys],
-                "IsTruncated": False}
+        return short_page("AccessKeyMetadata", [key_metadata_view(k, user.name if user else None) for k in keys],
+                          marker, max_items)
 
     def get_access_key_last_used(self, caller: Caller, access_key_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -75,7 +75,10 @@ class AccessKeys(IamBase):
             resource = user.arn(caller.partition) if user else self.arn(caller, "root" if key else "user/*")
             self.require(tx, caller, "iam:GetAccessKeyLastUsed", resource)
             if key is None:
-                raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
+                # AWS does not say NoSuchEntity here: it answers AccessDenied in this wording, to any caller
+                # (LocalStack's AWS-validated test_iam_users.snapshot.json, "get-last-used-nonexistent-key-error").
+                raise AccessDenied(f"User: {caller.arn} is not authorized to perform iam:GetAccessKeyLastUsed on "
+                                   f"resource: access key {access_key_id}")
         last: dict[str, Any] = {"ServiceName": key.last_used_service or "N/A", "Region": key.last_used_region or "N/A"}
         if key.last_used:
             last["LastUsedDate"] = key.last_used

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from gatehouse.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
+from gatehouse.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
 from gatehouse.model import Caller, OwnerKind
 from gatehouse.services.iam.aws_managed import AWS
 from gatehouse.services.iam.common import IamBase, listing
 from gatehouse.services.iam.documents import INLINE_MAX, MANAGED_POLICY_MAX, TRUST_POLICY_MAX
 from gatehouse.services.iam.entity_policies import MAX_ATTACHED
-from gatehouse.services.iam.groups import MAX_GROUPS_PER_USER
+from gatehouse.services.iam.groups import MAX_GROUPS, MAX_GROUPS_PER_USER
+from gatehouse.services.iam.instance_profiles import MAX_INSTANCE_PROFILES
 from gatehouse.services.iam.managed_policies import MAX_POLICIES, MAX_VERSIONS, arn_suffix
 from gatehouse.services.iam.policy_refs import default_document
 from gatehouse.services.iam.roles import MAX_ROLES
@@ -31,6 +32,11 @@ class AccountOps(IamBase):
     # --- alias -----------------------------------------------------------------------------------------------
 
     def create_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
+        if account_alias.isdigit() and len(account_alias) == 12:
+            # "it cannot be a 12 digit number" (IAM User Guide, IAM and AWS STS quotas, IAM name requirements).
+            # The model's pattern lets it through. The first sentence is AWS's for invalid aliases; the second is
+            # ours (AWS's exact wording for this case is unconfirmed).
+            raise ValidationError("The specified value for accountAlias is invalid. It cannot be a 12-digit number.")
         taken = EntityAlreadyExists(f"The account alias {account_alias} already exists.")
         try:
             with self.store.write(caller.account_id) as tx:
@@ -74,15 +80,18 @@ class AccountOps(IamBase):
             self.require(tx, caller, "iam:GetAccountSummary", "*")
             n = tx.accounts.counts()
             account = tx.accounts.get(caller.account_id)
+            root_password = tx.logins.root() is not None
         token_version = 2 if account and account.sts_global_token_version == "v2Token" else 1
         return {"SummaryMap": {
-            "Users": n.users, "UsersQuota": MAX_USERS, "Groups": n.groups, "GroupsQuota": 300,
+            "Users": n.users, "UsersQuota": MAX_USERS, "Groups": n.groups, "GroupsQuota": MAX_GROUPS,
             "Roles": n.roles, "RolesQuota": MAX_ROLES, "Policies": n.policies, "PoliciesQuota": MAX_POLICIES,
-            "InstanceProfiles": n.instance_profiles, "InstanceProfilesQuota": 1000,
+            "InstanceProfiles": n.instance_profiles, "InstanceProfilesQuota": MAX_INSTANCE_PROFILES,
             "ServerCertificates": n.server_certificates, "ServerCertificatesQuota": 20,
             "MFADevices": n.mfa_devices, "MFADevicesInUse": n.mfa_devices_in_use, "Providers": n.providers,
             "AccountMFAEnabled": n.account_mfa_enabled, "AccountAccessKeysPresent": 1 if n.root_access_keys else 0,
             "AccountSigningCertificatesPresent": 1 if n.root_signing_certificates else 0, "AccessKeysPerUserQuota": 2,
+            # AWS answers AccountPasswordPresent too (LocalStack's AWS-validated test_iam_account_summary snapshot)
+            "AccountPasswordPresent": 1 if root_password else 0,
             "SigningCertificatesPerUserQuota": 2, "GroupsPerUserQuota": MAX_GROUPS_PER_USER,
             "AttachedPoliciesPerUserQuota": MAX_ATTACHED, "AttachedPoliciesPerGroupQuota": MAX_ATTACHED,
             "AttachedPoliciesPerRoleQuota": MAX_ATTACHED, "UserPolicySizeQuota": INLINE_MAX["user"],
@@ -109,9 +118,10 @@ class AccountOps(IamBase):
                 items += [("RoleDetailList", self._role_detail(tx, caller, r)) for r in tx.roles.all()]
             items += [("Policies", p) for p in self._policy_details(tx, caller, wanted)]
         position = decode_marker(marker) if marker else "0"
-        start = int(position) if position.isdigit() else -1  # another listing's marker is not ours
+        # another listing's marker is not ours (isascii: str.isdigit() alone accepts "²", which int() refuses)
+        start = int(position) if position.isascii() and position.isdigit() else -1
         if start < 0 or start > len(items):
-            raise InvalidInput("Invalid Marker.")
+            raise ValidationError("Invalid Marker.")
         limit = max_items or 100
         out: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
         for key, item in items[start:start + limit]:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gatehouse.errors import InvalidInput, LimitExceeded, NoSuchEntity
+from gatehouse.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from gatehouse.model import Caller, Group, InstanceProfile, OwnerKind, Page, Role, Tag, User, make_arn
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
@@ -68,7 +68,9 @@ def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], entity: str) -> lis
     for t in new:
         by_key[t.key.lower()] = t
     if len(by_key) > MAX_TAGS:
-        raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS} for the {entity}.")
+        # AWS's wording names neither the limit nor the entity (TagOpenIDConnectProvider past 50 tags, recorded in
+        # LocalStack's AWS-validated test_iam_oidc.snapshot.json).
+        raise LimitExceeded("The number of tags has reached the maximum limit.")
     return list(by_key.values())
 
 
@@ -77,16 +79,22 @@ def without_tags(existing: Sequence[Tag], keys: Sequence[str]) -> list[Tag]:
     return [t for t in existing if t.key.lower() not in drop]
 
 
-def tag_page(tags: Sequence[Tag], marker: str | None, max_items: int | None) -> dict[str, Any]:
-    """Tags are few (at most 50): paged in memory by position."""
-    if marker and not marker.isdigit():
-        raise InvalidInput("Invalid Marker.")
+def short_page(key: str, items: Sequence[Any], marker: str | None, max_items: int | None) -> dict[str, Any]:
+    """A listing that is small by quota (a user's keys, a policy's versions, an entity's tags), paged in memory
+    by position with AWS's Marker/IsTruncated semantics: Marker is present exactly when IsTruncated is true."""
+    if marker and not (marker.isascii() and marker.isdigit()):  # isdigit() alone accepts "²", which int() refuses
+        raise ValidationError("Invalid Marker.")
     start = int(marker) if marker else 0
     limit = max_items or DEFAULT_MAX_ITEMS
-    out: dict[str, Any] = {"Tags": tags_view(tags[start:start + limit]), "IsTruncated": start + limit < len(tags)}
+    out: dict[str, Any] = {key: list(items[start:start + limit]), "IsTruncated": start + limit < len(items)}
     if out["IsTruncated"]:
         out["Marker"] = str(start + limit)
     return out
+
+
+def tag_page(tags: Sequence[Tag], marker: str | None, max_items: int | None) -> dict[str, Any]:
+    """Tags are few (at most 50): paged in memory by position."""
+    return short_page("Tags", tags_view(tags), marker, max_items)
 
 
 # Finds a taggable entity, authorized for `action` with the request's tag context; returns its id.
@@ -188,6 +196,8 @@ class IamBase:
         if caller.is_root:
             return None
         if caller.principal_id is None or caller.kind.value != "user":
-            raise InvalidInput("Must specify userName when calling with non-User credentials")
+            # AWS answers ValidationError here (not InvalidInput); its exact wording is quoted by terraform-provider-aws
+            # (internal/service/iam/access_key.go, the importer's comment) and by `aws iam get-user` under SSO.
+            raise ValidationError("Must specify userName when calling with non-User credentials")
         return caller.name
 

@@ -13,6 +13,7 @@ from gatehouse.services.iam.common import IamBase, listing, page_result
 from gatehouse.services.iam.views import group_view, user_view
 from gatehouse.storage.repository import Duplicate
 
+MAX_GROUPS = 300
 MAX_GROUPS_PER_USER = 10
 
 
@@ -23,6 +24,8 @@ class Groups(IamBase):
             self.require(tx, caller, "iam:CreateGroup", self.arn(caller, f"group{path}{group_name}"))
             if tx.groups.get(group_name):
                 raise EntityAlreadyExists(f"Group with name {group_name} already exists.")
+            if tx.accounts.counts().groups >= MAX_GROUPS:
+                raise LimitExceeded(f"Cannot exceed quota for GroupsPerAccount: {MAX_GROUPS}")
             group = Group(account_id=caller.account_id, group_id=ids.unique_id(ids.Prefix.GROUP), name=group_name,
                           path=path, created=whole_seconds(self.deps.clock))
             try:
@@ -84,11 +87,17 @@ class Groups(IamBase):
         return {}
 
     def remove_user_from_group(self, caller: Caller, group_name: str, user_name: str) -> dict[str, Any]:
+        """Removing a user who is not a member succeeds. A missing user is reported before a missing group
+        (LocalStack's AWS-validated test_iam_groups.snapshot.json: both missing -> "The user with name ...")."""
         with self.store.write(caller.account_id) as tx:
-            group = self.group_for(tx, caller, "iam:RemoveUserFromGroup", group_name)
+            group = tx.groups.get(group_name)
+            resource = group.arn(caller.partition) if group else self.arn(caller, f"group/{group_name}")
+            self.require(tx, caller, "iam:RemoveUserFromGroup", resource)
             user = tx.users.get(user_name)
             if user is None:
                 raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
+            if group is None:
+                raise NoSuchEntity(f"The group with name {group_name} cannot be found.")
             tx.groups.remove_member(group.group_id, user.user_id)
         return {}
 

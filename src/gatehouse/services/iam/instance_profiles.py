@@ -17,8 +17,10 @@ from gatehouse.services.iam.common import (
     page_result,
     request_tag_context,
 )
-from gatehouse.services.iam.views import profile_view
+from gatehouse.services.iam.views import profile_view, with_empty_tags
 from gatehouse.storage.repository import Duplicate, UnitOfWork
+
+MAX_INSTANCE_PROFILES = 1000
 
 
 class InstanceProfiles(IamBase):
@@ -37,6 +39,8 @@ class InstanceProfiles(IamBase):
                          **request_tag_context(new_tags))
             if tx.profiles.get(instance_profile_name):
                 raise EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
+            if tx.accounts.counts().instance_profiles >= MAX_INSTANCE_PROFILES:
+                raise LimitExceeded(f"Cannot exceed quota for InstanceProfilesPerAccount: {MAX_INSTANCE_PROFILES}")
             profile = InstanceProfile(
                 account_id=caller.account_id, profile_id=ids.unique_id(ids.Prefix.INSTANCE_PROFILE),
                 name=instance_profile_name, path=path, created=whole_seconds(self.deps.clock), tags=tuple(new_tags))
@@ -51,7 +55,7 @@ class InstanceProfiles(IamBase):
         with self.store.read(caller.account_id) as tx:
             profile = self.profile_for(tx, caller, "iam:GetInstanceProfile", instance_profile_name)
             profile = dataclasses.replace(profile, tags=tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id))
-            return {"InstanceProfile": self._view(tx, caller, profile, tags=True)}
+            return {"InstanceProfile": with_empty_tags(self._view(tx, caller, profile, tags=True))}
 
     def delete_instance_profile(self, caller: Caller, instance_profile_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -97,8 +101,11 @@ class InstanceProfiles(IamBase):
         with self.store.write(caller.account_id) as tx:
             profile = self.profile_for(tx, caller, "iam:RemoveRoleFromInstanceProfile", instance_profile_name)
             role = tx.roles.get(role_name)
-            if role is None or role.role_id not in profile.role_ids:
+            if role is None:
                 raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+            if role.role_id not in profile.role_ids:
+                # AWS's wording (LocalStack's AWS-validated test_iam_instance_profiles.snapshot.json).
+                raise NoSuchEntity(f"Role {role.name} in Instance Profile {profile.name} cannot be found.")
             tx.profiles.remove_role(profile.profile_id, role.role_id)
         return {}
 

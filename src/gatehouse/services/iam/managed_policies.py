@@ -15,10 +15,11 @@ from gatehouse.services.iam.common import (
     IamBase,
     checked_tags,
     request_tag_context,
+    short_page,
     tag_page,
 )
 from gatehouse.services.iam.policy_refs import find_policy
-from gatehouse.services.iam.views import policy_view, version_view
+from gatehouse.services.iam.views import policy_view, version_view, with_empty_tags
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -29,12 +30,12 @@ MAX_POLICIES = 1500
 class ManagedPolicies(IamBase):
     # --- look-up ---------------------------------------------------------------------------------------------
 
-    def policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, **context: Any
-                   ) -> ManagedPolicy:
+    def policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *, missing: str | None = None,
+                   **context: Any) -> ManagedPolicy:
         found = find_policy(tx, self.deps.managed, caller.account_id, policy_arn)
         self.require(tx, caller, action, policy_arn, **context)
         if found is None:
-            raise NoSuchEntity(f"Policy {policy_arn} was not found.")
+            raise NoSuchEntity(missing or f"Policy {policy_arn} was not found.")
         return found[0]
 
     def customer_policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, **context: Any
@@ -82,8 +83,8 @@ class ManagedPolicies(IamBase):
             if not policy.aws_managed:
                 policy = dataclasses.replace(policy, tags=tx.tags.get(OwnerKind.POLICY, policy.policy_id))
             n = self.counts(tx, policy)
-        return {"Policy": policy_view(policy, caller.partition, attachments=n["attachments"],
-                                      boundary_uses=n["boundary_uses"], tags=True)}
+        return {"Policy": with_empty_tags(policy_view(policy, caller.partition, attachments=n["attachments"],
+                                                      boundary_uses=n["boundary_uses"], tags=True))}
 
     def delete_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -133,8 +134,8 @@ class ManagedPolicies(IamBase):
             rows = [r for r in rows if r[0] > after]
         limit = max_items or 100
         out: dict[str, Any] = {
-            "Policies": [policy_view(p, caller.partition, attachments=a, boundary_uses=b) for _, p, a, b in
-                         rows[:limit]],
+            "Policies": [policy_view(p, caller.partition, attachments=a, boundary_uses=b, listing=True)
+                         for _, p, a, b in rows[:limit]],
             "IsTruncated": len(rows) > limit,
         }
         if len(rows) > limit:
@@ -162,7 +163,8 @@ class ManagedPolicies(IamBase):
 
     def get_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
-            policy = self.policy_for(tx, caller, "iam:GetPolicyVersion", policy_arn)
+            policy = self.policy_for(tx, caller, "iam:GetPolicyVersion", policy_arn,
+                                     missing=missing_version(policy_arn, version_id))
             version = self.version_of(tx, policy, policy_arn, version_id)
         return {"PolicyVersion": version_view(version)}
 
@@ -173,7 +175,7 @@ class ManagedPolicies(IamBase):
         else:
             version = tx.policies.version(policy.policy_id, version_id)
         if version is None:
-            raise NoSuchEntity(f"Policy {policy_arn} version {version_id} does not exist or is not attachable.")
+            raise NoSuchEntity(missing_version(policy_arn, version_id))
         return version
 
     def list_policy_versions(self, caller: Caller, policy_arn: str, marker: str | None = None,
@@ -185,11 +187,12 @@ class ManagedPolicies(IamBase):
                 versions = [found.version] if found else []
             else:
                 versions = tx.policies.versions(policy.policy_id)
-        return {"Versions": [version_view(v, document=False) for v in versions], "IsTruncated": False}
+        return short_page("Versions", [version_view(v, document=False) for v in versions], marker, max_items)
 
     def delete_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            policy = self.customer_policy_for(tx, caller, "iam:DeletePolicyVersion", policy_arn)
+            policy = self.customer_policy_for(tx, caller, "iam:DeletePolicyVersion", policy_arn,
+                                              missing=missing_version(policy_arn, version_id))
             version = self.version_of(tx, policy, policy_arn, version_id)
             if version.is_default:
                 raise DeleteConflict("Cannot delete the default version of a policy.")
@@ -198,7 +201,8 @@ class ManagedPolicies(IamBase):
 
     def set_default_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            policy = self.customer_policy_for(tx, caller, "iam:SetDefaultPolicyVersion", policy_arn)
+            policy = self.customer_policy_for(tx, caller, "iam:SetDefaultPolicyVersion", policy_arn,
+                                              missing=missing_version(policy_arn, version_id))
             self.version_of(tx, policy, policy_arn, version_id)
             tx.policies.set_default(policy.policy_id, version_id, whole_seconds(self.deps.clock))
         return {}
@@ -218,7 +222,10 @@ class ManagedPolicies(IamBase):
                 found[(kind, name.lower())] = view
 
         with self.store.read(caller.account_id) as tx:
-            policy = self.policy_for(tx, caller, "iam:ListEntitiesForPolicy", policy_arn)
+            # AWS words this NoSuchEntity as attaching does ("... does not exist or is not attachable."), not as
+            # GetPolicy does ("... was not found."); evidence in tests/fidelity/test_errors.py.
+            policy = self.policy_for(tx, caller, "iam:ListEntitiesForPolicy", policy_arn,
+                                     missing=f"Policy {policy_arn} does not exist or is not attachable.")
             if policy_usage_filter != "PermissionsBoundary":
                 for kind, owner_id in tx.attachments.owners_of(policy.account_id, policy.policy_id):
                     if kind is OwnerKind.USER and (u := tx.users.by_id(owner_id)):
@@ -270,6 +277,13 @@ class ManagedPolicies(IamBase):
             policy = self.policy_for(tx, caller, "iam:ListPolicyTags", policy_arn)
             tags = () if policy.account_id == AWS else tx.tags.get(OwnerKind.POLICY, policy.policy_id)
         return tag_page(tags, marker, max_items)
+
+
+def missing_version(policy_arn: str, version_id: str) -> str:
+    """AWS words a missing policy and a missing version of it alike in the version operations ("Policy ... version
+    v1 does not exist or is not attachable." for GetPolicyVersion and SetDefaultPolicyVersion on a policy that does
+    not exist: LocalStack's AWS-validated test_iam_policies.snapshot.json)."""
+    return f"Policy {policy_arn} version {version_id} does not exist or is not attachable."
 
 
 def arn_suffix(arn: str) -> str:

@@ -21,6 +21,7 @@ from gatehouse.services.iam.common import (
     IamDeps,
     checked_tags,
     request_tag_context,
+    short_page,
 )
 from gatehouse.services.iam.views import tags_view, user_view
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
@@ -51,7 +52,9 @@ class MfaDevices(IamBase):
 
     @staticmethod
     def _missing(serial_number: str) -> NoSuchEntity:
-        return NoSuchEntity(f"VirtualMFADevice with serial number {serial_number} doesn't exist.")
+        # AWS's wording for DeleteVirtualMFADevice and DeactivateMFADevice on a device that does not exist
+        # (LocalStack's AWS-validated test_iam_mfa.snapshot.json).
+        return NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
 
     def _device_for(self, tx: UnitOfWork, caller: Caller, action: str, serial_number: str, **context: Any
                     ) -> MfaDevice:
@@ -82,7 +85,7 @@ class MfaDevices(IamBase):
             arn = self.arn(caller, f"mfa{path}{virtual_mfa_device_name}")
             self.require(tx, caller, "iam:CreateVirtualMFADevice", arn, **request_tag_context(new_tags))
             if tx.mfa.get(path + virtual_mfa_device_name) is not None:
-                raise EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+                raise EntityAlreadyExists("MFA device already exists.")  # AWS's wording (as above)
             device_id = ids.unique_id("AMFA")
             device = MfaDevice(account_id=caller.account_id, device_id=device_id, name=virtual_mfa_device_name,
                                path=path, created=whole_seconds(self.deps.clock),
@@ -142,9 +145,10 @@ class MfaDevices(IamBase):
         with self.store.write(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:DeactivateMFADevice", user_name)
             device = self._device(tx, caller, serial_number)
-            owned = device is not None and device.assigned and (
-                device.for_root if user is None else device.user_id == user.user_id)
-            if device is None or not owned:
+            if device is None:
+                raise self._missing(serial_number)
+            owned = device.assigned and (device.for_root if user is None else device.user_id == user.user_id)
+            if not owned:
                 raise NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist for the user.")
             tx.mfa.update(dataclasses.replace(device, user_id=None, for_root=False, enabled=None))
         return {}
@@ -166,8 +170,8 @@ class MfaDevices(IamBase):
             user = self._holder(tx, caller, "iam:ListMFADevices", user_name)
             devices = tx.mfa.for_user(user.user_id if user else None)
         name = user.name if user else caller.account_id
-        return {"MFADevices": [{"UserName": name, "SerialNumber": d.serial(caller.partition), "EnableDate": d.enabled}
-                               for d in devices], "IsTruncated": False}
+        return short_page("MFADevices", [{"UserName": name, "SerialNumber": d.serial(caller.partition),
+                                          "EnableDate": d.enabled} for d in devices], marker, max_items)
 
     def list_virtual_mfa_devices(self, caller: Caller, assignment_status: str | None = None,
                                  marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
@@ -185,9 +189,7 @@ class MfaDevices(IamBase):
                     elif d.for_root:
                         item["User"] = {"Path": "/", "UserName": caller.account_id, "UserId": caller.account_id,
                                         "Arn": self.arn(caller, "root"), "CreateDate": d.enabled}
-                tags = tx.tags.get(OwnerKind.MFA_DEVICE, d.device_id)
-                if tags:
-                    item["Tags"] = tags_view(tags)
+                # No Tags here: AWS documents that ListVirtualMFADevices does not return them (ListMFADeviceTags does).
                 items.append(item)
         out: dict[str, Any] = {"VirtualMFADevices": items, "IsTruncated": page.is_truncated}
         if page.marker:

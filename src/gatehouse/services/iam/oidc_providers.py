@@ -14,7 +14,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from gatehouse.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from gatehouse.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from gatehouse.model import Caller, OidcProvider, OwnerKind
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
@@ -37,6 +37,10 @@ _THUMBPRINT = re.compile(r"[0-9a-fA-F]{40}\Z")
 
 def provider_url(url: str) -> str:
     """The provider name (ARN form) of an issuer URL, which must be HTTPS and carry nothing but host and path."""
+    if "://" not in url:
+        # AWS's answer to a value that is no URL at all ("example.org"), recorded in LocalStack's AWS-validated
+        # test_iam_oidc.snapshot.json.
+        raise ValidationError("Invalid Open ID Connect Provider URL")
     parts = urlsplit(url)
     if (parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or parts.username
             or "@" in parts.netloc):
@@ -105,7 +109,7 @@ class OidcProviders(IamBase):
             p = self.provider_for(tx, caller, "iam:GetOpenIDConnectProvider", open_id_connect_provider_arn)
             tags = tx.tags.get(OwnerKind.OIDC_PROVIDER, p.provider_id)
         return {"Url": p.url, "ClientIDList": list(p.client_ids), "ThumbprintList": list(p.thumbprints),
-                "CreateDate": p.created, "Tags": tags_view(tags) or None}
+                "CreateDate": p.created, "Tags": tags_view(tags)}  # [] when untagged, as AWS answers
 
     def list_open_id_connect_providers(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -114,12 +118,14 @@ class OidcProviders(IamBase):
         return {"OpenIDConnectProviderList": [{"Arn": p.arn(caller.partition)} for p in providers]}
 
     def delete_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str) -> dict[str, Any]:
-        """Idempotent, as AWS documents: deleting a provider that does not exist succeeds."""
+        """Not idempotent, whatever older API references said: AWS answers a second delete with NoSuchEntity in
+        this wording (LocalStack's AWS-validated test_iam_oidc.snapshot.json, "deletion-not-found-error")."""
         with self.store.write(caller.account_id) as tx:
             try:
                 p = self.provider_for(tx, caller, "iam:DeleteOpenIDConnectProvider", open_id_connect_provider_arn)
             except NoSuchEntity:
-                return {}
+                raise NoSuchEntity(f"OpenId connect Provider {open_id_connect_provider_arn} cannot be found."
+                                   ) from None
             tx.tags.replace(OwnerKind.OIDC_PROVIDER, p.provider_id, [])
             tx.oidc.delete(p.provider_id)
         return {}

@@ -59,7 +59,9 @@ class PasswordPolicyOps(IamBase):
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:DeleteAccountPasswordPolicy", "*")
             if tx.password_policy.get() is None:
-                raise self._missing(caller)
+                # AWS words the delete differently from the get (LocalStack's AWS-validated
+                # test_iam_account_password_policy.snapshot.json, "delete-not-found").
+                raise NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
             tx.password_policy.delete()
         return {}
 

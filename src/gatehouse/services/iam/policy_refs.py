@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gatehouse.errors import InvalidInput
+from gatehouse.errors import InvalidInput, ValidationError
 from gatehouse.model import ManagedPolicy, PolicyVersion
 from gatehouse.services.iam.aws_managed import AWS, AwsManagedPolicies
 from gatehouse.storage.repository import UnitOfWork
@@ -28,7 +28,11 @@ class PolicyArn:
 def parse_policy_arn(arn: str) -> PolicyArn:
     m = _POLICY_ARN.match(arn)
     if not m:
-        raise InvalidInput(f"ARN {arn} is not valid.")
+        # AWS answers ValidationError for a value that is no ARN at all (AttachRolePolicy with
+        # "longpolicynamebutnoarn") and InvalidInput for an ARN naming something else ("...:not_a_policy/invalid"
+        # as a permissions boundary): LocalStack's AWS-validated test_iam_roles.snapshot.json.
+        error = InvalidInput if arn.startswith("arn:") else ValidationError
+        raise error(f"ARN {arn} is not valid.")
     return PolicyArn(m.group(1), m.group(2), m.group(3), m.group(4))
 
 

@@ -84,7 +84,7 @@ class SamlProviders(IamBase):
             p = self.provider_for(tx, caller, "iam:GetSAMLProvider", saml_provider_arn)
             tags = tx.tags.get(OwnerKind.SAML_PROVIDER, p.provider_id)
         return {"SAMLProviderUUID": p.provider_id, "SAMLMetadataDocument": p.metadata, "CreateDate": p.created,
-                "ValidUntil": p.valid_until, "Tags": tags_view(tags) or None}
+                "ValidUntil": p.valid_until, "Tags": tags_view(tags)}  # [] when untagged, as AWS answers
 
     def list_saml_providers(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:

@@ -83,8 +83,7 @@ class ServerCertificates(IamBase):
                                "CertificateBody": cert.body}
         if cert.chain:
             out["CertificateChain"] = cert.chain
-        if tags:
-            out["Tags"] = tags_view(tags)
+        out["Tags"] = tags_view(tags)  # [] when untagged (LocalStack's AWS-validated server certificate snapshots)
         return {"ServerCertificate": out}
 
     def list_server_certificates(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,

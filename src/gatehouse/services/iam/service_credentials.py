@@ -17,7 +17,7 @@ from gatehouse.errors import InvalidInput, LimitExceeded, NoSuchEntity, NotSuppo
 from gatehouse.model import Caller, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
-from gatehouse.services.iam.common import IamDeps
+from gatehouse.services.iam.common import IamDeps, short_page
 from gatehouse.services.iam.holders import CredentialHolder
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.storage.repository import UnitOfWork
@@ -136,5 +136,6 @@ class ServiceCredentials(CredentialHolder):
                 user = self.holder(tx, caller, "iam:ListServiceSpecificCredentials", user_name)
                 found = tx.service_credentials.for_user(user.user_id, service_name) if user else []
                 names = {user.user_id: user.name} if user else {}
-        return {"ServiceSpecificCredentials": [service_credential_view(c, names.get(c.user_id, ""), listing=True)
-                                               for c in found], "IsTruncated": False}
+        return short_page("ServiceSpecificCredentials",
+                          [service_credential_view(c, names.get(c.user_id, ""), listing=True) for c in found],
+                          marker, max_items)

@@ -12,6 +12,7 @@ from gatehouse.errors import DuplicateCertificate, LimitExceeded, NoSuchEntity
 from gatehouse.model import Caller, User
 from gatehouse.services import x509_pem
 from gatehouse.services.clock import whole_seconds
+from gatehouse.services.iam.common import short_page
 from gatehouse.services.iam.holders import CredentialHolder
 from gatehouse.storage.repository import UnitOfWork
 
@@ -50,7 +51,7 @@ class SigningCertificates(CredentialHolder):
             user = self.holder(tx, caller, "iam:ListSigningCertificates", user_name)
             found = tx.signing_certificates.for_user(user.user_id if user else None)
         name = self.holder_name(caller, user)
-        return {"Certificates": [signing_certificate_view(c, name) for c in found], "IsTruncated": False}
+        return short_page("Certificates", [signing_certificate_view(c, name) for c in found], marker, max_items)
 
     def _certificate(self, tx: UnitOfWork, user: User | None, certificate_id: str) -> SigningCertificate:
         found = tx.signing_certificates.get(certificate_id)

@@ -30,7 +30,7 @@ from gatehouse.policy import (
 from gatehouse.services.authorization import Gathered
 from gatehouse.services.iam.common import IamBase
 from gatehouse.storage.markers import decode_marker, encode_marker
-from gatehouse.storage.repository import UnitOfWork
+from gatehouse.storage.repository import StaleMarker, UnitOfWork
 
 _SOURCE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):(user|group|role)(/(?:[^/]+/)*)([\w+=,.@-]+)\Z")
 _DECISIONS = {DecisionKind.ALLOW: "allowed", DecisionKind.EXPLICIT_DENY: "explicitDeny",
@@ -55,10 +55,23 @@ def _parse_inputs(documents: Sequence[str] | None, name: str, kind: PolicyKind, 
 def _context(entries: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
     keys: dict[str, Any] = {}
     for entry in entries or ():
+        name = entry.get("ContextKeyName")
+        if not name:  # optional in the model, but an entry means nothing without it (was a KeyError: a 500)
+            raise InvalidInput("ContextEntries: every entry needs a ContextKeyName.")
         values = [str(v) for v in entry.get("ContextKeyValues") or ()]
         multi = entry.get("ContextKeyType") in _LIST_TYPES
-        keys[entry["ContextKeyName"]] = values if multi or len(values) != 1 else values[0]
+        keys[name] = values if multi or len(values) != 1 else values[0]
     return keys
+
+
+def _page_start(marker: str | None) -> int:
+    """The position a simulator marker (one we issued: a decimal position) stands for; StaleMarker otherwise."""
+    if not marker:
+        return 0
+    position = decode_marker(marker)
+    if not (position.isascii() and position.isdigit() and len(position) <= 12):
+        raise StaleMarker(marker)
+    return int(position)
 
 
 class Simulator(IamBase):
@@ -153,12 +166,16 @@ class Simulator(IamBase):
         keys = self.authz.request_keys(caller, tags)
         keys.pop("aws:userid", None)
         keys.update(_context(entries))
-        results = [self._result(policy_set, principal, action, arn, resource_owner, keys, sources, boundary, scps)
-                   for action in actions for arn in (resources or ["*"])]
-        start = int(decode_marker(marker)) if marker else 0
+        # Only the requested page is evaluated: ActionNames × ResourceArns is unbounded in the model, and
+        # deciding every pair to return at most MaxItems of them would let one request occupy the server.
+        arns = resources or ["*"]
+        total = len(actions) * len(arns)
+        start = _page_start(marker)
         limit = max_items or 100
-        out: dict[str, Any] = {"EvaluationResults": results[start:start + limit],
-                               "IsTruncated": start + limit < len(results)}
+        results = [self._result(policy_set, principal, actions[n // len(arns)], arns[n % len(arns)], resource_owner,
+                                keys, sources, boundary, scps)
+                   for n in range(start, min(start + limit, total))]
+        out: dict[str, Any] = {"EvaluationResults": results, "IsTruncated": start + limit < total}
         if out["IsTruncated"]:
             out["Marker"] = encode_marker(str(start + limit))
         return out

@@ -10,7 +10,7 @@ from gatehouse.errors import DuplicateSSHPublicKey, LimitExceeded, NoSuchEntity
 from gatehouse.model import Caller, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
-from gatehouse.services.iam.common import IamBase
+from gatehouse.services.iam.common import IamBase, short_page
 from gatehouse.services.openssh_keys import parse_ssh_public_key
 from gatehouse.storage.repository import UnitOfWork
 
@@ -61,8 +61,8 @@ class SshKeys(IamBase):
                 return {"SSHPublicKeys": [], "IsTruncated": False}
             user = self.user_for(tx, caller, "iam:ListSSHPublicKeys", name)
             keys = tx.ssh_keys.for_user(user.user_id)
-        return {"SSHPublicKeys": [{"UserName": user.name, "SSHPublicKeyId": k.key_id, "Status": k.status,
-                                   "UploadDate": k.uploaded} for k in keys], "IsTruncated": False}
+        return short_page("SSHPublicKeys", [{"UserName": user.name, "SSHPublicKeyId": k.key_id, "Status": k.status,
+                                             "UploadDate": k.uploaded} for k in keys], marker, max_items)
 
     def update_ssh_public_key(self, caller: Caller, user_name: str, ssh_public_key_id: str, status: str
                               ) -> dict[str, Any]:

@@ -44,11 +44,15 @@ def group_view(group: Group, partition: str) -> dict[str, Any]:
             "CreateDate": group.created}
 
 
-def role_view(role: Role, partition: str, *, full: bool = False) -> dict[str, Any]:
+def role_view(role: Role, partition: str, *, full: bool = False, basic: bool = False) -> dict[str, Any]:
+    """`full`: GetRole's shape (boundary, tags, RoleLastUsed). `basic`: the role as CreateRole, UpdateRoleDescription
+    and the Roles of an instance profile show it, without MaxSessionDuration (AWS's answers recorded in LocalStack's
+    AWS-validated snapshots, tests/aws/services/iam/test_iam_roles.snapshot.json and
+    test_iam_instance_profiles.snapshot.json)."""
     out: dict[str, Any] = {
         "Path": role.path, "RoleName": role.name, "RoleId": role.role_id, "Arn": role.arn(partition),
         "CreateDate": role.created, "AssumeRolePolicyDocument": encode_document(role.trust_policy),
-        "Description": role.description, "MaxSessionDuration": role.max_session_duration,
+        "Description": role.description, "MaxSessionDuration": None if basic else role.max_session_duration,
     }
     if full:
         out["PermissionsBoundary"] = boundary_view(role.permissions_boundary)
@@ -61,16 +65,27 @@ def role_view(role: Role, partition: str, *, full: bool = False) -> dict[str, An
 
 
 def policy_view(policy: ManagedPolicy, partition: str, *, attachments: int = 0, boundary_uses: int = 0,
-                tags: bool = False) -> dict[str, Any]:
+                tags: bool = False, listing: bool = False) -> dict[str, Any]:
+    """`listing`: the ListPolicies shape, which has no Description ("It is not included in the response to the
+    ListPolicies operation": the Policy shape's documentation in the botocore model)."""
     out: dict[str, Any] = {
         "PolicyName": policy.name, "PolicyId": policy.policy_id, "Arn": policy.arn(partition), "Path": policy.path,
         "DefaultVersionId": policy.default_version_id, "AttachmentCount": attachments,
-        "PermissionsBoundaryUsageCount": boundary_uses, "IsAttachable": True, "Description": policy.description,
-        "CreateDate": policy.created, "UpdateDate": policy.updated,
+        "PermissionsBoundaryUsageCount": boundary_uses, "IsAttachable": True,
+        "Description": None if listing else policy.description, "CreateDate": policy.created,
+        "UpdateDate": policy.updated,
     }
     if tags:
         out["Tags"] = tags_view(policy.tags) or None
     return out
+
+
+def with_empty_tags(view: dict[str, Any]) -> dict[str, Any]:
+    """GetPolicy, GetInstanceProfile, GetOpenIDConnectProvider and GetSAMLProvider answer `Tags` even when there
+    are none (an empty list), unlike GetUser and GetRole (AWS-validated LocalStack snapshots)."""
+    if view.get("Tags") is None:
+        view["Tags"] = []
+    return view
 
 
 def version_view(version: PolicyVersion, *, document: bool = True) -> dict[str, Any]:
@@ -87,7 +102,7 @@ def profile_view(profile: InstanceProfile, partition: str, roles: list[Role], *,
     out: dict[str, Any] = {
         "Path": profile.path, "InstanceProfileName": profile.name, "InstanceProfileId": profile.profile_id,
         "Arn": profile.arn(partition), "CreateDate": profile.created,
-        "Roles": [role_view(r, partition) for r in roles],
+        "Roles": [role_view(r, partition, basic=True) for r in roles],
     }
     if tags:
         out["Tags"] = tags_view(profile.tags) or None
