@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from gatehouse.errors import (
     AccessDenied,
+    AwsError,
     InvalidAuthorizationMessage,
     InvalidParameterValue,
     MalformedPolicyDocument,
@@ -321,7 +322,7 @@ class Sts:
     def _find(self, tx: UnitOfWork, account: str, arn: str) -> Any:
         try:
             return find_policy(tx, self.deps.managed, account, arn)
-        except Exception:
+        except AwsError:  # an ARN that is not a policy ARN names no policy here
             return None
 
     def _session_tags(self, caller: Caller, request: SessionRequest
