@@ -264,3 +264,11 @@ def test_cross_account_assume_role_needs_both_sides(tmp_path):
                     RoleSessionName="xx") == "AccessDenied"
         # The second account is separate: A's users are not B's.
         assert code(b_iam.get_user, UserName="traveller") == "NoSuchEntity"
+        # A denial's encoded message opens only in its own account.
+        with pytest.raises(ClientError) as info:
+            ep.client("iam", *user_with(a_iam, "denied-in-a")).list_roles()
+        encoded = info.value.response["Error"]["EncodedAuthorizationMessage"]
+        b_sts = ep.client("sts", other["AccessKeyId"], other["SecretAccessKey"])
+        assert code(b_sts.decode_authorization_message, EncodedMessage=encoded) == \
+            "InvalidAuthorizationMessageException"
+        assert ep.client("sts").decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"]

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from gatehouse.policy import Decision, DecisionKind, RequestContext
 
-_AAD = b"gatehouse authorization message"
+_AAD = "gatehouse authorization message for account {}"
 
 
 class InvalidEncodedMessage(ValueError):
@@ -58,12 +58,14 @@ class AuthorizationMessages:
         }
         payload = zlib.compress(json.dumps(document, separators=(",", ":")).encode(), 9)
         nonce = os.urandom(12)
-        return base64.urlsafe_b64encode(nonce + self._aead.encrypt(nonce, payload, _AAD)).decode().rstrip("=")
+        sealed = self._aead.encrypt(nonce, payload, _AAD.format(ctx.principal.account or "").encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
-    def decode(self, encoded: str) -> dict[str, Any]:
+    def decode(self, encoded: str, account_id: str) -> dict[str, Any]:
+        """The message, if it was encoded for a denial in `account_id` (a message opens only in its account)."""
         try:
             raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-            payload = self._aead.decrypt(raw[:12], raw[12:], _AAD)
+            payload = self._aead.decrypt(raw[:12], raw[12:], _AAD.format(account_id).encode())
             data: dict[str, Any] = json.loads(zlib.decompress(payload))
         except (binascii.Error, ValueError, InvalidTag, zlib.error):
             raise InvalidEncodedMessage() from None

@@ -117,7 +117,7 @@ class Sts:
         if self.authz.messages is None:
             raise InvalidAuthorizationMessage("The encoded message is not valid.")
         try:
-            decoded = self.authz.messages.decode(encoded_message)
+            decoded = self.authz.messages.decode(encoded_message, caller.account_id)
         except InvalidEncodedMessage:
             raise InvalidAuthorizationMessage("The encoded message is not valid.") from None
         return {"DecodedMessage": json.dumps(decoded, separators=(",", ":"))}
