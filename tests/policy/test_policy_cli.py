@@ -25,7 +25,9 @@ def test_validate_reports_located_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["policy", "validate", str(good), str(bad)])
     assert result.exit_code == 1
     assert f"{bad}:1:41: /Statement/0: Policy statement must contain resources." in result.output
-    assert "/Statement/1/Effect: Invalid effect: Perhaps" in result.output
+    # IAM's message for an Effect that is neither Allow nor Deny is the generic one (LocalStack's AWS-validated
+    # test_iam_policies.snapshot.json, invalid-10); the detail says what is wrong.
+    assert "/Statement/1/Effect: Syntax errors in policy. (invalid effect: Perhaps)" in result.output
     assert f"{good}: valid identity policy" in result.output
 
 

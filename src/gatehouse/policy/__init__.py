@@ -11,6 +11,11 @@ never an exception. Anything can embed it::
     ctx = RequestContext(Principal.from_arn("arn:aws:iam::123456789012:user/alice"), "s3:GetObject",
                          "arn:aws:s3:::bucket/key", keys={"aws:SourceIp": "10.0.0.1"})
     decision = evaluate(PolicySet(identity=[policy]), ctx)
+
+`validate` (and `parse`, which raises `PolicyError`) lists every problem in the order IAM checks for them, so the
+first one's message is what IAM answers with `MalformedPolicyDocument` (`validate.py`: the check order;
+`elements.py`: the rules for single actions, resources and principals; `dates.py`: the date values IAM reads;
+`diagnostics.py`: IAM's wording).
 """
 
 from .compile import CompiledPolicy, CompiledStatement, Compiler, compile_policy

@@ -18,9 +18,10 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from .diagnostics import PolicyError
+from .elements import condition_text
 from .jsontext import JsonSyntaxError, ParsedJson, parse_policy_json, pointer
 from .kinds import PolicyKind
-from .validate import condition_text, validate, validate_parsed
+from .validate import validate, validate_parsed
 
 __all__ = [
     "ConditionClause", "Effect", "Policy", "PolicyKind", "Position", "PrincipalSpec", "Statement", "parse",
@@ -139,21 +140,23 @@ class Policy:
         return hash(self.digest)
 
 
-def parse(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY) -> Policy:
-    """Parse and validate a policy; raises `PolicyError` listing every problem when it is not valid."""
+def parse(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY,
+          require_version: bool = False) -> Policy:
+    """Parse and validate a policy; raises `PolicyError` listing every problem (IAM's answer first) when it is not
+    valid. `require_version`: as `validate`'s (managed policies must say 2012-10-17)."""
     if isinstance(document, str):
         try:
             parsed: ParsedJson | None = parse_policy_json(document)
         except JsonSyntaxError:
-            raise PolicyError(validate(document, kind=kind)) from None
-        problems = validate_parsed(parsed, kind)  # type: ignore[arg-type]
+            raise PolicyError(validate(document, kind=kind, require_version=require_version)) from None
+        problems = validate_parsed(parsed, kind, require_version=require_version)  # type: ignore[arg-type]
         if problems:  # re-read precisely to locate each problem
-            raise PolicyError(validate(document, kind=kind))
+            raise PolicyError(validate(document, kind=kind, require_version=require_version))
         value = parsed.value  # type: ignore[union-attr]
         text: str | None = document
     else:
         parsed, text, value = None, None, document
-        problems = validate(document, kind=kind)
+        problems = validate(document, kind=kind, require_version=require_version)
     if problems:
         raise PolicyError(problems)
     return _build(value, kind, text, parsed)

@@ -33,3 +33,8 @@ class PolicyKind(Enum):
     @property
     def resource_forbidden(self) -> bool:
         return self is PolicyKind.TRUST
+
+    @property
+    def alphanumeric_sids(self) -> bool:
+        """IAM's own policies allow only [0-9A-Za-z] in a Sid; other services' resource policies allow more."""
+        return self in (PolicyKind.IDENTITY, PolicyKind.BOUNDARY, PolicyKind.SESSION, PolicyKind.TRUST)

@@ -13,6 +13,8 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from .dates import aws_date
+
 # base operator (lower-case) -> (canonical name, family, negated)
 BASE_OPERATORS: dict[str, tuple[str, str, bool]] = {
     name.lower(): (name, family, negated)
@@ -94,7 +96,11 @@ def parse_number(text: str) -> float | None:
 
 @functools.lru_cache(maxsize=4096)
 def parse_date(text: str) -> float | None:
-    """Epoch seconds for an ISO 8601 date/time (W3C profile) or an epoch number; None when neither."""
+    """Epoch seconds for an ISO 8601 date/time (W3C profile) or an epoch number; None when neither.
+
+    Anything IAM's own date parser reads (`dates.aws_date`: "01T", "2016-12-13t2:00:00+23") is read the same way,
+    so a policy value IAM accepts always names an instant.
+    """
     text = text.strip()
     if not text:
         return None
@@ -105,7 +111,7 @@ def parse_date(text: str) -> float | None:
     try:
         moment = datetime.fromisoformat(candidate)
     except ValueError:
-        return None
+        return aws_date(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()

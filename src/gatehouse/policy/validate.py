@@ -1,13 +1,51 @@
-"""Every grammar rule of the IAM policy language, as a list of located problems.
+"""Every grammar rule of the IAM policy language, as a list of located problems in the order IAM checks them.
 
 Validation walks the decoded JSON (not the AST) so that it can report all problems at once, including ones that
-would stop an AST from being built. Messages follow IAM's `MalformedPolicyDocument` wording where AWS has one
-(see `diagnostics.py`); codes follow IAM Access Analyzer's check names.
+would stop an AST from being built. Messages are IAM's `MalformedPolicyDocument` wording (`diagnostics.py`); codes
+follow IAM Access Analyzer's check names.
+
+IAM answers with one message: the first check that fails, in this order (LocalStack's AWS-validated
+test_iam_policies.snapshot.json, 78 refused and 51 accepted CreatePolicy documents; moto's `policy_validation.py`
+models the same order). Every problem is tagged with its `Stage` and the list is sorted by stage, then statement,
+then the order of the checks within the statement, so `problems[0]` is IAM's answer:
+
+1. SYNTAX "Syntax errors in policy.": not a JSON object; unknown top-level or statement element; `Version` other
+   than 2012-10-17 / 2008-10-17 ("2013-10-17" is a syntax error); `Id` or `Sid` not a string; `Statement` missing,
+   empty or not objects; both `Action` and `NotAction` (or `Resource`/`NotResource`); `Effect` missing or not
+   allow/deny in any case; Action/Resource not a string or list of strings; `Condition` not an object of objects;
+   an unknown condition operator with keys (an empty one, `{"x": {}}`, is accepted), values not strings, numbers,
+   booleans or lists of them. A lone syntax error beats everything below, even a missing `Version`.
+2. VERSION "Policy document must be version 2012-10-17 or greater.": managed policies (`require_version`) and RCPs
+   with no `Version` or "2008-10-17".
+3. LEGACY "The policy failed legacy parsing": `Effect` in the wrong case ("denY"); a `Date*` value IAM's date
+   parser refuses (`dates.py`); a resource with `::` and fewer than five colons, or with an empty service. The
+   resource part stops at the first statement with a RESOURCE_FORMAT problem, as IAM's parser does.
+4. SID_FORMAT: in IAM's own policies (identity, boundary, session, trust) a Sid holds only [0-9A-Za-z]
+   ("Statement IDs (SID) must be alpha-numeric. ...").
+5. SIDS "Statement IDs (SID) in a single policy must be unique." (empty Sids may repeat).
+6. ACTIONS "Policy statement must contain actions.": no `Action`/`NotAction`, or an empty list.
+7. PRINCIPAL, per kind: an identity policy names one ("Policy document should not specify a principal.", before
+   the resource check: terraform#13449); a resource policy or trust policy names none.
+8. RESOURCES "Policy statement must contain resources." (none, or an empty list); a trust policy has one.
+9. RESOURCE_FORMAT: the first bad resource (a list is read in sorted order) in ARN format, partition, vendor,
+   region or IAM path (`elements.resource_problem`).
+10. ACTION_FORMAT: vendor prefix, one colon, vendor characters (`elements.action_problem`).
+11. KIND: trust policies name only STS role-assumption actions; principal values; SCP and RCP rules.
+12. EXTRA: Gatehouse's own checks, which AWS's recorded answers neither confirm nor contradict (condition values
+    of numeric, IP, Bool and Binary operators; policy variable syntax); never before any of AWS's.
+
+Where no recorded answer fixes a check's place (principal and trust rules, SID_FORMAT), it sits with the checks of
+its kind; the evidence for each placement is noted in tests/policy/test_aws_wording.py.
+
+What IAM accepts that a stricter reading would refuse: condition keys without a vendor prefix (`{"a": "x"}`),
+empty operator blocks and empty value lists, vendors with dots, short ARNs. Invalid JSON is "Syntax errors in
+policy." except for trust policies ("This policy contains invalid Json").
 
 Per-kind rules (IAM User Guide "Policy grammar", AWS Organizations "SCP syntax" and "RCP syntax"):
 * identity, permissions boundary, session policy: no `Principal`/`NotPrincipal`; `Resource` or `NotResource` needed.
 * resource-based policy: `Principal` or `NotPrincipal` needed.
-* role trust policy: `Principal` needed, no `Resource`/`NotResource`, only STS role-assumption actions.
+* role trust policy: `Principal` needed (not the bare `"*"`), no `Resource`/`NotResource`, only STS
+  role-assumption actions.
 * SCP: no `Principal`/`NotPrincipal`.
 * RCP: `Version` 2012-10-17, `Principal` is `"*"`, no `NotPrincipal` or `NotAction`; only `Deny` statements, except
   the shape of the AWS managed `RCPFullAWSAccess` policy.
@@ -15,83 +53,99 @@ Per-kind rules (IAM User Guide "Policy grammar", AWS Organizations "SCP syntax" 
 
 from __future__ import annotations
 
-import functools
 import re
+from enum import IntEnum
 from typing import Any
 
 from . import diagnostics as msg
 from .diagnostics import Diagnostic
+from .elements import (
+    PRINCIPAL_TYPES,
+    Problem,
+    action_problem,
+    condition_text,
+    condition_value_problem,
+    principal_ok,
+    resource_problems,
+    template_problem,
+    trust_action_problem,
+)
 from .jsontext import JsonPath, JsonSyntaxError, ParsedJson, line_col, parse_json, pointer
 from .kinds import PolicyKind
-from .operators import (
-    VARIABLE_FAMILIES,
-    parse_base64,
-    parse_bool,
-    parse_date,
-    parse_network,
-    parse_number,
-    parse_operator,
-)
-from .patterns import ActionPattern, is_wildcard, split_arn
-from .variables import VariableSyntaxError, parse_template
+from .operators import parse_operator
+from .patterns import split_arn
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 TOP_FIELDS = ("Version", "Id", "Statement")
 STATEMENT_FIELDS = frozenset({
     "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
 })
-PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
-PARTITIONS = frozenset(
-    {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc", "*"}
-)
-TRUST_ACTIONS = (
-    "sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity", "sts:tagsession",
-    "sts:setsourceidentity", "sts:setcontext",
-)
-_VENDOR = re.compile(r"^[a-z0-9][a-z0-9-]*$", re.IGNORECASE)
-_ACCOUNT = re.compile(r"^\d{12}$")
-_AWS_PRINCIPAL_ARN = re.compile(
-    r"^arn:[a-z-]+:(?:iam::\d{12}:(?:root|user/.+|role/.+)|sts::\d{12}:(?:assumed-role/[^/]+/.+|federated-user/.+))$"
-)
-_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$|^[a-z0-9][a-z0-9.-]*\.amazon\.com$")
+_SCALARS = (str, int, float, bool)
+_ALNUM = re.compile(r"[0-9A-Za-z]*")
 
 
-def validate(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY) -> list[Diagnostic]:
-    """All problems in `document` (JSON text or an already-decoded dict); empty when it is valid."""
+class Stage(IntEnum):
+    """IAM's check order (see the module docstring): a problem of a lower stage is reported first."""
+
+    SYNTAX = 1
+    VERSION = 2
+    LEGACY = 3
+    SID_FORMAT = 4
+    SIDS = 5
+    ACTIONS = 6
+    PRINCIPAL = 7
+    RESOURCES = 8
+    RESOURCE_FORMAT = 9
+    ACTION_FORMAT = 10
+    KIND = 11
+    EXTRA = 12
+
+
+S = Stage
+
+
+def validate(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY,
+             require_version: bool = False) -> list[Diagnostic]:
+    """All problems in `document` (JSON text or an already-decoded dict), IAM's answer first; empty when valid.
+
+    `require_version`: the document must say `"Version": "2012-10-17"`, as IAM requires of managed policies
+    (CreatePolicy, CreatePolicyVersion) but not of inline ones.
+    """
     if isinstance(document, str):
         try:
             parsed = parse_json(document)
         except JsonSyntaxError as exc:
             line, column = line_col(document, exc.offset)
-            return [Diagnostic("JSON_SYNTAX_ERROR", msg.INVALID_JSON, "", line, column)]
-        return validate_parsed(parsed, kind)
-    return _Validator(None, kind).run(document)
+            message = msg.INVALID_JSON if kind is PolicyKind.TRUST else msg.SYNTAX_ERRORS
+            return [Diagnostic("JSON_SYNTAX_ERROR", message, "", line, column, str(exc))]
+        return validate_parsed(parsed, kind, require_version=require_version)
+    return _Validator(None, kind, require_version).run(document)
 
 
-def validate_parsed(parsed: ParsedJson, kind: PolicyKind) -> list[Diagnostic]:
+def validate_parsed(parsed: ParsedJson, kind: PolicyKind, *, require_version: bool = False) -> list[Diagnostic]:
     """Validate a document read by `jsontext.parse_json`, locating each problem in the text."""
-    problems = [
-        Diagnostic("DUPLICATE_KEY", f"{msg.SYNTAX_ERRORS} Duplicate key {path[-1]}", pointer(path))
-        for path in parsed.duplicate_keys
-    ]
-    problems += _Validator(parsed, kind).run(parsed.value)
-    problems.sort(key=lambda d: (d.line or 0, d.column or 0))
-    return problems
+    validator = _Validator(parsed, kind, require_version)
+    for path in parsed.duplicate_keys:
+        validator.add(S.SYNTAX, "DUPLICATE_KEY", msg.SYNTAX_ERRORS, path, f"duplicate key {path[-1]}")
+    return validator.run(parsed.value)
 
 
 class _Validator:
-    def __init__(self, parsed: ParsedJson | None, kind: PolicyKind) -> None:
+    def __init__(self, parsed: ParsedJson | None, kind: PolicyKind, require_version: bool) -> None:
         self.parsed = parsed
         self.kind = kind
-        self.problems: list[Diagnostic] = []
+        self.require_version = require_version or kind is PolicyKind.RCP
+        self.problems: list[tuple[int, int, int, Diagnostic]] = []
         self.variables = True
+        self.resource_format_failed = False
         self.principal_forbidden = kind.principal_forbidden
         self.principal_required = kind.principal_required
         self.resource_forbidden = kind.resource_forbidden
         self.rcp = kind is PolicyKind.RCP
         self.trust = kind is PolicyKind.TRUST
+        self.alphanumeric_sids = kind.alphanumeric_sids
 
-    def add(self, code: str, message: str, path: JsonPath) -> None:
+    def add(self, stage: Stage, code: str, message: str, path: JsonPath, detail: str = "") -> None:
         line = column = None
         if self.parsed is not None:
             span = None
@@ -102,81 +156,111 @@ class _Validator:
             span = span or self.parsed.spans.get(())
             if span is not None:
                 line, column = self.parsed.line_col(span[0])
-        self.problems.append(Diagnostic(code, message, pointer(path), line, column))
+        statement = path[1] if len(path) > 1 and path[0] == "Statement" and isinstance(path[1], int) else -1
+        self.problems.append((stage, statement, len(self.problems),
+                              Diagnostic(code, message, pointer(path), line, column, detail)))
+
+    def problem(self, stage: Stage, problem: Problem, path: JsonPath) -> None:
+        self.add(stage, problem[0], problem[1], path, problem[2] if len(problem) > 2 else "")  # type: ignore[misc]
+
+    def result(self) -> list[Diagnostic]:
+        if len(self.problems) > 1:
+            self.problems.sort(key=lambda p: p[:3])
+        return [p[3] for p in self.problems]
+
+    # -- document --------------------------------------------------------------------------------------------
 
     def run(self, doc: Any) -> list[Diagnostic]:
         if not isinstance(doc, dict):
-            self.add("JSON_SYNTAX_ERROR", msg.SYNTAX_ERRORS, ())
-            return self.problems
+            self.add(S.SYNTAX, "JSON_SYNTAX_ERROR", msg.SYNTAX_ERRORS, (), "a policy is a JSON object")
+            return self.result()
         for key in doc:
             if key not in TOP_FIELDS:
-                self.add("INVALID_POLICY_ELEMENT", f"Has prohibited field {key}", (key,))
+                self.add(S.SYNTAX, "INVALID_POLICY_ELEMENT", msg.SYNTAX_ERRORS, (key,), f"unknown element {key}")
         self.version(doc)
         if "Id" in doc and not isinstance(doc["Id"], str):
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, ("Id",))
+            self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, ("Id",), "Id must be a string")
         statements = doc.get("Statement")
-        if statements is None:
-            where: JsonPath = ("Statement",) if "Statement" in doc else ()
-            self.add("MISSING_STATEMENT", "Missing required field Statement", where)
-            return self.problems
         if isinstance(statements, dict):
             items: list[tuple[JsonPath, Any]] = [(("Statement",), statements)]
-        elif isinstance(statements, list):
+        elif isinstance(statements, list) and statements:
             items = [(("Statement", i), s) for i, s in enumerate(statements)]
-            if not items:
-                self.add("MISSING_STATEMENT", "Missing required field Statement", ("Statement",))
         else:
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, ("Statement",))
-            return self.problems
-        sids: dict[str, JsonPath] = {}
+            code = "MISSING_STATEMENT" if statements is None or statements == [] else "DATA_TYPE_MISMATCH"
+            where: JsonPath = ("Statement",) if "Statement" in doc else ()
+            self.add(S.SYNTAX, code, msg.SYNTAX_ERRORS, where, "Statement must be an object or a non-empty list")
+            return self.result()
+        sids: set[str] = set()
         for path, statement in items:
             self.statement(statement, path)
             sid = statement.get("Sid") if isinstance(statement, dict) else None
             if isinstance(sid, str) and sid:
                 if sid in sids:
-                    self.add("UNIQUE_SIDS_REQUIRED", msg.UNIQUE_SIDS, (*path, "Sid"))
-                sids[sid] = path
-        return self.problems
+                    self.add(S.SIDS, "UNIQUE_SIDS_REQUIRED", msg.UNIQUE_SIDS, (*path, "Sid"))
+                sids.add(sid)
+        return self.result()
 
     def version(self, doc: dict[str, Any]) -> None:
         version = doc.get("Version")
         if version is None:
             self.variables = False
-            if self.kind is PolicyKind.RCP:
-                self.add("MISSING_VERSION", msg.VERSION_2012, ())
-            return
-        if not isinstance(version, str):
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, ("Version",))
+            if "Version" in doc:
+                self.add(S.SYNTAX, "INVALID_VERSION", msg.SYNTAX_ERRORS, ("Version",), "Version must be a string")
+            elif self.require_version:
+                self.add(S.VERSION, "MISSING_VERSION", msg.VERSION_2012, ())
         elif version not in VERSIONS:
-            self.add("INVALID_VERSION", msg.LEGACY_PARSING, ("Version",))
+            self.add(S.SYNTAX, "INVALID_VERSION", msg.SYNTAX_ERRORS, ("Version",),
+                     "Version is 2012-10-17 or 2008-10-17")
         elif version != "2012-10-17":
             self.variables = False
-            if self.kind is PolicyKind.RCP:
-                self.add("INVALID_VERSION", msg.VERSION_2012, ("Version",))
+            if self.require_version:
+                self.add(S.VERSION, "INVALID_VERSION", msg.VERSION_2012, ("Version",))
+
+    # -- statement -------------------------------------------------------------------------------------------
 
     def statement(self, st: Any, path: JsonPath) -> None:
         if not isinstance(st, dict):
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path)
+            self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path, "a statement is a JSON object")
             return
         if not STATEMENT_FIELDS.issuperset(st):
             for key in st:
                 if key not in STATEMENT_FIELDS:
-                    self.add("INVALID_POLICY_ELEMENT", f"Has prohibited field {key}", (*path, key))
-        if "Sid" in st and not isinstance(st["Sid"], str):
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, "Sid"))
-        effect = st.get("Effect")
-        if effect is None:
-            self.add("MISSING_EFFECT", "Missing required field Effect", path)
-        elif effect not in ("Allow", "Deny"):
-            self.add("INVALID_EFFECT", f"Invalid effect: {effect}", (*path, "Effect"))
+                    self.add(S.SYNTAX, "INVALID_POLICY_ELEMENT", msg.SYNTAX_ERRORS, (*path, key),
+                             f"unknown element {key}")
+        if "Sid" in st:
+            sid = st["Sid"]
+            if not isinstance(sid, str):
+                self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, "Sid"), "Sid must be a string")
+            elif self.alphanumeric_sids and not _ALNUM.fullmatch(sid):
+                self.add(S.SID_FORMAT, "INVALID_SID", msg.ALPHANUMERIC_SIDS, (*path, "Sid"))
+        self.effect(st, path)
+        for first, second in (("Action", "NotAction"), ("Resource", "NotResource"), ("Principal", "NotPrincipal")):
+            if first in st and second in st:
+                self.add(S.SYNTAX, "UNSUPPORTED_ELEMENT_COMBINATION", msg.SYNTAX_ERRORS, (*path, second),
+                         f"{first} and {second} cannot both be present")
         self.principals(st, path)
         self.actions(st, path)
         self.resources(st, path)
         if "Condition" in st:
             self.conditions(st["Condition"], (*path, "Condition"))
-        if self.rcp and effect == "Allow" and not _is_rcp_full_access(st):
-            self.add("RCP_SYNTAX_ERROR_ALLOW", "RCPs support only the Deny effect (Allow is reserved for "
+        if self.rcp and st.get("Effect") == "Allow" and not _is_rcp_full_access(st):
+            self.add(S.KIND, "RCP_SYNTAX_ERROR_ALLOW", "RCPs support only the Deny effect (Allow is reserved for "
                      "RCPFullAWSAccess).", (*path, "Effect"))
+
+    def effect(self, st: dict[str, Any], path: JsonPath) -> None:
+        if "Effect" not in st:
+            self.add(S.SYNTAX, "MISSING_EFFECT", msg.SYNTAX_ERRORS, path, "Effect is required")
+            return
+        effect = st["Effect"]
+        if effect in ("Allow", "Deny"):
+            return
+        if isinstance(effect, str) and effect.lower() in ("allow", "deny"):
+            # IAM's syntax check ignores case, its legacy parser does not (LocalStack invalid-63).
+            self.add(S.LEGACY, "INVALID_EFFECT", msg.LEGACY_PARSING, (*path, "Effect"),
+                     f"Effect is Allow or Deny, not {effect}")
+        else:
+            self.add(S.SYNTAX, "INVALID_EFFECT", msg.SYNTAX_ERRORS, (*path, "Effect"),
+                     f"invalid effect: {effect}")
 
     # -- Principal -------------------------------------------------------------------------------------------
 
@@ -188,19 +272,19 @@ class _Validator:
             for key in ("Principal", "NotPrincipal"):
                 if key in st:
                     if self.kind is PolicyKind.SCP:
-                        self.add("SCP_SYNTAX_ERROR_PRINCIPAL", f"Has prohibited field {key}", (*path, key))
+                        self.add(S.PRINCIPAL, "SCP_SYNTAX_ERROR_PRINCIPAL", msg.prohibited_field(key), (*path, key))
                     else:
-                        self.add("UNSUPPORTED_PRINCIPAL", msg.NO_PRINCIPAL_ALLOWED, (*path, key))
+                        self.add(S.PRINCIPAL, "UNSUPPORTED_PRINCIPAL", msg.NO_PRINCIPAL_ALLOWED, (*path, key))
             return
-        if has_p and has_np:
-            self.add("UNSUPPORTED_ELEMENT_COMBINATION", msg.SYNTAX_ERRORS, (*path, "NotPrincipal"))
         if self.principal_required and not (has_p or has_np):
-            self.add("MISSING_PRINCIPAL", "Missing required field Principal", path)
+            message = msg.TRUST_NO_PRINCIPALS if self.trust else msg.MISSING_PRINCIPAL
+            self.add(S.PRINCIPAL, "MISSING_PRINCIPAL", message, path)
         if self.rcp:
             if has_np:
-                self.add("RCP_SYNTAX_ERROR_PRINCIPAL", "Has prohibited field NotPrincipal", (*path, "NotPrincipal"))
+                self.add(S.KIND, "RCP_SYNTAX_ERROR_PRINCIPAL", msg.prohibited_field("NotPrincipal"),
+                         (*path, "NotPrincipal"))
             if has_p and st["Principal"] not in ("*", {"AWS": "*"}):
-                self.add("RCP_SYNTAX_ERROR_PRINCIPAL", 'RCP statements must specify "Principal": "*".',
+                self.add(S.KIND, "RCP_SYNTAX_ERROR_PRINCIPAL", 'RCP statements must specify "Principal": "*".',
                          (*path, "Principal"))
         for key in ("Principal", "NotPrincipal"):
             if key in st:
@@ -208,49 +292,48 @@ class _Validator:
 
     def principal_value(self, value: Any, path: JsonPath) -> None:
         if value == "*":
+            if self.trust:
+                self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", msg.TRUST_STAR_PRINCIPAL, path,
+                         'a trust policy names everyone as {"AWS": "*"}')
             return
         if not isinstance(value, dict) or not value:
-            self.add("INVALID_PRINCIPAL_FORMAT", "Invalid principal in policy", path)
+            self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", "Invalid principal in policy", path)
             return
         for ptype, entries in value.items():
             if ptype not in PRINCIPAL_TYPES:
-                self.add("INVALID_PRINCIPAL_KEY", f'Invalid principal in policy: "{ptype}"', (*path, ptype))
+                self.add(S.KIND, "INVALID_PRINCIPAL_KEY", f'Invalid principal in policy: "{ptype}"', (*path, ptype))
                 continue
             values = entries if isinstance(entries, list) else [entries]
             if not values or not all(isinstance(v, str) for v in values):
-                self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, ptype))
+                self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, ptype),
+                         "principals are a string or a list of strings")
                 continue
             for i, v in enumerate(values):
                 where = (*path, ptype, i) if isinstance(entries, list) else (*path, ptype)
-                if not _principal_ok(ptype, v):
+                if not principal_ok(ptype, v):
                     label = "SERVICE" if ptype == "Service" else ptype
-                    self.add("INVALID_PRINCIPAL_FORMAT", f'Invalid principal in policy: "{label}":"{v}"', where)
+                    self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", f'Invalid principal in policy: "{label}":"{v}"',
+                             where)
 
     # -- Action ----------------------------------------------------------------------------------------------
 
     def actions(self, st: dict[str, Any], path: JsonPath) -> None:
         has_a, has_na = "Action" in st, "NotAction" in st
-        if has_a and has_na:
-            self.add("UNSUPPORTED_ELEMENT_COMBINATION", msg.SYNTAX_ERRORS, (*path, "NotAction"))
         if not (has_a or has_na):
-            self.add("MISSING_ACTION", msg.MUST_CONTAIN_ACTIONS, path)
+            self.add(S.ACTIONS, "MISSING_ACTION", msg.MUST_CONTAIN_ACTIONS, path)
             return
         if self.rcp and has_na:
-            self.add("RCP_SYNTAX_ERROR_NOTACTION", "Has prohibited field NotAction", (*path, "NotAction"))
+            self.add(S.KIND, "RCP_SYNTAX_ERROR_NOTACTION", msg.prohibited_field("NotAction"), (*path, "NotAction"))
         key = "Action" if has_a else "NotAction"
-        value = st[key]
-        if isinstance(value, str):
-            problem = _action_problem(value, self.trust)
+        for where, action in self.string_list(st[key], (*path, key), S.ACTIONS, "MISSING_ACTION",
+                                              msg.MUST_CONTAIN_ACTIONS):
+            problem = action_problem(action)
             if problem is not None:
-                self.add(*problem, (*path, key))
-            return
-        for where, action in self.string_list(value, (*path, key), msg.MUST_CONTAIN_ACTIONS, "MISSING_ACTION"):
-            self.action(action, where)
-
-    def action(self, action: str, path: JsonPath) -> None:
-        problem = _action_problem(action, self.trust)
-        if problem is not None:
-            self.add(*problem, path)
+                self.problem(S.ACTION_FORMAT, problem, where)
+            elif self.trust:
+                problem = trust_action_problem(action)
+                if problem is not None:
+                    self.problem(S.KIND, problem, where)
 
     # -- Resource --------------------------------------------------------------------------------------------
 
@@ -260,171 +343,105 @@ class _Validator:
             for key in ("Resource", "NotResource"):
                 if key in st:
                     # No full stop: AWS's words for UpdateAssumeRolePolicy (LocalStack's AWS-validated snapshots).
-                    self.add("UNSUPPORTED_ELEMENT", f"Has prohibited field {key}", (*path, key))
+                    self.add(S.RESOURCES, "UNSUPPORTED_ELEMENT", msg.prohibited_field(key), (*path, key))
             return
-        if has_r and has_nr:
-            self.add("UNSUPPORTED_ELEMENT_COMBINATION", msg.SYNTAX_ERRORS, (*path, "NotResource"))
         if not (has_r or has_nr):
-            self.add("MISSING_RESOURCE", msg.MUST_CONTAIN_RESOURCES, path)
+            self.add(S.RESOURCES, "MISSING_RESOURCE", msg.MUST_CONTAIN_RESOURCES, path)
             return
         key = "Resource" if has_r else "NotResource"
-        value = st[key]
-        if isinstance(value, str):
-            problem = _resource_problem(value, self.variables)
-            if problem is not None:
-                self.add(*problem, (*path, key))
-            return
-        for where, resource in self.string_list(value, (*path, key), msg.MUST_CONTAIN_RESOURCES,
-                                                "MISSING_RESOURCE"):
-            self.resource(resource, where)
+        entries = self.string_list(st[key], (*path, key), S.RESOURCES, "MISSING_RESOURCE",
+                                   msg.MUST_CONTAIN_RESOURCES)
+        found = None
+        for where, resource in entries:
+            problems = resource_problems(resource)
+            if problems is not None:
+                found = found or []
+                found.append((resource, where, problems))
+            if self.variables and "${" in resource:
+                split = split_arn(resource)
+                if split is not None:
+                    self.variable_syntax(split[1], where)
+        if found is not None:
+            self.resource_found(found)
 
-    def resource(self, resource: str, path: JsonPath) -> None:
-        problem = _resource_problem(resource, self.variables)
-        if problem is not None:
-            self.add(*problem, path)
+    def resource_found(self, found: list[tuple[str, JsonPath, tuple[Problem | None, Problem | None]]]) -> None:
+        """IAM checks the format of every entry (a list in sorted order, reporting the first bad one: LocalStack
+        invalid-25), then, unless some format check has failed in this or an earlier statement, legacy-parses
+        them (invalid-25 has a legacy problem too, and IAM reports the partition)."""
+        formats = sorted((resource, where, problems[0]) for resource, where, problems in found if problems[0])
+        for _, where, problem in formats:
+            self.problem(S.RESOURCE_FORMAT, problem, where)
+        self.resource_format_failed = self.resource_format_failed or bool(formats)
+        if not self.resource_format_failed:
+            for _, where, problems in found:
+                if problems[1] is not None:
+                    self.problem(S.LEGACY, problems[1], where)
 
     # -- Condition -------------------------------------------------------------------------------------------
 
     def conditions(self, block: Any, path: JsonPath) -> None:
         if not isinstance(block, dict):
-            self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path)
+            self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path, "Condition must be an object")
             return
         for op_text, entries in block.items():
             op_path = (*path, op_text)
+            if not isinstance(entries, dict):
+                self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, op_path,
+                         "a condition operator takes an object of keys and values")
+                continue
+            if not entries:  # IAM accepts an empty block, whatever its operator (LocalStack valid-17, -19, -31)
+                continue
             op = parse_operator(op_text)
             if op is None:
-                self.add("INVALID_CONDITION_OPERATOR", f"{msg.SYNTAX_ERRORS} Invalid condition operator {op_text}",
-                         op_path)
+                self.add(S.SYNTAX, "INVALID_CONDITION_OPERATOR", msg.SYNTAX_ERRORS, op_path,
+                         f"unknown condition operator {op_text}")
                 continue
-            if not isinstance(entries, dict) or not entries:
-                self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, op_path)
-                continue
+            family = op.family
             for key, raw in entries.items():
+                if raw.__class__ is str:  # the common case, checked without building paths
+                    problem = condition_value_problem(family, raw, self.variables)
+                    if problem is not None:
+                        self.problem(S.LEGACY if problem[1] == msg.LEGACY_PARSING else S.EXTRA, problem,
+                                     (*op_path, key))
+                    continue
                 key_path = (*op_path, key)
-                if ":" not in key:
-                    self.add("INVALID_CONDITION_KEY_FORMAT", msg.VENDOR_REQUIRED, key_path)
-                values = raw if isinstance(raw, list) else [raw]
-                if not values or not all(isinstance(v, str | int | float | bool) for v in values):
-                    self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, key_path)
+                values = raw if isinstance(raw, list) else (raw,)
+                if not all(isinstance(v, _SCALARS) for v in values):
+                    self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, key_path,
+                             "condition values are strings, numbers, booleans or lists of them")
                     continue
                 for i, value in enumerate(values):
                     where = (*key_path, i) if isinstance(raw, list) else key_path
-                    self.condition_value(op.family, condition_text(value), where)
+                    problem = condition_value_problem(family, condition_text(value), self.variables)
+                    if problem is not None:
+                        self.problem(S.LEGACY if problem[1] == msg.LEGACY_PARSING else S.EXTRA, problem, where)
 
-    def condition_value(self, family: str, value: str, path: JsonPath) -> None:
-        problem = _condition_value_problem(family, value, self.variables)
+    def variable_syntax(self, text: str, path: JsonPath) -> None:
+        problem = template_problem(text)
         if problem is not None:
-            self.add(*problem, path)
+            self.problem(S.EXTRA, problem, path)
 
     # -- helpers ---------------------------------------------------------------------------------------------
 
-    def string_list(self, value: Any, path: JsonPath, empty_message: str, empty_code: str
+    def string_list(self, value: Any, path: JsonPath, empty_stage: Stage, empty_code: str, empty_message: str
                     ) -> list[tuple[JsonPath, str]]:
+        """The entries of an Action/Resource element (a string or a list of strings)."""
         if isinstance(value, str):
             return [(path, value)]
         if isinstance(value, list):
             if not value:
-                self.add(empty_code, empty_message, path)
+                self.add(empty_stage, empty_code, empty_message, path)
                 return []
             out = []
             for i, item in enumerate(value):
                 if isinstance(item, str):
                     out.append(((*path, i), item))
                 else:
-                    self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, i))
+                    self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, (*path, i),
+                             "entries are strings")
             return out
-        self.add("DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path)
+        self.add(S.SYNTAX, "DATA_TYPE_MISMATCH", msg.SYNTAX_ERRORS, path, "a string or a list of strings")
         return []
-
-
-Problem = tuple[str, str]
-
-
-@functools.lru_cache(maxsize=8192)
-def _action_problem(action: str, trust: bool) -> Problem | None:
-    """(code, message) for a bad Action/NotAction entry; a pure function of its text, so cached."""
-    if action != "*":
-        if ":" not in action:
-            return "INVALID_ACTION", msg.VENDOR_REQUIRED
-        if action.count(":") > 1:
-            return "INVALID_ACTION", msg.ONE_COLON
-        vendor = action.split(":", 1)[0]
-        if not _VENDOR.match(vendor.replace("*", "a").replace("?", "a")):
-            return "INVALID_SERVICE", f"Vendor {vendor} is not valid"
-    if trust:
-        matcher = ActionPattern(action)
-        if not any(matcher.matches(a) for a in TRUST_ACTIONS):
-            # AWS's words for a trust policy naming "sts:InvalidAction" (LocalStack's AWS-validated
-            # test_iam_roles.snapshot.json); the longer "Trust Policy statement actions can only be ..." is moto's.
-            return "INVALID_ACTION", "AssumeRole policy may only specify STS AssumeRole actions."
-    return None
-
-
-@functools.lru_cache(maxsize=8192)
-def _resource_problem(resource: str, variables: bool) -> Problem | None:
-    if resource == "*":
-        return None
-    split = split_arn(resource)
-    if not resource.startswith("arn:") or split is None:
-        return "INVALID_ARN", f'Resource {resource} must be in ARN format or "*".'
-    _, partition, service, *_ = resource.split(":", 5)
-    if partition not in PARTITIONS:
-        return "INVALID_PARTITION", f'Partition "{partition}" is not valid for resource "{resource}".'
-    if not service:
-        return "INVALID_ARN_SERVICE", msg.RESOURCE_VENDOR
-    return _template_problem(split[1], variables)
-
-
-def _template_problem(text: str, variables: bool) -> Problem | None:
-    try:
-        parse_template(text, variables=variables)
-    except VariableSyntaxError as exc:
-        return "INVALID_VARIABLE", f"{msg.SYNTAX_ERRORS} {exc}"
-    return None
-
-
-@functools.lru_cache(maxsize=8192)
-def _condition_value_problem(family: str, value: str, variables: bool) -> Problem | None:
-    if variables and "${" in value:
-        if family not in VARIABLE_FAMILIES:
-            return ("INVALID_VARIABLE_FOR_OPERATOR",
-                    f"{msg.SYNTAX_ERRORS} Policy variables cannot be used with this condition operator")
-        return _template_problem(value, variables)
-    check = _VALUE_CHECKS.get(family)
-    if check is not None and check(value) is None:
-        return "INVALID_CONDITION_DATA_TYPE", f"{msg.SYNTAX_ERRORS} Invalid value {value} for this condition operator"
-    return None
-
-
-_VALUE_CHECKS = {
-    "numeric_eq": parse_number, "numeric_lt": parse_number, "numeric_le": parse_number,
-    "numeric_gt": parse_number, "numeric_ge": parse_number,
-    "date_eq": parse_date, "date_lt": parse_date, "date_le": parse_date, "date_gt": parse_date,
-    "date_ge": parse_date, "ip": parse_network, "bool": parse_bool, "null": parse_bool,
-    "binary": parse_base64,
-}
-
-
-def condition_text(value: str | int | float | bool) -> str:
-    """How IAM reads a JSON condition value: booleans as true/false, numbers as written."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value) if isinstance(value, float) else str(value)
-    return value
-
-
-def _principal_ok(ptype: str, value: str) -> bool:
-    if not value:
-        return False
-    if ptype == "AWS":
-        return value == "*" or bool(_ACCOUNT.match(value)) or (
-            bool(_AWS_PRINCIPAL_ARN.match(value)) and not is_wildcard(value))
-    if ptype == "Service":
-        return value == "*" or bool(_SERVICE.match(value))
-    if ptype == "Federated":
-        return not is_wildcard(value) or value == "*"
-    return not is_wildcard(value) or value == "*"
 
 
 def _is_rcp_full_access(st: dict[str, Any]) -> bool:
