@@ -51,6 +51,14 @@ class OwnerKind(StrEnum):
     MFA_DEVICE = "mfa"
     SERVER_CERTIFICATE = "server-certificate"
 
+    @property
+    def tag_keys_ignore_case(self) -> bool:
+        """Whether this kind's tag keys compare without case. AWS differs per resource (IAM User Guide, "Rules for
+        tagging in IAM and AWS STS"): a user's or role's `department` tag replaces its `Department` tag, while a
+        customer managed policy, instance profile, OIDC or SAML provider, server certificate or virtual MFA device
+        keeps `Costcenter` and `costcenter` as two tags."""
+        return self in (OwnerKind.USER, OwnerKind.ROLE)
+
 
 @dataclass(frozen=True, slots=True)
 class Tag:

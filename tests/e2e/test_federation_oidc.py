@@ -100,7 +100,11 @@ def test_provider_lifecycle(server: Endpoint, issuer: OidcIssuer) -> None:
     got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
     assert (got["ClientIDList"], got["ThumbprintList"]) == (["b", "c"], ["b" * 40, "c" * 40])
     iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn, Tags=[{"Key": "env", "Value": "prod"}])
+    # OIDC providers' tag keys are case sensitive (IAM User Guide, "Rules for tagging in IAM and AWS STS"): TEAM
+    # is not team.
     iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["TEAM"])
+    assert len(iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"]) == 2
+    iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["team"])
     assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == [
         {"Key": "env", "Value": "prod"}]
     assert iam.get_account_summary()["SummaryMap"]["Providers"] == 1

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.support import ACCOUNT
 from tests.support.servers import Endpoint, persistent_args, running
@@ -90,6 +91,20 @@ def test_success_sets_a_session_cookie(short: Endpoint) -> None:
     status, _, headers = post(short, "/signout", b"", "application/json", value)
     assert status == 200 and "max-age=0" in headers["Set-Cookie"].lower()
     assert session_of(short, value[:-4] + "AAAA")[0] == 401
+    assert session_of(short, value)[0] == 401  # revoked on the server, not only dropped by the browser
+
+
+def test_sign_out_revokes_the_temporary_credentials(short: Endpoint) -> None:
+    """`gatehouse login` takes the session's temporary credentials: sign-out must end them too."""
+    walker(short)
+    _, body, headers = signin(short, account=ACCOUNT, username="walker", password=PASSWORD, credentials="1")
+    creds = body["credentials"]
+    sts = short.client("sts", creds["AccessKeyId"], creds["SecretAccessKey"], token=creds["SessionToken"])
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/walker"
+    assert post(short, "/signout", b"", "application/json", headers["Set-Cookie"].split(";")[0])[0] == 200
+    with pytest.raises(ClientError) as refused:
+        sts.get_caller_identity()
+    assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
 
 
 def test_form_fields_and_the_account_alias(short: Endpoint) -> None:
@@ -127,6 +142,21 @@ def test_lockout_after_threshold_and_release_after_the_period(short: Endpoint) -
     assert (status, body["code"]) == (401, "LockedOut") and int(headers["Retry-After"]) <= 2
     time.sleep(3.1)
     assert code_of(short, password=PASSWORD, **fields) == "Success"
+
+
+def test_unknown_users_lock_out_like_existing_ones(short: Endpoint) -> None:
+    """Lockout used to come only for existing users, so it told which user names exist."""
+    walker(short)
+
+    def answers(username: str) -> list[tuple[int, str, bool]]:
+        out = []
+        for _ in range(4):
+            status, body, headers = signin(short, account=ACCOUNT, username=username, password="wrong-Password-1")
+            out.append((status, body["code"], "Retry-After" in headers))
+        return out
+
+    assert answers("walker") == answers("nobody") == [(401, "InvalidCredentials", False)] * 3 + [
+        (401, "LockedOut", True)]
 
 
 def test_forced_password_change(short: Endpoint) -> None:

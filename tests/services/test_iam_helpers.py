@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatehouse.errors import InvalidInput, LimitExceeded, MalformedPolicyDocument, ValidationError
-from gatehouse.model import Tag, User, partition_for_region
+from gatehouse.model import OwnerKind, Tag, User, partition_for_region
 from gatehouse.services.iam.common import MAX_TAGS, checked_tags, listing, merged_tags, tag_page, without_tags
 from gatehouse.services.iam.documents import PolicyDocuments, policy_size
 from gatehouse.services.iam.managed_policies import arn_suffix
@@ -25,38 +25,64 @@ from gatehouse.storage.repository import StaleMarker
 # --- tags ------------------------------------------------------------------------------------------------
 
 
-def test_checked_tags_keep_order_and_values() -> None:
-    assert checked_tags([{"Key": "b", "Value": "1"}, {"Key": "A", "Value": ""}]) == [Tag("b", "1"), Tag("A", "")]
-    assert checked_tags(None) == [] and checked_tags([]) == []
+_FOLDED = (OwnerKind.USER, OwnerKind.ROLE)  # AWS compares these entities' tag keys without case
+_EXACT = (OwnerKind.POLICY, OwnerKind.INSTANCE_PROFILE, OwnerKind.OIDC_PROVIDER, OwnerKind.SAML_PROVIDER,
+          OwnerKind.SERVER_CERTIFICATE, OwnerKind.MFA_DEVICE)
 
 
+def test_every_taggable_kind_has_a_case_rule() -> None:
+    """IAM User Guide, "Rules for tagging in IAM and AWS STS": user and role tag keys are not case sensitive; those
+    of customer managed policies, instance profiles, OIDC and SAML providers, server certificates and virtual MFA
+    devices are."""
+    assert all(kind.tag_keys_ignore_case for kind in _FOLDED)
+    assert not any(kind.tag_keys_ignore_case for kind in _EXACT)
+
+
+@pytest.mark.parametrize("kind", _FOLDED + _EXACT)
+def test_checked_tags_keep_order_and_values(kind: OwnerKind) -> None:
+    assert checked_tags([{"Key": "b", "Value": "1"}, {"Key": "A", "Value": ""}], kind) == [Tag("b", "1"), Tag("A", "")]
+    assert checked_tags(None, kind) == [] and checked_tags([], kind) == []
+
+
+@pytest.mark.parametrize("kind", _FOLDED)
 @pytest.mark.parametrize("tags", [
     [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}],
     [{"Key": "Key", "Value": "1"}, {"Key": "kEY", "Value": "2"}],
 ])
-def test_checked_tags_reject_duplicate_keys_without_regard_to_case(tags: list[dict[str, str]]) -> None:
-    with pytest.raises(InvalidInput, match="Duplicate tag keys found"):
-        checked_tags(tags)
+def test_checked_tags_reject_duplicate_keys_without_regard_to_case(tags: list[dict[str, str]], kind: OwnerKind
+                                                                   ) -> None:
+    with pytest.raises(InvalidInput, match=r"^Duplicate tag keys found\. Please note that Tag keys are case insens"):
+        checked_tags(tags, kind)
+
+
+@pytest.mark.parametrize("kind", _EXACT)
+def test_checked_tags_of_case_sensitive_kinds(kind: OwnerKind) -> None:
+    with pytest.raises(InvalidInput, match=r"^Duplicate tag keys found\.$"):
+        checked_tags([{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}], kind)
+    assert checked_tags([{"Key": "Key", "Value": "1"}, {"Key": "kEY", "Value": "2"}], kind) == [
+        Tag("Key", "1"), Tag("kEY", "2")]
 
 
 @pytest.mark.parametrize("key", ["aws:x", "AWS:x", "Aws:Anything"])
-def test_checked_tags_reject_reserved_prefix(key: str) -> None:
+@pytest.mark.parametrize("kind", [OwnerKind.USER, OwnerKind.POLICY])
+def test_checked_tags_reject_reserved_prefix(key: str, kind: OwnerKind) -> None:
     with pytest.raises(InvalidInput, match="reserved"):
-        checked_tags([{"Key": key, "Value": "v"}])
+        checked_tags([{"Key": key, "Value": "v"}], kind)
 
 
 def test_checked_tags_allow_aws_inside_a_key() -> None:
-    assert checked_tags([{"Key": "my-aws:key", "Value": "v"}]) == [Tag("my-aws:key", "v")]
+    assert checked_tags([{"Key": "my-aws:key", "Value": "v"}], OwnerKind.USER) == [Tag("my-aws:key", "v")]
 
 
 _KEYS = st.sampled_from(["a", "A", "b", "B", "env", "Env", "team", "x1", "x2", "x3"])
 _TAGS = st.lists(st.builds(Tag, _KEYS, st.sampled_from(["", "1", "2"])), max_size=8,
                  unique_by=lambda t: t.key.lower())
+_EXACT_TAGS = st.lists(st.builds(Tag, _KEYS, st.sampled_from(["", "1", "2"])), max_size=8, unique_by=lambda t: t.key)
 
 
-@given(existing=_TAGS, new=_TAGS)
-def test_merged_tags_is_a_map_update_on_lower_cased_keys(existing: list[Tag], new: list[Tag]) -> None:
-    merged = merged_tags(existing, new, "user")
+@given(existing=_TAGS, new=_TAGS, kind=st.sampled_from(_FOLDED))
+def test_merged_tags_is_a_map_update_on_lower_cased_keys(existing: list[Tag], new: list[Tag], kind: OwnerKind) -> None:
+    merged = merged_tags(existing, new, kind)
     model = {t.key.lower(): t.value for t in existing} | {t.key.lower(): t.value for t in new}
     assert {t.key.lower(): t.value for t in merged} == model
     assert len(merged) == len(model)
@@ -66,11 +92,24 @@ def test_merged_tags_is_a_map_update_on_lower_cased_keys(existing: list[Tag], ne
         t.key for t in existing if t.key.lower() not in touched}
 
 
-@given(existing=_TAGS, keys=st.lists(_KEYS, max_size=5))
-def test_without_tags_drops_keys_without_regard_to_case(existing: list[Tag], keys: list[str]) -> None:
-    left = without_tags(existing, keys)
+@given(existing=_EXACT_TAGS, new=_EXACT_TAGS, kind=st.sampled_from(_EXACT))
+def test_merged_tags_is_a_map_update_on_exact_keys(existing: list[Tag], new: list[Tag], kind: OwnerKind) -> None:
+    merged = merged_tags(existing, new, kind)
+    model = {t.key: t.value for t in existing} | {t.key: t.value for t in new}
+    assert {t.key: t.value for t in merged} == model and len(merged) == len(model)
+
+
+@given(existing=_TAGS, keys=st.lists(_KEYS, max_size=5), kind=st.sampled_from(_FOLDED))
+def test_without_tags_drops_keys_without_regard_to_case(existing: list[Tag], keys: list[str], kind: OwnerKind
+                                                         ) -> None:
+    left = without_tags(existing, keys, kind)
     dropped = {k.lower() for k in keys}
     assert left == [t for t in existing if t.key.lower() not in dropped]
+
+
+@given(existing=_EXACT_TAGS, keys=st.lists(_KEYS, max_size=5), kind=st.sampled_from(_EXACT))
+def test_without_tags_drops_exact_keys(existing: list[Tag], keys: list[str], kind: OwnerKind) -> None:
+    assert without_tags(existing, keys, kind) == [t for t in existing if t.key not in keys]
 
 
 @given(n_existing=st.integers(0, MAX_TAGS), n_new=st.integers(0, MAX_TAGS), overlap=st.integers(0, MAX_TAGS))
@@ -81,9 +120,9 @@ def test_merged_tags_limit(n_existing: int, n_new: int, overlap: int) -> None:
     total = n_existing + n_new - overlap
     if total > MAX_TAGS:
         with pytest.raises(LimitExceeded, match="The number of tags has reached the maximum limit"):
-            merged_tags(existing, new, "role")
+            merged_tags(existing, new, OwnerKind.ROLE)
     else:
-        assert len(merged_tags(existing, new, "role")) == total
+        assert len(merged_tags(existing, new, OwnerKind.ROLE)) == total
 
 
 @given(n=st.integers(0, 50), size=st.integers(1, 60))

@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from gatehouse.credentials import LockoutSettings, LoginProfile, MfaDevice, PasswordPolicy
-from gatehouse.errors import PasswordPolicyViolation
+from gatehouse.errors import InvalidClientTokenId, PasswordPolicyViolation
 from gatehouse.model import Account, InlinePolicy, OwnerKind, RequestMeta, User
 from gatehouse.services import totp
 from gatehouse.services.account_security import AccountSecurity
@@ -245,3 +245,81 @@ def test_root_signs_in_by_email(world: World) -> None:
     with pytest.raises(SigninFailed) as info:
         world.signin.sign_in(SigninRequest(password="Wrong-Password-1", email="root@example.com"))
     assert info.value.code == "InvalidCredentials"
+
+
+# --- finding: lockout must not tell existing users from unknown ones ---------------------------------------------
+
+
+def _answers(w: World, attempts: int = 4, **who: str) -> list[tuple[str, int | None, str]]:
+    """(code, Retry-After, message) of `attempts` wrong-password sign-ins as `who`."""
+    out = []
+    for _ in range(attempts):
+        try:
+            w.signin.sign_in(SigninRequest(password="Wrong-Password-1", source_ip="192.0.2.1", **who))
+        except SigninFailed as e:
+            out.append((e.code, e.retry_after, e.message))
+    return out
+
+
+def test_unknown_names_lock_out_like_known_ones(world: World) -> None:
+    """An existing user used to answer LockedOut after the threshold while an unknown name never did, which told
+    an attacker which user names exist. Now failures count per name typed, existing or not."""
+    known = _answers(world, account=ACCOUNT, username="walker")
+    assert [code for code, _, _ in known] == ["InvalidCredentials"] * 3 + ["LockedOut"] and known[3][1] == 30
+    assert _answers(world, account=ACCOUNT, username="nobody") == known  # no such user
+    assert _answers(world, account="999999999999", username="walker") == known  # no such account
+    assert _answers(world, email="nobody@example.com") == known  # no such root email
+    # One counter per name, however it is typed: the alias names the account, and user names ignore case.
+    assert _answers(world, attempts=1, account="acme", username="NOBODY")[0][0] == "LockedOut"
+    world.clock.advance(30)
+    assert attempt(world) == "Success"
+
+
+def test_unknown_names_spend_one_password_verification(world: World) -> None:
+    """Timing: a name that does not exist costs the same argon2 verification (against a fixed decoy hash) as a
+    wrong password for one that does."""
+    calls: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            calls.append(str(hash))
+            return super().verify(hash, password)
+
+    world.signin.passwords = Passwords(Counting(time_cost=1, memory_cost=64, parallelism=1))
+    for who in ({"account": ACCOUNT, "username": "walker"}, {"account": ACCOUNT, "username": "nobody"},
+                {"account": "999999999999", "username": "walker"}, {"email": "nobody@example.com"}):
+        calls.clear()
+        assert _answers(world, attempts=1, **who)[0][0] == "InvalidCredentials"
+        assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+def test_lockout_report_shows_names_guessed_at(world: World) -> None:
+    security = AccountSecurity(world.store, world.passwords, world.clock, LockoutPolicy(3, 60, 30))
+    _answers(world, account=ACCOUNT, username="Ghost")
+    assert [name for name, _ in security.lockout(ACCOUNT).locked] == ["ghost"]
+    security.unlock(ACCOUNT, "ghost")
+    assert security.lockout(ACCOUNT).locked == []
+
+
+# --- finding: sign-out must revoke the session, not only drop the cookie ------------------------------------------
+
+
+def test_sign_out_revokes_the_session_and_its_credentials(world: World) -> None:
+    session = world.signin.sign_in(SigninRequest(password=GOOD, account=ACCOUNT, username="walker"))
+    credentials = world.signin.credentials(session)
+    assert credentials is not None and world.signin.open_session(session.token) is not None
+    authn = Authenticator(world.store, SecretBox(KEY), world.clock, SessionTokens(KEY))
+    assert authn.resolve(credentials["AccessKeyId"], credentials["SessionToken"]).account_id == ACCOUNT
+    other = build_signin(world)  # another replica: the same database, nothing shared in memory
+    other.sign_out(session.token)
+    assert world.signin.open_session(session.token) is None and other.open_session(session.token) is None
+    with pytest.raises(InvalidClientTokenId):
+        authn.resolve(credentials["AccessKeyId"], credentials["SessionToken"])
+    fresh = world.signin.sign_in(SigninRequest(password=GOOD, account=ACCOUNT, username="walker"))
+    assert world.signin.open_session(fresh.token) is not None  # only that session is gone
+    world.signin.sign_out("garbage")  # nothing to revoke, nothing fails
+
+
+def build_signin(w: World) -> Signin:
+    box = SecretBox(KEY)
+    return Signin(w.store, w.passwords, MfaCodes(w.store, box, w.clock), SessionTokens(KEY), w.clock)

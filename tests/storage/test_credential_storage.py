@@ -166,26 +166,55 @@ def test_a_step_is_claimed_once_by_racing_writers(store: SqlStore) -> None:
 
 def test_failures_lock_then_clear(store: SqlStore) -> None:
     ledger = store.signin
-    assert ledger.record_failure(A, "AIDAUSER1", 1000, 60, 3, 30) is None
-    assert ledger.record_failure(A, "AIDAUSER1", 1010, 60, 3, 30) is None
-    assert ledger.record_failure(A, "AIDAUSER1", 1020, 60, 3, 30) == 1050
-    state = ledger.lock_state(A, "AIDAUSER1")
+    key = f"user:{A}/alice"
+    assert ledger.record_failure(key, A, "alice", 1000, 60, 3, 30) is None
+    assert ledger.record_failure(key, A, "alice", 1010, 60, 3, 30) is None
+    assert ledger.record_failure(key, A, "alice", 1020, 60, 3, 30) == 1050
+    state = ledger.lock_state(key)
     assert state is not None and state.locked_until == 1050 and state.failures == 0
-    assert ledger.locked(A, 1049) == [("AIDAUSER1", 1050)] and ledger.locked(A, 1050) == []
-    ledger.clear_failures(A, "AIDAUSER1")
-    state = ledger.lock_state(A, "AIDAUSER1")
+    assert ledger.locked(A, 1049) == [("alice", 1050)] and ledger.locked(A, 1050) == []
+    ledger.clear_failures(key)
+    state = ledger.lock_state(key)
     assert state is not None and state.locked_until is None
 
 
+def test_names_of_no_account_lock_too(store: SqlStore) -> None:
+    """Locks are kept by the name typed, so one typed for an account that does not exist is counted and locked
+    like any other (without an account, it shows in no account's report)."""
+    ledger = store.signin
+    assert ledger.record_failure("user:999999999999/bob", None, "bob", 1000, 60, 1, 30) == 1030
+    state = ledger.lock_state("user:999999999999/bob")
+    assert state is not None and state.locked_until == 1030
+    assert ledger.record_failure("root:nobody@example.com", None, "root", 1000, 60, 1, 30) == 1030
+    assert ledger.locked(A, 1000) == [] and ledger.lock_state("user:999999999999/other") is None
+
+
 def test_racing_failures_all_count(store: SqlStore) -> None:
-    threads = [threading.Thread(target=store.signin.record_failure, args=(A, "AIDAUSER1", 1000, 60, 100, 30))
+    key = f"user:{A}/alice"
+    threads = [threading.Thread(target=store.signin.record_failure, args=(key, A, "alice", 1000, 60, 100, 30))
                for _ in range(10)]
     for th in threads:
         th.start()
     for th in threads:
         th.join()
-    state = store.signin.lock_state(A, "AIDAUSER1")
+    state = store.signin.lock_state(key)
     assert state is not None and state.failures == 10
+
+
+def test_revoked_sessions_until_they_expire(store: SqlStore) -> None:
+    """A signed-out session is refused by whatever reads the database (every replica) until it expires; expired
+    revocations are forgotten by the next sign-out."""
+    assert store.session_state(A, "ASIASESSION1") == (store.revision(A), False)
+    store.revoke_session("ASIASESSION1", 2000, 1000)
+    store.revoke_session("ASIASESSION1", 2000, 1001)  # twice is still once
+    store.revoke_session("ASIASESSION2", 1500, 1000)
+    assert store.session_state(A, "ASIASESSION1") == (store.revision(A), True)
+    assert store.session_state("999999999999", "ASIASESSION1") == (-1, False)
+    store.revoke_session("ASIASESSION3", 3000, 1600)  # forgets ASIASESSION2, expired at 1500
+    assert store.session_state(A, "ASIASESSION2")[1] is False
+    assert store.session_state(A, "ASIASESSION1")[1] is True
+    store.revoke_session("ASIASESSION4", 1000, 2000)  # expired already: nothing to keep
+    assert store.session_state(A, "ASIASESSION4")[1] is False and store.session_state(A, "ASIASESSION1")[1] is False
 
 
 def test_rate_windows(store: SqlStore) -> None:

@@ -64,8 +64,8 @@ def _security(data: Path, db: str | None, master_key_file: Path | None) -> tuple
     """The application over the store and the operator's account-security service."""
     from gatehouse.app import build
     from gatehouse.services.account_security import AccountSecurity
+    from gatehouse.services.lockouts import LockoutPolicy
     from gatehouse.services.password_hashing import Passwords
-    from gatehouse.services.signin import LockoutPolicy
 
     try:
         settings = store_settings(data, db, master_key_file).checked()

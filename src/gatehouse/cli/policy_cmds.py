@@ -50,7 +50,8 @@ def validate_command(
         failed = True
         for d in problems:
             where = f"{path}:{d.line}:{d.column}" if d.line is not None else f"{path}"
-            typer.echo(f"{where}: {d.path or '/'}: {d.message} [{d.code}]")
+            detail = f" ({d.detail})" if d.detail else ""
+            typer.echo(f"{where}: {d.path or '/'}: {d.message}{detail} [{d.code}]")
     raise typer.Exit(1 if failed else 0)
 
 

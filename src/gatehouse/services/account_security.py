@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from gatehouse.credentials import LockoutSettings, RootLogin
 from gatehouse.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
 from gatehouse.services.clock import Clock, whole_seconds
+from gatehouse.services.lockouts import ROOT, LockoutPolicy, root_target, user_target
 from gatehouse.services.password_changes import check_password
 from gatehouse.services.password_hashing import Passwords
-from gatehouse.services.signin import ROOT_SUBJECT, LockoutPolicy
 from gatehouse.storage.repository import Store
 
 
@@ -20,7 +20,7 @@ from gatehouse.storage.repository import Store
 class LockoutReport:
     override: LockoutSettings
     effective: LockoutPolicy
-    locked: list[tuple[str, dt.datetime]]  # (user name or "root", locked until)
+    locked: list[tuple[str, dt.datetime]]  # (user name as typed, or "root"; locked until)
 
 
 class AccountSecurity:
@@ -68,23 +68,21 @@ class AccountSecurity:
     def lockout(self, account_id: str) -> LockoutReport:
         self._check_account(account_id)
         now = int(self.clock().timestamp())
+        # Locks are kept by the name typed, so names that belong to no user show too (someone guessing at them).
         held = self.store.signin.locked(account_id, now)  # its own transaction: not inside the read below
         with self.store.read(account_id) as tx:
             override = tx.password_policy.lockout()
-            locked = []
-            for subject, until in held:
-                user = None if subject == ROOT_SUBJECT else tx.users.by_id(subject)
-                name = ROOT_SUBJECT if subject == ROOT_SUBJECT else (user.name if user else subject)
-                locked.append((name, dt.datetime.fromtimestamp(until, dt.UTC)))
+        locked = [(name, dt.datetime.fromtimestamp(until, dt.UTC)) for name, until in held]
         return LockoutReport(override, self.defaults.merged(override), locked)
 
     def unlock(self, account_id: str, user_name: str) -> None:
-        """Lift a lockout early (an operator who has checked who is asking)."""
-        subject = ROOT_SUBJECT
-        if user_name != ROOT_SUBJECT:
-            with self.store.read(account_id) as tx:
-                user = tx.users.get(user_name)
-            if user is None:
-                raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
-            subject = user.user_id
-        self.store.signin.clear_failures(account_id, subject)
+        """Lift a lockout early (an operator who has checked who is asking). Any name can be unlocked, a user's or
+        not: locks are kept by the name typed."""
+        self._check_account(account_id)
+        if user_name != ROOT:
+            self.store.signin.clear_failures(user_target(account_id, "", user_name).key)
+            return
+        with self.store.read(account_id) as tx:
+            root = tx.logins.root()
+        if root is not None:
+            self.store.signin.clear_failures(root_target(account_id, root.email).key)

@@ -2,7 +2,8 @@
 secret the wire layer checks the signature with, then names the caller.
 
 Long-term keys live in storage, sealed. Temporary credentials (ASIA…) live nowhere but in their session token,
-which is sealed under the master key and bound to its access key id (see `session_tokens`).
+which is sealed under the master key and bound to its access key id (see `session_tokens`); the only thing stored
+about them is a revocation, when a console session is signed out before it expires.
 
 Last-used bookkeeping is throttled: a key's record is rewritten at most once a minute per region and service, so
 authentication does not turn every read into a write.
@@ -81,8 +82,10 @@ class Authenticator:
             raise InvalidClientTokenId() from None
         if self.clock().timestamp() >= claims.expires:
             raise ExpiredToken()
-        revision = self.store.revision(claims.account_id)
-        if revision < 0:
+        # The account's revision and the session's revocation (sign-out) come in one query: a signed-out console
+        # session's credentials are refused on every replica, and temporary credentials cost no extra round trip.
+        revision, revoked = self.store.session_state(claims.account_id, access_key_id)
+        if revision < 0 or revoked:
             raise InvalidClientTokenId()
         user = None
         if claims.kind in ("user-session", "federated-user") and claims.principal_id:

@@ -300,8 +300,9 @@ class Authorizer:
         try:
             policy = parse(document, kind=kind)
         except PolicyError:
-            if ptype in (PolicyType.BOUNDARY, PolicyType.SESSION):
-                policy = parse(_DENY_ALL, kind=kind)  # an unreadable limit must not lift the limit
-            else:
-                return None  # a stored identity policy that no longer parses grants nothing
+            if ptype in (PolicyType.TRUST, PolicyType.RESOURCE):
+                return None  # the caller denies when the resource side cannot be read
+            # A stored policy that no longer parses (accepted by an older, laxer validator) must neither lift a
+            # limit nor silently drop its Deny statements: it denies everything until it is rewritten.
+            policy = parse(_DENY_ALL, kind=kind)
         return LabelledPolicy(self.compiler.compile(policy), label, ptype)

@@ -7,8 +7,6 @@ that an unknown user name takes as long to refuse as a wrong password (no user e
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -16,6 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 class Passwords:
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self._hasher = hasher or PasswordHasher()
+        # Hashed now, with the same parameters as real passwords: made on first use instead, it would make the first
+        # unknown name answered by a process slower than a wrong password.
+        self._decoy = self._hasher.hash("gatehouse decoy password")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -28,10 +29,6 @@ class Passwords:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)
-
-    @cached_property
-    def _decoy(self) -> str:
-        return self._hasher.hash("gatehouse decoy password")
 
     def burn(self, password: str) -> None:
         """Spend one verification's time on a password that has no account (the result is thrown away)."""

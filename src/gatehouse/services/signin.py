@@ -3,12 +3,16 @@ name and password; then the MFA code when the principal has a device. The answer
 credentials sealed into a cookie value (`session_tokens`), carrying whether MFA was used and when, so that
 `aws:MultiFactorAuthPresent` and `aws:MultiFactorAuthAge` reach every later decision.
 
-Beyond AWS, Gatehouse locks a principal out after too many failed attempts within a window (server defaults,
-overridable per account) and rate-limits attempts per source address and per name typed. All of that state lives
-in the database (`SigninLedger`) so replicas share it. Unknown names spend the same hashing time as wrong passwords
-and get the same answer, so sign-in does not reveal which users exist. Expired passwords (or ones an administrator
-marked for reset) must be changed before anything else: the answer is PasswordExpired until the request carries
+Beyond AWS, Gatehouse locks a name out after too many failed attempts within a window (server defaults,
+overridable per account: `lockouts`) and rate-limits attempts per source address and per name typed. All of that
+state lives in the database (`SigninLedger`) so replicas share it. Unknown names are counted and locked like known
+ones, spend the same argon2 verification as a wrong password, and get the same answers (InvalidCredentials, then
+LockedOut), so sign-in does not reveal which users exist. Expired passwords (or ones an administrator marked for
+reset) must be changed before anything else: the answer is PasswordExpired until the request carries
 `new_password`.
+
+Sessions are stateless (sealed claims in the cookie), but signing out revokes one: its access key id is recorded
+until the session would have expired, and every replica then refuses the cookie and its temporary credentials.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
-from gatehouse.credentials import LockoutSettings, PasswordPolicy
+from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import AwsError
 from gatehouse.model import make_arn
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock
+from gatehouse.services.lockouts import LockoutPolicy, Lockouts, LockTarget, root_target, user_target
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_changes import check_password, new_password_hash
 from gatehouse.services.password_hashing import Passwords
@@ -31,21 +36,6 @@ from gatehouse.storage.credentials import SigninEvent
 from gatehouse.storage.repository import Store
 
 DEFAULT_SESSION_SECONDS = 3600
-ROOT_SUBJECT = "root"
-
-
-@dataclass(frozen=True)
-class LockoutPolicy:
-    """Server-wide lockout defaults (--lockout-threshold, --lockout-window, --lockout-duration)."""
-
-    threshold: int = 5
-    window: int = 900
-    duration: int = 900
-
-    def merged(self, account: LockoutSettings) -> LockoutPolicy:
-        return LockoutPolicy(threshold=self.threshold if account.threshold is None else account.threshold,
-                             window=self.window if account.window is None else account.window,
-                             duration=self.duration if account.duration is None else account.duration)
 
 
 @dataclass(frozen=True)
@@ -95,7 +85,6 @@ class ConsoleSession:
 @dataclass(frozen=True)
 class _Principal:
     account_id: str
-    subject: str  # the user id, or "root": the key of lockout state
     user_id: str | None
     arn: str
     password_hash: str
@@ -116,7 +105,7 @@ class Signin:
         self.codes = codes
         self.tokens = tokens
         self.clock = clock
-        self.lockout = lockout
+        self.lockouts = Lockouts(store, lockout)
         self.limits = limits
 
     # --- signing in ----------------------------------------------------------------------------------------
@@ -132,21 +121,23 @@ class Signin:
         now = self.clock()
         epoch = int(now.timestamp())
         self._throttle(request, epoch)
-        typed = request.email or f"{request.account}/{request.username}"
-        principal, policy = self._find(request)
-        if principal is None:
-            self.passwords.burn(request.password)
-            self._event(None, typed, request, "InvalidCredentials")
-            raise _invalid()
-        lockout = self._lockout(principal.account_id)
-        state = self.store.signin.lock_state(principal.account_id, principal.subject)
-        if lockout.threshold > 0 and state and state.locked_until and state.locked_until > epoch:
-            self._event(principal.account_id, principal.arn, request, "LockedOut")
-            wait = state.locked_until - epoch
+        account_id, principal, policy = self._find(request)
+        # Counted and locked by the name typed, whether or not it names anyone: the same answers either way.
+        target = (root_target(account_id, request.email) if request.email
+                  else user_target(account_id, request.account or "", request.username or ""))
+        who = principal.arn if principal else request.email or f"{request.account}/{request.username}"
+        lockout = self.lockouts.policy(account_id)
+        wait = self.lockouts.locked_for(target, lockout, epoch)
+        if wait:
+            self._event(account_id, who, request, "LockedOut")
             raise SigninFailed("LockedOut", f"Too many failed sign-in attempts: sign-in is locked for another "
                                             f"{wait} seconds.", retry_after=wait)
+        if principal is None:
+            self.passwords.burn(request.password)  # one argon2 verification, as a wrong password costs
+            self._failed(target, lockout, epoch, who, request, "InvalidCredentials")
+            raise _invalid()
         if not self.passwords.verify(principal.password_hash, request.password):
-            self._failed(principal, request, lockout, epoch, "InvalidCredentials")
+            self._failed(target, lockout, epoch, who, request, "InvalidCredentials")
             raise _invalid()
         change = self._password_change(principal, policy, request, now)
         mfa = self.codes.has_device(principal.account_id, principal.user_id)
@@ -155,11 +146,11 @@ class Signin:
                 self._event(principal.account_id, principal.arn, request, "MfaRequired")
                 raise SigninFailed("MfaRequired", "Enter the code from your MFA device.")
             if not self.codes.verify_for_user(principal.account_id, principal.user_id, request.mfa_code):
-                self._failed(principal, request, lockout, epoch, "InvalidMfaCode")
+                self._failed(target, lockout, epoch, who, request, "InvalidMfaCode")
                 raise SigninFailed("InvalidMfaCode", "The MFA code is not valid, or was used already.")
         if change:
             self._change_password(principal, request.new_password or "", now)
-        self.store.signin.clear_failures(principal.account_id, principal.subject)
+        self.lockouts.cleared(target)
         if principal.user_id:
             self.store.signin.password_used(principal.account_id, principal.user_id, now.replace(microsecond=0))
         self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa)
@@ -174,43 +165,38 @@ class Signin:
             wait = limits.window - epoch % limits.window
             raise SigninFailed("Throttled", "Too many sign-in attempts; slow down.", status=429, retry_after=wait)
 
-    def _find(self, request: SigninRequest) -> tuple[_Principal | None, PasswordPolicy | None]:
+    def _find(self, request: SigninRequest) -> tuple[str | None, _Principal | None, PasswordPolicy | None]:
+        """The account named (None if there is none), and who signs in (None if nobody by that name can)."""
         if request.email:
             with self.store.read() as tx:
                 root = tx.logins.root_by_email(request.email)
             if root is None:
-                return None, None
+                return None, None, None
             arn = make_arn("aws", "iam", root.account_id, "root")
-            return _Principal(root.account_id, ROOT_SUBJECT, None, arn, root.password_hash, root.password_changed,
-                              False, DEFAULT_SESSION_SECONDS), None
+            return root.account_id, _Principal(root.account_id, None, arn, root.password_hash, root.password_changed,
+                                               False, DEFAULT_SESSION_SECONDS), None
         account_id = self._account_id(request.account or "")
         if account_id is None:
-            return None, None
+            return None, None, None
         with self.store.read(account_id) as tx:
             user = tx.users.get(request.username or "")
             profile = tx.logins.get(user.user_id) if user else None
             policy = tx.password_policy.get()
         if user is None or profile is None:
-            return None, None
-        return _Principal(account_id, user.user_id, user.user_id, user.arn("aws"), profile.password_hash,
-                          profile.password_changed, profile.reset_required,
-                          profile.max_session_duration or DEFAULT_SESSION_SECONDS), policy
+            return account_id, None, policy
+        return account_id, _Principal(account_id, user.user_id, user.arn("aws"), profile.password_hash,
+                                      profile.password_changed, profile.reset_required,
+                                      profile.max_session_duration or DEFAULT_SESSION_SECONDS), policy
 
     def _account_id(self, account: str) -> str | None:
         with self.store.read() as tx:
             found = tx.accounts.get(account) if account.isdigit() else tx.accounts.by_alias(account)
         return found.account_id if found else None
 
-    def _lockout(self, account_id: str) -> LockoutPolicy:
-        with self.store.read(account_id) as tx:
-            return self.lockout.merged(tx.password_policy.lockout())
-
-    def _failed(self, principal: _Principal, request: SigninRequest, lockout: LockoutPolicy, epoch: int,
+    def _failed(self, target: LockTarget, lockout: LockoutPolicy, epoch: int, who: str, request: SigninRequest,
                 code: str) -> None:
-        if lockout.threshold > 0:
-            self.store.signin.record_failure(principal.account_id, principal.subject, epoch, lockout.window,
-                                             lockout.threshold, lockout.duration)
-        self._event(principal.account_id, principal.arn, request, code)
+        self.lockouts.failed(target, lockout, epoch)
+        self._event(target.account_id, who, request, code)
 
     def _password_change(self, principal: _Principal, policy: PasswordPolicy | None, request: SigninRequest,
                          now: dt.datetime) -> bool:
@@ -266,7 +252,7 @@ class Signin:
 
     def credentials(self, session: ConsoleSession) -> dict[str, str] | None:
         """The temporary credentials a session carries, for a command-line sign-in (`gatehouse login`)."""
-        claims = self.open_session(session.token)
+        claims = self._claims(session.token)
         if claims is None:
             return None
         return {"AccessKeyId": claims.access_key_id, "SecretAccessKey": claims.secret_access_key,
@@ -274,7 +260,22 @@ class Signin:
                 "Expiration": claims.expires_at.isoformat()}
 
     def open_session(self, token: str) -> SessionClaims | None:
-        """The claims of a console session cookie that is ours, unaltered and unexpired; None otherwise."""
+        """The claims of a console session cookie that is ours, unaltered, unexpired and not signed out; None
+        otherwise."""
+        claims = self._claims(token)
+        if claims is None:
+            return None
+        revision, revoked = self.store.session_state(claims.account_id, claims.access_key_id)
+        return None if revoked or revision < 0 else claims
+
+    def sign_out(self, token: str) -> None:
+        """Revoke the session of a cookie (and the temporary credentials it carries) on every replica, until it
+        would have expired. A cookie that is not ours, or has expired, needs nothing done."""
+        claims = self._claims(token)
+        if claims is not None:
+            self.store.revoke_session(claims.access_key_id, claims.expires, int(self.clock().timestamp()))
+
+    def _claims(self, token: str) -> SessionClaims | None:
         key_id, _, sealed = token.translate(_FROM_COOKIE).partition(".")
         try:
             claims = self.tokens.open(key_id, sealed)

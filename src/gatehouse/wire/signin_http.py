@@ -2,7 +2,10 @@
 
 Thin on purpose: read the fields, call the sign-in service, set or clear the session cookie. The cookie is
 HttpOnly, SameSite=Lax, Secure when the request came over HTTPS, and lives no longer than the session it carries.
-Answers are JSON: 200 with who signed in, or an error status with {"code", "message"}.
+Sign-out also revokes the session server-side (clearing the cookie alone would leave a copied cookie, or the
+temporary credentials `gatehouse login` took from it, valid until expiry). Session checks and sign-out touch the
+database, so they run on a worker thread, as sign-in does. Answers are JSON: 200 with who signed in, or an error
+status with {"code", "message"}.
 """
 
 from __future__ import annotations
@@ -97,13 +100,14 @@ def signin_routes(signin: Signin) -> list[Route]:
         return _signed_in(session, request.url.scheme == "https", credentials)
 
     async def current(request: Request) -> Response:
-        claims = signin.open_session(request.cookies.get(COOKIE, ""))
+        claims = await run_in_threadpool(signin.open_session, request.cookies.get(COOKIE, ""))
         if claims is None:
             return JSONResponse({"code": "NoSession", "message": "Not signed in."}, status_code=401)
         return JSONResponse({"account": claims.account_id, "user_id": claims.principal_id, "mfa": claims.mfa,
                              "mfa_time": claims.mfa_time, "expires": claims.expires_at.isoformat()})
 
     async def sign_out(request: Request) -> Response:
+        await run_in_threadpool(signin.sign_out, request.cookies.get(COOKIE, ""))
         response = JSONResponse({"signed_out": True})
         response.delete_cookie(COOKIE, path="/", secure=request.url.scheme == "https", httponly=True,
                                samesite="lax")

@@ -47,26 +47,36 @@ def page_result(key: str, page: Page[Any], render: Callable[[Any], Any]) -> dict
     return out
 
 
-def checked_tags(tags: Sequence[dict[str, str]] | None) -> list[Tag]:
-    """Tags from a request: no key twice (keys compare without case), none reserved by AWS."""
+def tag_key_of(kind: OwnerKind, key: str) -> str:
+    """The form of `key` two tags of `kind` are compared in: lower-cased where AWS ignores case (users and roles),
+    as given everywhere else (`OwnerKind.tag_keys_ignore_case`)."""
+    return key.lower() if kind.tag_keys_ignore_case else key
+
+
+def checked_tags(tags: Sequence[dict[str, str]] | None, kind: OwnerKind) -> list[Tag]:
+    """Tags from a request for an entity of `kind`: no key twice (as that kind compares keys), none reserved by AWS
+    (the `aws:` prefix in any case)."""
     out: list[Tag] = []
     seen: set[str] = set()
     for item in tags or ():
         key, value = item.get("Key", ""), item.get("Value", "")
-        if key.lower() in seen:
-            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+        if tag_key_of(kind, key) in seen:
+            # AWS adds the case note only where keys are case insensitive: a policy's duplicate is answered with the
+            # bare sentence (LocalStack's AWS-validated test_iam_policies.snapshot.json, "err-duplicate-keys").
+            raise InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                               if kind.tag_keys_ignore_case else "Duplicate tag keys found.")
         if key.lower().startswith("aws:"):
             raise InvalidInput("Tag keys starting with 'aws:' are reserved for internal use.")
-        seen.add(key.lower())
+        seen.add(tag_key_of(kind, key))
         out.append(Tag(key, value))
     return out
 
 
-def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], entity: str) -> list[Tag]:
-    """TagX semantics: a new value replaces the tag with the same key (compared without case)."""
-    by_key = {t.key.lower(): t for t in existing}
+def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], kind: OwnerKind) -> list[Tag]:
+    """TagX semantics: a new value replaces the tag with the same key (compared as `kind` compares keys)."""
+    by_key = {tag_key_of(kind, t.key): t for t in existing}
     for t in new:
-        by_key[t.key.lower()] = t
+        by_key[tag_key_of(kind, t.key)] = t
     if len(by_key) > MAX_TAGS:
         # AWS's wording names neither the limit nor the entity (TagOpenIDConnectProvider past 50 tags, recorded in
         # LocalStack's AWS-validated test_iam_oidc.snapshot.json).
@@ -74,9 +84,11 @@ def merged_tags(existing: Sequence[Tag], new: Sequence[Tag], entity: str) -> lis
     return list(by_key.values())
 
 
-def without_tags(existing: Sequence[Tag], keys: Sequence[str]) -> list[Tag]:
-    drop = {k.lower() for k in keys}
-    return [t for t in existing if t.key.lower() not in drop]
+def without_tags(existing: Sequence[Tag], keys: Sequence[str], kind: OwnerKind) -> list[Tag]:
+    """UntagX: drops the tags whose keys match one of `keys` as `kind` compares keys (UntagPolicy of `a` leaves
+    `A`)."""
+    drop = {tag_key_of(kind, k) for k in keys}
+    return [t for t in existing if tag_key_of(kind, t.key) not in drop]
 
 
 def short_page(key: str, items: Sequence[Any], marker: str | None, max_items: int | None) -> dict[str, Any]:
@@ -165,19 +177,19 @@ class IamBase:
 
     # --- TagX / UntagX / ListXTags, the same for every taggable entity ----------------------------------------
 
-    def tag_entity(self, caller: Caller, kind: OwnerKind, noun: str, action: str, find: Finder,
+    def tag_entity(self, caller: Caller, kind: OwnerKind, action: str, find: Finder,
                    tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags)
+        new = checked_tags(tags, kind)
         with self.store.write(caller.account_id) as tx:
             owner_id = find(tx, action, request_tag_context(new))
-            tx.tags.replace(kind, owner_id, merged_tags(tx.tags.get(kind, owner_id), new, noun))
+            tx.tags.replace(kind, owner_id, merged_tags(tx.tags.get(kind, owner_id), new, kind))
         return {}
 
     def untag_entity(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, tag_keys: list[str]
                      ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             owner_id = find(tx, action, {"aws:TagKeys": list(tag_keys)})
-            tx.tags.replace(kind, owner_id, without_tags(tx.tags.get(kind, owner_id), tag_keys))
+            tx.tags.replace(kind, owner_id, without_tags(tx.tags.get(kind, owner_id), tag_keys, kind))
         return {}
 
     def list_entity_tags(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, marker: str | None,

@@ -32,7 +32,7 @@ class InstanceProfiles(IamBase):
     def create_instance_profile(self, caller: Caller, instance_profile_name: str, path: str | None = None,
                                 tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.INSTANCE_PROFILE)
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:CreateInstanceProfile",
                          self.arn(caller, f"instance-profile{path}{instance_profile_name}"),
@@ -118,7 +118,7 @@ class InstanceProfiles(IamBase):
 
     def tag_instance_profile(self, caller: Caller, instance_profile_name: str, tags: list[dict[str, str]]
                              ) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.INSTANCE_PROFILE, "instance profile", "iam:TagInstanceProfile",
+        return self.tag_entity(caller, OwnerKind.INSTANCE_PROFILE, "iam:TagInstanceProfile",
                                self._tagged_profile(caller, instance_profile_name), tags)
 
     def untag_instance_profile(self, caller: Caller, instance_profile_name: str, tag_keys: list[str]) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 """Console passwords of IAM users (login profiles) and ChangePassword.
 
 Passwords are checked against the account password policy (`password_changes`) and stored as argon2id hashes;
-the clear password is never kept, logged or returned.
+the clear password is never kept, logged or returned. ChangePassword checks the old password, so it is a way to
+guess one: its wrong old passwords count toward the same lockout as failed sign-ins (`lockouts`), and a locked user
+cannot change the password either.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from gatehouse.model import Caller, PrincipalKind, User
 from gatehouse.policy import DecisionKind, access_denied_message
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
+from gatehouse.services.lockouts import LockoutPolicy, Lockouts, user_target
 from gatehouse.services.password_changes import new_password_hash
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.storage.repository import UnitOfWork
@@ -32,10 +35,15 @@ def no_profile(name: str) -> NoSuchEntity:
     return NoSuchEntity(f"Login Profile for User {name} cannot be found.")
 
 
+class _WrongOldPassword(Exception):
+    """Raised inside ChangePassword's unit of work (so it changes nothing); the failure is counted after it."""
+
+
 class LoginProfiles(IamBase):
-    def __init__(self, deps: IamDeps, passwords: Passwords) -> None:
+    def __init__(self, deps: IamDeps, passwords: Passwords, lockouts: Lockouts | None = None) -> None:
         super().__init__(deps)
         self.passwords = passwords
+        self.lockouts = lockouts or Lockouts(deps.store, LockoutPolicy())
 
     def _user_name(self, caller: Caller, user_name: str | None) -> str:
         name = self.own_user_name(caller, user_name)
@@ -105,22 +113,38 @@ class LoginProfiles(IamBase):
 
     def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
         """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is
-        needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword."""
+        needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword.
+
+        A user locked out of sign-in is refused (AccessDenied, whatever the old password), and a wrong old password
+        counts toward that lockout: stolen access keys must not become an unlimited password-guessing oracle."""
         if caller.kind is not PrincipalKind.USER or caller.principal_id is None:
             raise InvalidUserType("Only IAM users can change their own password with ChangePassword.")
-        with self.store.write(caller.account_id) as tx:
-            user = tx.users.by_id(caller.principal_id)
-            if user is None:
-                raise NoSuchEntity(f"The user with name {caller.name} cannot be found.")
-            policy = tx.password_policy.get()
-            self._authorize_change(tx, caller, user, bool(policy and policy.allow_users_to_change))
-            profile = self._profile(tx, user)
-            if not self.passwords.verify(profile.password_hash, old_password):
-                raise AccessDenied("The old password is incorrect.")
-            now = whole_seconds(self.deps.clock)
-            hashed = new_password_hash(tx, self.passwords, user.user_id, new_password, now)
-            tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
-                                              reset_required=False))
+        # The ledger is read and written in transactions of its own, outside the unit of work below.
+        target = user_target(caller.account_id, "", caller.name)
+        epoch = int(self.deps.clock().timestamp())
+        lockout = self.lockouts.policy(caller.account_id)
+        wait = self.lockouts.locked_for(target, lockout, epoch)
+        if wait:
+            raise AccessDenied(f"Too many failed password attempts: password changes are locked for another {wait} "
+                               "seconds.")
+        try:
+            with self.store.write(caller.account_id) as tx:
+                user = tx.users.by_id(caller.principal_id)
+                if user is None:
+                    raise NoSuchEntity(f"The user with name {caller.name} cannot be found.")
+                policy = tx.password_policy.get()
+                self._authorize_change(tx, caller, user, bool(policy and policy.allow_users_to_change))
+                profile = self._profile(tx, user)
+                if not self.passwords.verify(profile.password_hash, old_password):
+                    raise _WrongOldPassword()
+                now = whole_seconds(self.deps.clock)
+                hashed = new_password_hash(tx, self.passwords, user.user_id, new_password, now)
+                tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                                  reset_required=False))
+        except _WrongOldPassword:
+            self.lockouts.failed(target, lockout, epoch)
+            raise AccessDenied("The old password is incorrect.") from None
+        self.lockouts.cleared(target)
         return {}
 
     def _authorize_change(self, tx: UnitOfWork, caller: Caller, user: User, allowed_by_policy: bool) -> None:

@@ -79,7 +79,7 @@ class MfaDevices(IamBase):
     def create_virtual_mfa_device(self, caller: Caller, virtual_mfa_device_name: str, path: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.MFA_DEVICE)
         seed = totp.new_seed()
         with self.store.write(caller.account_id) as tx:
             arn = self.arn(caller, f"mfa{path}{virtual_mfa_device_name}")
@@ -215,7 +215,7 @@ class MfaDevices(IamBase):
         return lambda tx, action, ctx: self._device_for(tx, caller, action, name, **ctx).device_id
 
     def tag_mfa_device(self, caller: Caller, serial_number: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "MFA device", "iam:TagMFADevice",
+        return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "iam:TagMFADevice",
                                self._tagged_device(caller, serial_number), tags)
 
     def untag_mfa_device(self, caller: Caller, serial_number: str, tag_keys: list[str]) -> dict[str, Any]:

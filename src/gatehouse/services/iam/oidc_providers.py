@@ -82,7 +82,7 @@ class OidcProviders(IamBase):
                                         thumbprint_list: list[str] | None = None,
                                         tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
         key = provider_url(url)
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.OIDC_PROVIDER)
         arn = self.arn(caller, f"oidc-provider/{key}")
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:CreateOpenIDConnectProvider", arn, **request_tag_context(new_tags))
@@ -165,7 +165,7 @@ class OidcProviders(IamBase):
 
     def tag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tags: list[dict[str, str]]
                                      ) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.OIDC_PROVIDER, "OpenIdConnectProvider", "iam:TagOpenIDConnectProvider",
+        return self.tag_entity(caller, OwnerKind.OIDC_PROVIDER, "iam:TagOpenIDConnectProvider",
                                self._tagged_provider(caller, open_id_connect_provider_arn), tags)
 
     def untag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tag_keys: list[str]

@@ -85,7 +85,7 @@ class Roles(IamBase):
                     permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None,
                     **_: Any) -> dict[str, Any]:
         path = path or "/"
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.ROLE)
         context = request_tag_context(new_tags)
         if permissions_boundary:
             context["iam:PermissionsBoundary"] = permissions_boundary
@@ -168,7 +168,7 @@ class Roles(IamBase):
         return lambda tx, action, ctx: self.role_for(tx, caller, action, name, **ctx).role_id
 
     def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.ROLE, "role", "iam:TagRole",
+        return self.tag_entity(caller, OwnerKind.ROLE, "iam:TagRole",
                                self._tagged_role(caller, role_name), tags)
 
     def untag_role(self, caller: Caller, role_name: str, tag_keys: list[str]) -> dict[str, Any]:

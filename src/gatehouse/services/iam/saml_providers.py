@@ -54,7 +54,7 @@ class SamlProviders(IamBase):
 
     def create_saml_provider(self, caller: Caller, saml_metadata_document: str, name: str,
                              tags: list[dict[str, str]] | None = None, **options: Any) -> dict[str, Any]:
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.SAML_PROVIDER)
         arn = self.arn(caller, f"saml-provider/{name}")
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:CreateSAMLProvider", arn, **request_tag_context(new_tags))
@@ -122,7 +122,7 @@ class SamlProviders(IamBase):
         return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id
 
     def tag_saml_provider(self, caller: Caller, saml_provider_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.SAML_PROVIDER, "SAMLProvider", "iam:TagSAMLProvider",
+        return self.tag_entity(caller, OwnerKind.SAML_PROVIDER, "iam:TagSAMLProvider",
                                self._tagged_provider(caller, saml_provider_arn), tags)
 
     def untag_saml_provider(self, caller: Caller, saml_provider_arn: str, tag_keys: list[str]) -> dict[str, Any]:

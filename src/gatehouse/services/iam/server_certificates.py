@@ -47,7 +47,7 @@ class ServerCertificates(IamBase):
                                   private_key: str, path: str | None = None, certificate_chain: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.SERVER_CERTIFICATE)
         with self.store.write(caller.account_id) as tx:
             arn = self.arn(caller, f"server-certificate{path}{server_certificate_name}")
             self.require(tx, caller, "iam:UploadServerCertificate", arn, **request_tag_context(new_tags))
@@ -125,7 +125,7 @@ class ServerCertificates(IamBase):
 
     def tag_server_certificate(self, caller: Caller, server_certificate_name: str, tags: list[dict[str, str]]
                                ) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "server certificate", "iam:TagServerCertificate",
+        return self.tag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:TagServerCertificate",
                                self._tagged_certificate(caller, server_certificate_name), tags)
 
     def untag_server_certificate(self, caller: Caller, server_certificate_name: str, tag_keys: list[str]

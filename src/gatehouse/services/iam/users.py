@@ -39,7 +39,7 @@ class Users(IamBase):
                     permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None
                     ) -> dict[str, Any]:
         path = path or "/"
-        new_tags = checked_tags(tags)
+        new_tags = checked_tags(tags, OwnerKind.USER)
         context = request_tag_context(new_tags)
         if permissions_boundary:
             context["iam:PermissionsBoundary"] = permissions_boundary
@@ -121,7 +121,7 @@ class Users(IamBase):
         return lambda tx, action, ctx: self.user_for(tx, caller, action, name, **ctx).user_id
 
     def tag_user(self, caller: Caller, user_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        return self.tag_entity(caller, OwnerKind.USER, "user", "iam:TagUser",
+        return self.tag_entity(caller, OwnerKind.USER, "iam:TagUser",
                                self._tagged_user(caller, user_name), tags)
 
     def untag_user(self, caller: Caller, user_name: str, tag_keys: list[str]) -> dict[str, Any]:

@@ -175,7 +175,8 @@ class SqlTags(_Repo):
         if tags:
             self.conn.execute(_TAGS_ADD, [
                 {"account_id": self.account_id, "owner_kind": owner_kind.value, "owner_id": owner_id,
-                 "position": i, "key_lower": tag.key.lower(), "key": tag.key, "value": tag.value}
+                 "position": i, "key_match": tag.key.lower() if owner_kind.tag_keys_ignore_case else tag.key,
+                 "key": tag.key, "value": tag.value}
                 for i, tag in enumerate(tags)])
 
 

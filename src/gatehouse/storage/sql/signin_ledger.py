@@ -31,13 +31,12 @@ _TICK = (
     .returning(_R.c.attempts)
 )
 _TICK_NEW = insert(_R).values(bucket=bindparam("b"), window_start=bindparam("ws"), attempts=1)
-_LOCK = select(_L.c.failures, _L.c.window_start, _L.c.locked_until).where(
-    _L.c.account_id == bindparam("a"), _L.c.subject == bindparam("s"))
+_LOCK = select(_L.c.failures, _L.c.window_start, _L.c.locked_until).where(_L.c.lock_key == bindparam("k"))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update()
-_LOCK_SET = update(_L).where(_L.c.account_id == bindparam("a"), _L.c.subject == bindparam("s")).values(
+_LOCK_SET = update(_L).where(_L.c.lock_key == bindparam("k")).values(
     failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"))
-_LOCK_NEW = insert(_L).values(account_id=bindparam("a"), subject=bindparam("s"), failures=bindparam("f"),
-                              window_start=bindparam("ws"), locked_until=bindparam("lu"))
+_LOCK_NEW = insert(_L).values(lock_key=bindparam("k"), account_id=bindparam("a"), name=bindparam("n"),
+                              failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"))
 _CLAIM = update(_M).where(
     _M.c.account_id == bindparam("a"), _M.c.device_id == bindparam("d"),
     or_(_M.c.last_step.is_(None), _M.c.last_step < bindparam("step")),
@@ -71,41 +70,41 @@ class SqlSigninLedger:
                 continue
         return 1
 
-    def lock_state(self, account_id: str, subject: str) -> LockState | None:
+    def lock_state(self, key: str) -> LockState | None:
         with self._lock, self.engine.connect() as conn:
-            r = conn.execute(_LOCK, {"a": account_id, "s": subject}).first()
+            r = conn.execute(_LOCK, {"k": key}).first()
             conn.rollback()
         return LockState(r.failures, r.window_start, r.locked_until) if r else None
 
-    def record_failure(self, account_id: str, subject: str, now: int, window: int, threshold: int,
+    def record_failure(self, key: str, account_id: str | None, name: str, now: int, window: int, threshold: int,
                        duration: int) -> int | None:
         for _ in range(2):
             try:
                 with self._tx() as conn:
-                    r = conn.execute(_LOCK_FOR_UPDATE, {"a": account_id, "s": subject}).first()
+                    r = conn.execute(_LOCK_FOR_UPDATE, {"k": key}).first()
                     failures, start = 1, now
                     if r is not None and now - r.window_start < window:
                         failures, start = r.failures + 1, r.window_start
                     locked_until = None
                     if threshold > 0 and failures >= threshold:
                         locked_until, failures, start = now + duration, 0, now
-                    params = {"a": account_id, "s": subject, "f": failures, "ws": start, "lu": locked_until}
+                    params = {"k": key, "a": account_id, "n": name, "f": failures, "ws": start, "lu": locked_until}
                     conn.execute(_LOCK_NEW if r is None else _LOCK_SET, params)
                     return locked_until
-            except IntegrityError:
+            except IntegrityError:  # another replica counted this key's first failure: count again, as an update
                 continue
         return None
 
     def locked(self, account_id: str, now: int) -> list[tuple[str, int]]:
         with self._lock, self.engine.connect() as conn:
-            rows = conn.execute(select(_L.c.subject, _L.c.locked_until).where(
-                _L.c.account_id == account_id, _L.c.locked_until > now).order_by(_L.c.subject)).all()
+            rows = conn.execute(select(_L.c.name, _L.c.locked_until).where(
+                _L.c.account_id == account_id, _L.c.locked_until > now).order_by(_L.c.name)).all()
             conn.rollback()
-        return [(r.subject, r.locked_until) for r in rows]
+        return [(r.name, r.locked_until) for r in rows]
 
-    def clear_failures(self, account_id: str, subject: str) -> None:
+    def clear_failures(self, key: str) -> None:
         with self._tx() as conn:
-            conn.execute(_LOCK_SET, {"a": account_id, "s": subject, "f": 0, "ws": 0, "lu": None})
+            conn.execute(_LOCK_SET, {"k": key, "f": 0, "ws": 0, "lu": None})
 
     def record_event(self, event: SigninEvent) -> None:
         with self._tx() as conn:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, select, text, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Account
@@ -163,6 +163,14 @@ _BUMP_REVISION = (
     .values(revision=t.accounts.c.revision + 1).returning(t.accounts.c.revision)
 )
 _REVISION = select(t.accounts.c.revision).where(t.accounts.c.account_id == bindparam("account"))
+_RS = t.revoked_sessions
+# The account's revision and the session's revocation in one statement (the second a primary-key probe): what
+# temporary credentials cost to authenticate stays one query.
+_SESSION_STATE = select(
+    t.accounts.c.revision, exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
+).where(t.accounts.c.account_id == bindparam("account"))
+_REVOKE = insert(_RS).values(access_key_id=bindparam("key_id"), expires=bindparam("expires"))
+_FORGET_REVOKED = delete(_RS).where(_RS.c.expires <= bindparam("now"))
 _ROLE_USED = update(t.roles).where(t.roles.c.account_id == bindparam("account"),
                                    t.roles.c.role_id == bindparam("rid")).values(
     last_used=bindparam("when"), last_used_region=bindparam("region"))
@@ -215,6 +223,29 @@ class SqlStore:
             rev = conn.execute(_REVISION, {"account": account_id}).scalar()
             conn.rollback()
         return -1 if rev is None else int(rev)
+
+    def session_state(self, account_id: str, access_key_id: str) -> tuple[int, bool]:
+        """For temporary credentials: the account's revision (-1: no such account) and whether the session was
+        revoked (signed out), in one query."""
+        with self._lock, self.engine.connect() as conn:
+            r = conn.execute(_SESSION_STATE, {"account": account_id, "key_id": access_key_id}).first()
+            conn.rollback()
+        return (-1, False) if r is None else (int(r.revision), bool(r.revoked))
+
+    def revoke_session(self, access_key_id: str, expires: int, now: int) -> None:
+        """Refuse the session of `access_key_id` from now until it expires, on every replica; revocations whose
+        sessions have expired are forgotten on the way (expiry refuses those). Short transactions of their own, no
+        revision bump: it changes no permission."""
+        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+            with conn.begin():
+                conn.execute(_FORGET_REVOKED, {"now": now})
+            if expires <= now:
+                return
+            try:
+                with conn.begin():
+                    conn.execute(_REVOKE, {"key_id": access_key_id, "expires": expires})
+            except IntegrityError:  # signed out twice (or on two replicas at once): revoked already
+                pass
 
     def credential(self, access_key_id: str) -> CredentialRecord | None:
         """The key, its user and its account's revision in one query: authentication's hot path."""

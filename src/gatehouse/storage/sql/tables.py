@@ -211,10 +211,12 @@ tags = Table(
     Column("owner_kind", String(24), nullable=False),
     Column("owner_id", String(256), nullable=False),
     Column("position", Integer, nullable=False),
-    Column("key_lower", String(128), nullable=False),
+    # The key as the owner's kind compares it (`OwnerKind.tag_keys_ignore_case`): lower-cased for users and roles,
+    # as given for every other kind, so the database holds a user's Env and ENV once but a policy's a and A twice.
+    Column("key_match", String(128), nullable=False),
     Column("key", String(128), nullable=False),
     Column("value", String(256), nullable=False),
-    PrimaryKeyConstraint("owner_kind", "owner_id", "key_lower"),
+    PrimaryKeyConstraint("owner_kind", "owner_id", "key_match"),
 )
 
 tasks = Table(
@@ -287,15 +289,19 @@ lockout_settings = Table(
     Column("duration_seconds", Integer, nullable=True),
 )
 
+# Failed-password counters and locks, per name typed ("user:<account>/<user name>" or "root:<email>", lower-cased),
+# whether or not anyone by that name exists: a lockout must not tell existing users from unknown ones.
 signin_locks = Table(
     "signin_locks",
     metadata,
-    _account(),
-    Column("subject", String(64), nullable=False),  # a user id, or "root"
+    Column("lock_key", String(320), primary_key=True),
+    # The account, when it exists (None for a name typed for an account that does not): what reports list by.
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=True),
+    Column("name", String(128), nullable=False),  # the user name typed, or "root": what reports show
     Column("failures", Integer, nullable=False),
     Column("window_start", Integer, nullable=False),  # epoch seconds
     Column("locked_until", Integer, nullable=True),
-    PrimaryKeyConstraint("account_id", "subject"),
+    Index("ix_signin_locks_account", "account_id", "locked_until"),
 )
 
 signin_rates = Table(
@@ -422,6 +428,16 @@ saml_providers = Table(
     Column("created", UtcDateTime, nullable=False),
     Column("valid_until", UtcDateTime, nullable=False),
     UniqueConstraint("account_id", "name_key"),
+)
+
+# Console sessions signed out before they expired (with the temporary credentials they carry): every replica refuses
+# them until `expires`, their own expiry, after which they are forgotten (an expired session is refused anyway).
+revoked_sessions = Table(
+    "revoked_sessions",
+    metadata,
+    Column("access_key_id", String(32), primary_key=True),
+    Column("expires", Integer, nullable=False),  # epoch seconds
+    Index("ix_revoked_sessions_expires", "expires"),
 )
 
 # SAML assertion ids seen, until they expire: a replayed assertion is refused on every replica.

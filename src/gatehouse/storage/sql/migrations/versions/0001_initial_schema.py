@@ -26,6 +26,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("alias", name=op.f("uq_accounts_alias")),
     )
     op.create_table(
+        "revoked_sessions",
+        sa.Column("access_key_id", sa.String(length=32), nullable=False),
+        sa.Column("expires", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("access_key_id", name=op.f("pk_revoked_sessions")),
+    )
+    with op.batch_alter_table("revoked_sessions", schema=None) as batch_op:
+        batch_op.create_index("ix_revoked_sessions_expires", ["expires"], unique=False)
+
+    op.create_table(
         "signin_events",
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("account_id", sa.String(length=12), nullable=True),
@@ -264,8 +273,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "signin_locks",
-        sa.Column("account_id", sa.String(length=12), nullable=False),
-        sa.Column("subject", sa.String(length=64), nullable=False),
+        sa.Column("lock_key", sa.String(length=320), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=True),
+        sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("window_start", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.Integer(), nullable=True),
@@ -275,21 +285,24 @@ def upgrade() -> None:
             name=op.f("fk_signin_locks_account_id_accounts"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("account_id", "subject", name=op.f("pk_signin_locks")),
+        sa.PrimaryKeyConstraint("lock_key", name=op.f("pk_signin_locks")),
     )
+    with op.batch_alter_table("signin_locks", schema=None) as batch_op:
+        batch_op.create_index("ix_signin_locks_account", ["account_id", "locked_until"], unique=False)
+
     op.create_table(
         "tags",
         sa.Column("account_id", sa.String(length=12), nullable=False),
         sa.Column("owner_kind", sa.String(length=24), nullable=False),
         sa.Column("owner_id", sa.String(length=256), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("key_lower", sa.String(length=128), nullable=False),
+        sa.Column("key_match", sa.String(length=128), nullable=False),
         sa.Column("key", sa.String(length=128), nullable=False),
         sa.Column("value", sa.String(length=256), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.account_id"], name=op.f("fk_tags_account_id_accounts"), ondelete="CASCADE"
         ),
-        sa.PrimaryKeyConstraint("owner_kind", "owner_id", "key_lower", name=op.f("pk_tags")),
+        sa.PrimaryKeyConstraint("owner_kind", "owner_id", "key_match", name=op.f("pk_tags")),
     )
     op.create_table(
         "tasks",
@@ -593,6 +606,9 @@ def downgrade() -> None:
     op.drop_table("users")
     op.drop_table("tasks")
     op.drop_table("tags")
+    with op.batch_alter_table("signin_locks", schema=None) as batch_op:
+        batch_op.drop_index("ix_signin_locks_account")
+
     op.drop_table("signin_locks")
     op.drop_table("server_certificates")
     op.drop_table("saml_providers")
@@ -615,4 +631,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_signin_events_account_at")
 
     op.drop_table("signin_events")
+    with op.batch_alter_table("revoked_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_revoked_sessions_expires")
+
+    op.drop_table("revoked_sessions")
     op.drop_table("accounts")
