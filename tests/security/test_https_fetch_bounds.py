@@ -3,6 +3,7 @@ byte just before each read would time out holds a worker thread for as long as i
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import ssl
 import threading
@@ -22,13 +23,11 @@ class Trickle(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        try:
+        with contextlib.suppress(OSError):  # the client gives up, as it should
             for byte in body:
                 self.wfile.write(bytes([byte]))
                 self.wfile.flush()
                 time.sleep(0.1)
-        except OSError:
-            pass  # the client gave up, as it should
 
     def log_message(self, *args: Any) -> None:
         pass
