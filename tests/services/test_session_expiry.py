@@ -56,9 +56,12 @@ def test_session_credentials_stop_at_expiration():
     creds = {n: xml.find(f".//sts:{n}", NS).text for n in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
     gci = "Action=GetCallerIdentity&Version=2011-06-15"
     assert call(app, "sts", gci, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])[0] == 200
-    clock.offset = dt.timedelta(seconds=899)
+    # Move the clock relative to the Expiration the server reported (whole seconds), not to when the test started.
+    expiration = dt.datetime.fromisoformat(xml.find(".//sts:Expiration", NS).text.replace("Z", "+00:00"))
+    assert dt.timedelta(seconds=898) < expiration - dt.datetime.now(dt.UTC) <= dt.timedelta(seconds=900)
+    clock.offset = expiration - dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     assert call(app, "sts", gci, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])[0] == 200
-    clock.offset = dt.timedelta(seconds=901)
+    clock.offset = expiration - dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
     status, xml = call(app, "sts", gci, creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
     assert status == 403 and xml.find(".//sts:Code", NS).text == "ExpiredToken"
     app.close()
