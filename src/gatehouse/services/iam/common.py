@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from gatehouse.errors import InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
+from gatehouse.errors import AwsError, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
 from gatehouse.model import Caller, Group, InstanceProfile, OwnerKind, Page, Role, Tag, User, make_arn
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
@@ -23,6 +23,7 @@ from gatehouse.services.secretbox import SecretBox
 from gatehouse.storage.repository import Listing, Store, UnitOfWork
 
 MAX_TAGS = 50
+E = TypeVar("E")
 DEFAULT_MAX_ITEMS = 100
 
 
@@ -139,14 +140,22 @@ class IamBase:
 
     # --- look up, authorize, then report absence -----------------------------------------------------------
 
+    def authorized(self, tx: UnitOfWork, caller: Caller, action: str, entity: E | None, resource: str,
+                   kind: OwnerKind, entity_id: Callable[[E], str], missing: AwsError, **context: Any) -> E:
+        """Authorize `action` on the entity's real ARN (or the one it would have), with its tags when it exists,
+        and only then report that it is missing: a caller without permission learns nothing about existence."""
+        tags = (lambda: tx.tags.get(kind, entity_id(entity))) if entity is not None else None
+        self.require(tx, caller, action, resource, resource_tags=tags, **context)
+        if entity is None:
+            raise missing
+        return entity
+
     def user_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> User:
         user = tx.users.get(name)
-        resource = user.arn(caller.partition) if user else self.arn(caller, f"user/{name}")
-        tags = (lambda: tx.tags.get(OwnerKind.USER, user.user_id)) if user else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
-        if user is None:
-            raise NoSuchEntity(f"The user with name {name} cannot be found.")
-        return user
+        return self.authorized(tx, caller, action, user,
+                               user.arn(caller.partition) if user else self.arn(caller, f"user/{name}"),
+                               OwnerKind.USER, lambda u: u.user_id,
+                               NoSuchEntity(f"The user with name {name} cannot be found."), **context)
 
     def group_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Group:
         group = tx.groups.get(name)
@@ -158,22 +167,18 @@ class IamBase:
 
     def role_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Role:
         role = tx.roles.get(name)
-        resource = role.arn(caller.partition) if role else self.arn(caller, f"role/{name}")
-        tags = (lambda: tx.tags.get(OwnerKind.ROLE, role.role_id)) if role else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
-        if role is None:
-            raise NoSuchEntity(f"The role with name {name} cannot be found.")
-        return role
+        return self.authorized(tx, caller, action, role,
+                               role.arn(caller.partition) if role else self.arn(caller, f"role/{name}"),
+                               OwnerKind.ROLE, lambda r: r.role_id,
+                               NoSuchEntity(f"The role with name {name} cannot be found."), **context)
 
     def profile_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any
                     ) -> InstanceProfile:
         profile = tx.profiles.get(name)
         resource = profile.arn(caller.partition) if profile else self.arn(caller, f"instance-profile/{name}")
-        tags = (lambda: tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id)) if profile else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
-        if profile is None:
-            raise NoSuchEntity(f"Instance Profile {name} cannot be found.")
-        return profile
+        return self.authorized(tx, caller, action, profile, resource,
+                               OwnerKind.INSTANCE_PROFILE, lambda p: p.profile_id,
+                               NoSuchEntity(f"Instance Profile {name} cannot be found."), **context)
 
     # --- TagX / UntagX / ListXTags, the same for every taggable entity ----------------------------------------
 

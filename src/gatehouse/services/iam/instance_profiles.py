@@ -111,8 +111,6 @@ class InstanceProfiles(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
-
-
     def _tagged_profile(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self.profile_for(tx, caller, action, name, **ctx).profile_id
 

@@ -60,12 +60,8 @@ class MfaDevices(IamBase):
                     ) -> MfaDevice:
         """The device named by its serial number (ARN), authorized for `action` on that ARN."""
         device = self._device(tx, caller, serial_number)
-        resource = device.serial(caller.partition) if device else serial_number
-        tags = (lambda: tx.tags.get(OwnerKind.MFA_DEVICE, device.device_id)) if device else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
-        if device is None:
-            raise self._missing(serial_number)
-        return device
+        return self.authorized(tx, caller, action, device, device.serial(caller.partition) if device else serial_number,
+                               OwnerKind.MFA_DEVICE, lambda d: d.device_id, self._missing(serial_number), **context)
 
     def _holder(self, tx: UnitOfWork, caller: Caller, action: str, user_name: str | None) -> User | None:
         name = self.own_user_name(caller, user_name)
@@ -208,8 +204,6 @@ class MfaDevices(IamBase):
                 "EnableDate": device.enabled}
 
     # --- tags ------------------------------------------------------------------------------------------------
-
-
 
     def _tagged_device(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self._device_for(tx, caller, action, name, **ctx).device_id

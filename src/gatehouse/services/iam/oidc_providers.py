@@ -72,11 +72,8 @@ class OidcProviders(IamBase):
         if not m:
             raise InvalidInput(f"ARN {arn} is not valid.")
         provider = tx.oidc.get(m.group(2)) if m.group(1) == caller.account_id else None
-        tags = (lambda: tx.tags.get(OwnerKind.OIDC_PROVIDER, provider.provider_id)) if provider else None
-        self.require(tx, caller, action, arn, resource_tags=tags, **context)
-        if provider is None:
-            raise NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}")
-        return provider
+        return self.authorized(tx, caller, action, provider, arn, OwnerKind.OIDC_PROVIDER, lambda p: p.provider_id,
+                               NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}"), **context)
 
     def create_open_id_connect_provider(self, caller: Caller, url: str, client_id_list: list[str] | None = None,
                                         thumbprint_list: list[str] | None = None,
@@ -157,8 +154,6 @@ class OidcProviders(IamBase):
         return {}
 
     # --- tags ------------------------------------------------------------------------------------------------
-
-
 
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id

@@ -162,8 +162,6 @@ class Roles(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
-
-
     def _tagged_role(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self.role_for(tx, caller, action, name, **ctx).role_id
 

@@ -46,11 +46,8 @@ class SamlProviders(IamBase):
         if not m:
             raise InvalidInput(f"ARN {arn} is not valid.")
         provider = tx.saml.get(m.group(2)) if m.group(1) == caller.account_id else None
-        tags = (lambda: tx.tags.get(OwnerKind.SAML_PROVIDER, provider.provider_id)) if provider else None
-        self.require(tx, caller, action, arn, resource_tags=tags, **context)
-        if provider is None:
-            raise NoSuchEntity(f"Manifest not found for arn {arn}")
-        return provider
+        return self.authorized(tx, caller, action, provider, arn, OwnerKind.SAML_PROVIDER, lambda p: p.provider_id,
+                               NoSuchEntity(f"Manifest not found for arn {arn}"), **context)
 
     def create_saml_provider(self, caller: Caller, saml_metadata_document: str, name: str,
                              tags: list[dict[str, str]] | None = None, **options: Any) -> dict[str, Any]:
@@ -115,8 +112,6 @@ class SamlProviders(IamBase):
         return {}
 
     # --- tags ------------------------------------------------------------------------------------------------
-
-
 
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id

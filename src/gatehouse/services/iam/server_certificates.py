@@ -36,12 +36,10 @@ class ServerCertificates(IamBase):
     def _certificate_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any
                          ) -> ServerCertificate:
         cert = tx.server_certificates.get(name)
-        resource = cert.arn(caller.partition) if cert else self.arn(caller, f"server-certificate/{name}")
-        tags = (lambda: tx.tags.get(OwnerKind.SERVER_CERTIFICATE, cert.certificate_id)) if cert else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
-        if cert is None:
-            raise NoSuchEntity(f"The Server Certificate with name {name} cannot be found.")
-        return cert
+        return self.authorized(tx, caller, action, cert,
+                               cert.arn(caller.partition) if cert else self.arn(caller, f"server-certificate/{name}"),
+                               OwnerKind.SERVER_CERTIFICATE, lambda c: c.certificate_id,
+                               NoSuchEntity(f"The Server Certificate with name {name} cannot be found."), **context)
 
     def upload_server_certificate(self, caller: Caller, server_certificate_name: str, certificate_body: str,
                                   private_key: str, path: str | None = None, certificate_chain: str | None = None,
@@ -117,8 +115,6 @@ class ServerCertificates(IamBase):
         return {}
 
     # --- tags ------------------------------------------------------------------------------------------------
-
-
 
     def _tagged_certificate(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self._certificate_for(tx, caller, action, name, **ctx).certificate_id

@@ -115,8 +115,6 @@ class Users(IamBase):
 
     # --- tags ------------------------------------------------------------------------------------------------
 
-
-
     def _tagged_user(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, ctx: self.user_for(tx, caller, action, name, **ctx).user_id
 
