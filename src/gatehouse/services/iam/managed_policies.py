@@ -112,7 +112,7 @@ class ManagedPolicies(IamBase):
             boundaries = tx.attachments.boundary_usages()
             candidates: list[ManagedPolicy] = []
             if scope in ("All", "AWS"):
-                candidates += [p.policy for p in self.deps.managed.all()]
+                candidates += self.deps.managed.all()
             if scope in ("All", "Local"):
                 candidates += list(tx.policies.all())
         rows = []
@@ -170,8 +170,7 @@ class ManagedPolicies(IamBase):
 
     def version_of(self, tx: UnitOfWork, policy: ManagedPolicy, policy_arn: str, version_id: str) -> PolicyVersion:
         if policy.aws_managed:
-            found = self.deps.managed.by_id(policy.policy_id)
-            version = found.version if found and found.version.version_id == version_id else None
+            version = self.deps.managed.version(policy, version_id)
         else:
             version = tx.policies.version(policy.policy_id, version_id)
         if version is None:
@@ -183,8 +182,7 @@ class ManagedPolicies(IamBase):
         with self.store.read(caller.account_id) as tx:
             policy = self.policy_for(tx, caller, "iam:ListPolicyVersions", policy_arn)
             if policy.aws_managed:
-                found = self.deps.managed.by_id(policy.policy_id)
-                versions = [found.version] if found else []
+                versions = self.deps.managed.versions(policy)
             else:
                 versions = tx.policies.versions(policy.policy_id)
         return short_page("Versions", [version_view(v, document=False) for v in versions], marker, max_items)

@@ -1,4 +1,4 @@
-"""Managed policies named by ARN: customer managed ones in the caller's account, AWS managed ones in code."""
+"""Managed policies named by ARN: customer managed ones in the caller's account, AWS managed ones in the catalogue."""
 
 from __future__ import annotations
 
@@ -40,13 +40,11 @@ def find_policy(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, ar
                 ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
     """The policy an ARN names, when it exists in this account (or is AWS managed) with that exact path.
 
-    The version is given for AWS managed policies (always v1); customer ones load versions on demand."""
+    The version is given for AWS managed policies (their default); customer ones load versions on demand."""
     ref = parse_policy_arn(arn)
     if ref.aws_managed:
-        found = managed.get(ref.name)
-        if found and found.policy.path == ref.path:
-            return found.policy, found.version
-        return None
+        found = managed.get(ref.path, ref.name)  # exact: name and path as written
+        return (found, managed.default_version(found)) if found else None
     if ref.account != account_id:
         return None
     policy = tx.policies.get(ref.name)
@@ -60,7 +58,7 @@ def default_document(tx: UnitOfWork, managed: AwsManagedPolicies, policy_account
     """A policy's default version document, by the (account, id) an attachment stores."""
     if policy_account == AWS:
         found = managed.by_id(policy_id)
-        return (found.policy, found.version.document) if found else None
+        return (found, managed.default_version(found).document) if found else None
     policy = tx.policies.by_id(policy_id)
     if policy is None:
         return None
