@@ -181,7 +181,7 @@ class AccountOps(IamBase):
         if "AWSManagedPolicy" in wanted:
             for m in self.deps.managed.all():
                 n = counts.get((AWS, m.policy_id), 0)
-                b = boundaries.get(arn_suffix(m.arn("aws")), 0)
+                b = boundaries.get(arn_suffix(m.arn("aws")), 0) if boundaries else 0
                 if n or b:
                     view = policy_view(m, caller.partition, attachments=n, boundary_uses=b)
                     view["PolicyVersionList"] = [version_view(v) for v in self.deps.managed.versions(m)]
