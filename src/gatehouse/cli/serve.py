@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -100,11 +101,23 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    list_operations: Annotated[bool, typer.Option(
+        "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
+    ] = False,
 ) -> None:
     """Serve the AWS IAM and STS APIs."""
     import dataclasses
 
     import uvicorn
+
+    if list_operations:
+        from gatehouse.app import build
+
+        shown = build(Settings(dev=True))
+        assert shown.asgi is not None
+        sys.stdout.write(shown.asgi.endpoint.router.coverage_markdown())
+        shown.close()
+        return
 
     settings = _settings(host, port, data, db, dev, enforce, account_id, root_access_key_id, root_secret_access_key,
                          master_key_file, workers, log_level, partition)
