@@ -210,7 +210,7 @@ class Sts:
         """Seal a role session into credentials. Used by AssumeRole and the federation flows."""
         policies, arns = self._session_policies(role.account_id, request)
         now = self.deps.clock()
-        partition = caller.partition if caller else "aws"
+        partition = self.partition_of(role.account_id)
         key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
         claims = SessionClaims(
             kind="assumed-role", account_id=role.account_id, access_key_id=key_id,
@@ -235,6 +235,12 @@ class Sts:
         if source_identity:
             out["SourceIdentity"] = source_identity
         return out
+
+    def partition_of(self, account_id: str) -> str:
+        """The partition of an account held here (its ARNs are in it, whoever asks and however they signed)."""
+        with self.store.read(account_id) as tx:
+            account = tx.accounts.get(account_id)
+        return account.partition if account else "aws"
 
     # --- GetSessionToken and GetFederationToken ----------------------------------------------------------
 
@@ -263,7 +269,7 @@ class Sts:
             raise AccessDenied("Cannot call GetFederationToken with session credentials")
         arn = make_arn(caller.partition, "sts", caller.account_id, f"federated-user/{name}")
         request = SessionRequest(policy, policy_arns, tags)
-        session_tags, _ = self._session_tags(caller, request)
+        session_tags, _transitive = self._session_tags(caller, request)
         context: dict[str, Any] = {}
         if tags:
             context.update({f"aws:RequestTag/{k}": v for k, v in session_tags})

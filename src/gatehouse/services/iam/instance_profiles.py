@@ -71,7 +71,7 @@ class InstanceProfiles(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListInstanceProfiles",
                          self.arn(caller, f"instance-profile{path_prefix or '/'}"))
-            page = tx.profiles.list(listing(path_prefix, marker, max_items))
+            page = tx.profiles.page(listing(path_prefix, marker, max_items))
             return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
 
     def list_instance_profiles_for_role(self, caller: Caller, role_name: str, marker: str | None = None,
@@ -88,7 +88,7 @@ class InstanceProfiles(IamBase):
             role = tx.roles.get(role_name)
             # Putting a role in a profile passes it to EC2: AWS asks for iam:PassRole on the role.
             role_arn = role.arn(caller.partition) if role else self.arn(caller, f"role/{role_name}")
-            self.require(tx, caller, "iam:PassRole", role_arn, **{"iam:PassedToService": "ec2.amazonaws.com"})
+            self.require(tx, caller, "iam:PassRole", role_arn, None, **{"iam:PassedToService": "ec2.amazonaws.com"})
             if role is None:
                 raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
             if profile.role_ids:

@@ -67,7 +67,7 @@ class ServiceLinkedRoles(IamBase):
         name = linked_role_name(aws_service_name, custom_suffix)
         path = f"/aws-service-role/{aws_service_name}/"
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateServiceLinkedRole", self.arn(caller, f"role{path}{name}"),
+            self.require(tx, caller, "iam:CreateServiceLinkedRole", self.arn(caller, f"role{path}{name}"), None,
                          **{"iam:AWSServiceName": aws_service_name})
             if tx.roles.get(name):
                 raise InvalidInput(f"Service role name {name} has been taken in this account, please try a "
