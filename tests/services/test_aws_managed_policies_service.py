@@ -65,6 +65,7 @@ def page_through(app: Application, root: Keys, **params: str) -> list[dict[str, 
         assert len(page) <= int(params.get("MaxItems", "100"))
         out += page
         if answer.text("IsTruncated") == "false":
+            assert answer.xml.find(".//{*}Marker") is None
             return out
         marker = answer.text("Marker")
     raise AssertionError("ListPolicies never ended")
