@@ -47,11 +47,6 @@ class MfaCheck(Protocol):
     def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
 
 
-class NoMfaDevices:
-    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool:
-        return False
-
-
 @dataclass(frozen=True)
 class StsDeps:
     store: Store
