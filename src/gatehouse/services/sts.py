@@ -177,7 +177,7 @@ class Sts:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
             ["sts:SetSourceIdentity"] if set_source_identity else [])
-        if not self.authz.enforce:
+        if not self.authz.enforcing():
             return role
         with self.store.read(caller.account_id) as tx:
             for act in actions:
