@@ -47,11 +47,6 @@ class MfaCheck(Protocol):
     def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
 
 
-class NoMfaDevices:
-    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool:
-        return False
-
-
 @dataclass(frozen=True)
 class StsDeps:
     store: Store
@@ -182,7 +177,7 @@ class Sts:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
             ["sts:SetSourceIdentity"] if set_source_identity else [])
-        if not self.authz.enforce:
+        if not self.authz.enforcing():
             return role
         with self.store.read(caller.account_id) as tx:
             for act in actions:

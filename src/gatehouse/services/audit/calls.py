@@ -1,0 +1,56 @@
+"""What the single exit of the request path hands to the trail: one API call, as the wire layer saw it.
+
+The wire layer knows the operation, its model (which members are sensitive) and the protocol; the trail knows
+CloudTrail's record format and storage. This value is the contract between them: everything in it is already
+safe to keep (secrets removed) and JSON-ready.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatehouse.model import Caller
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One authorization decision taken while serving the call: which action on which resource, the outcome and,
+    for an Allow, the statement that allowed it (the policy's label and the statement's Sid or index), so that
+    last-accessed data can name what was used."""
+
+    action: str
+    resource: str
+    allowed: bool
+    policy: str | None = None  # e.g. "arn:aws:iam::aws:policy/ReadOnlyAccess" or "user/alice/inline-name"
+    statement: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    """One request to the AWS API, served or refused.
+
+    `caller` is None when the request never authenticated (bad signature, unknown key); `account_id` is then the
+    account the presented key belongs to, if any. `request_parameters` and `response_elements` use CloudTrail's
+    member names (lowerCamelCase) with every sensitive member (secret keys, passwords, session tokens, MFA seeds,
+    private keys) removed; `response_elements` is None for a refused call."""
+
+    event_id: str
+    request_id: str
+    time: dt.datetime
+    service: str  # the signing name: "iam", "sts", "cloudtrail", ...
+    operation: str  # "CreateUser"; for an unknown action, what was asked for
+    region: str
+    source_ip: str
+    user_agent: str
+    caller: Caller | None
+    account_id: str | None
+    access_key_id: str | None
+    read_only: bool
+    request_parameters: Mapping[str, Any] | None
+    response_elements: Mapping[str, Any] | None
+    error_code: str | None = None
+    error_message: str | None = None
+    decisions: tuple[Decision, ...] = field(default_factory=tuple)
