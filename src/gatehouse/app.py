@@ -11,7 +11,7 @@ from pathlib import Path
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
-from gatehouse.services.bootstrap import BootstrapResult, bootstrap
+from gatehouse.services.bootstrap import BootstrapResult, PartitionMismatch, bootstrap
 from gatehouse.services.clock import Clock, system_clock
 from gatehouse.services.federation.https_fetch import HttpsJsonFetcher
 from gatehouse.services.federation.issuer_keys import IssuerKeys
@@ -115,8 +115,12 @@ class Application:
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
         secret = s.root_secret_access_key.reveal() if s.root_secret_access_key else None
-        result = bootstrap(self.store, self.box, self.clock, account_id=s.account_id,
-                           root_access_key_id=s.root_access_key_id, root_secret_access_key=secret)
+        try:
+            result = bootstrap(self.store, self.box, self.clock, account_id=s.account_id,
+                               root_access_key_id=s.root_access_key_id, root_secret_access_key=secret,
+                               partition=s.partition)
+        except PartitionMismatch as e:
+            raise SettingsError(str(e)) from None
         # A generated secret is written once for the operator (0600); a pinned one they already hold.
         if result.secret_access_key and secret is None and not s.dev and not s.db_url:
             _write_private(s.data_dir / ROOT_CREDENTIALS_FILE, json.dumps({
@@ -175,8 +179,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
-    iam = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps), AccessKeys(deps),
-           InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps), Simulator(deps)]
+    iam: list[object] = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps),
+                         AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
+                         Simulator(deps)]
     passwords, codes = Passwords(), MfaCodes(store, box, clock)
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
     # ChangePassword checks a password too: its failures count toward the sign-in lockout.

@@ -23,7 +23,11 @@ _PARTITIONS: tuple[tuple[str, str], ...] = (
     ("us-iso-", "aws-iso"),
     ("us-gov-", "aws-us-gov"),
     ("cn-", "aws-cn"),
+    ("eusc-", "aws-eusc"),
 )
+
+
+PARTITIONS = ("aws", *sorted({partition for _, partition in _PARTITIONS}))
 
 
 def partition_for_region(region: str) -> str:
@@ -74,6 +78,7 @@ class Account:
     alias: str | None = None
     root_email: str | None = None
     sts_global_token_version: str = "v1Token"
+    partition: str = "aws"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,10 +233,6 @@ class RequestMeta:
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
     host: str = ""  # the Host header: names this server when no public URL is configured
 
-    @property
-    def partition(self) -> str:
-        return partition_for_region(self.region)
-
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -244,13 +245,10 @@ class Caller:
     name: str
     access_key_id: str
     request: RequestMeta
+    partition: str = "aws"  # the account's (never the signing region's)
     principal_id: str | None = None  # the IAM user's or role's id; None for root
     session: SessionInfo | None = None
     revision: int = -1  # the account's revision when the request was authenticated (a cache key)
-
-    @property
-    def partition(self) -> str:
-        return self.request.partition
 
     @property
     def is_root(self) -> bool:

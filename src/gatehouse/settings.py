@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from gatehouse.model import PARTITIONS
+
 DEFAULT_PORT = 4599
 DEV_ACCOUNT = "123456789012"
 
@@ -50,6 +52,7 @@ class Settings:
     dev: bool = False
     enforce: bool = True
     account_id: str | None = None
+    partition: str | None = None  # the bootstrap account's (default aws); never changes once the account exists
     root_access_key_id: str | None = None
     root_secret_access_key: Secret | None = None
     master_key_file: Path | None = None
@@ -72,6 +75,8 @@ class Settings:
             raise SettingsError("--no-enforce is only available with --dev")
         if self.account_id is not None and not (len(self.account_id) == 12 and self.account_id.isdigit()):
             raise SettingsError("--account-id must be 12 digits")
+        if self.partition is not None and self.partition not in PARTITIONS:
+            raise SettingsError(f"--partition must be one of {', '.join(PARTITIONS)}")
         if min(self.lockout_threshold, self.lockout_window, self.lockout_duration) < 0:
             raise SettingsError("--lockout-threshold, --lockout-window and --lockout-duration cannot be negative")
         if self.lockout_threshold and (self.lockout_window < 1 or self.lockout_duration < 1):

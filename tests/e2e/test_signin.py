@@ -65,7 +65,9 @@ def walker(ep: Endpoint, name: str = "walker") -> Any:
 
 @pytest.fixture(scope="module")
 def lockout_server() -> Iterator[Endpoint]:
-    with running("--dev", "--lockout-threshold", "3", "--lockout-window", "60", "--lockout-duration", "2") as ep:
+    # A lock lasts 6 s: long enough that a busy machine still answers the next attempt within it, short enough to
+    # wait out in the release test.
+    with running("--dev", "--lockout-threshold", "3", "--lockout-window", "60", "--lockout-duration", "6") as ep:
         yield ep
 
 
@@ -139,8 +141,8 @@ def test_lockout_after_threshold_and_release_after_the_period(short: Endpoint) -
     fields = {"account": ACCOUNT, "username": "walker"}
     assert [code_of(short, password="wrong-Password-1", **fields) for _ in range(3)] == ["InvalidCredentials"] * 3
     status, body, headers = signin(short, password=PASSWORD, **fields)
-    assert (status, body["code"]) == (401, "LockedOut") and int(headers["Retry-After"]) <= 2
-    time.sleep(3.1)
+    assert (status, body["code"]) == (401, "LockedOut") and int(headers["Retry-After"]) <= 6
+    time.sleep(7.1)
     assert code_of(short, password=PASSWORD, **fields) == "Success"
 
 

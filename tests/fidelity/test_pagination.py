@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
 
+from gatehouse.app import build
+from gatehouse.settings import Settings
 from tests.support import ACCOUNT
 from tests.support.saml_idp import SamlIdp
 from tests.support.servers import Endpoint
@@ -62,6 +64,15 @@ ARGS: dict[str, dict[str, Any]] = {
     "SimulatePrincipalPolicy": {"PolicySourceArn": f"{ARN}:user/u0",
                                 "ActionNames": ["s3:GetObject", "s3:PutObject", "iam:X"]},
 }
+
+
+def served_operations(service: str) -> set[str]:
+    app = build(Settings(dev=True))
+    try:
+        assert app.asgi is not None
+        return set(app.asgi.endpoint.router.operations(service))
+    finally:
+        app.close()
 
 
 def _certificate(cn: str) -> tuple[str, str]:
@@ -130,6 +141,8 @@ def test_every_iam_paginator_pages_with_small_page_sizes(gh: Endpoint, iam: Any)
     populate(iam)
     model = botocore.session.get_session().get_paginator_model("iam")._paginator_config
     assert set(ARGS) <= set(model), "an operation above is no longer paginated by boto3"
+    # Paginators of operations a newer botocore added that Gatehouse does not serve (yet) answer InvalidAction.
+    model = {name: config for name, config in model.items() if name in served_operations("iam")}
     raw: list[dict[str, Any]] = []
     iam.meta.events.register("after-call.iam", lambda parsed, **_: raw.append(parsed))
     for operation, config in sorted(model.items()):

@@ -64,7 +64,7 @@ def _root(data: Path) -> Keys:
 def test_reprs_never_show_secrets() -> None:
     now = dt.datetime.now(dt.UTC)
     samples = [
-        (Credential("AKIAEXAMPLE", "s3cr3t-access-key", ACCOUNT, None, 1), "s3cr3t-access-key"),
+        (Credential("AKIAEXAMPLE", "s3cr3t-access-key", ACCOUNT, None, 1, "aws"), "s3cr3t-access-key"),
         (SessionClaims("assumed-role", ACCOUNT, "ASIAEXAMPLE", "s3cr3t-session-key", 1, 2), "s3cr3t-session-key"),
         (SigninRequest(password="s3cr3t-password", account=ACCOUNT, username="u", new_password="n3w-s3cr3t"),
          "s3cr3t-password"),

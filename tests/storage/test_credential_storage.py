@@ -25,6 +25,7 @@ from gatehouse.credentials import (
 )
 from gatehouse.model import Account, User
 from gatehouse.storage.credentials import SigninEvent
+from gatehouse.storage.repository import SessionState
 from gatehouse.storage.sql.engine import sqlite_url
 from gatehouse.storage.sql.store import SqlStore
 
@@ -108,9 +109,9 @@ def test_mfa_devices(store: SqlStore) -> None:
     with store.read(A) as tx:
         assert tx.mfa.get("/TEAM/phone") == device(user_id="AIDAUSER1", enabled=T0, last_step=5)
         assert [d.device_id for d in tx.mfa.for_user("AIDAUSER1")] == ["AMFA1"]
-        assert [d.device_id for d in tx.mfa.list("Unassigned", None, 10).items] == ["AMFA2"]
-        first = tx.mfa.list("Any", None, 1)
-        assert first.marker and [d.device_id for d in tx.mfa.list("Any", first.marker, 1).items] == ["AMFA1"]
+        assert [d.device_id for d in tx.mfa.page("Unassigned", None, 10).items] == ["AMFA2"]
+        first = tx.mfa.page("Any", None, 1)
+        assert first.marker and [d.device_id for d in tx.mfa.page("Any", first.marker, 1).items] == ["AMFA1"]
         assert tx.mfa.count() == 2
 
 
@@ -201,20 +202,26 @@ def test_racing_failures_all_count(store: SqlStore) -> None:
     assert state is not None and state.failures == 10
 
 
+def _revoked(store: SqlStore, account: str, key_id: str) -> bool:
+    state = store.session_state(account, key_id)
+    assert state is not None
+    return state.revoked
+
+
 def test_revoked_sessions_until_they_expire(store: SqlStore) -> None:
     """A signed-out session is refused by whatever reads the database (every replica) until it expires; expired
     revocations are forgotten by the next sign-out."""
-    assert store.session_state(A, "ASIASESSION1") == (store.revision(A), False)
+    assert store.session_state(A, "ASIASESSION1") == SessionState(store.revision(A), "aws", False)
     store.revoke_session("ASIASESSION1", 2000, 1000)
     store.revoke_session("ASIASESSION1", 2000, 1001)  # twice is still once
     store.revoke_session("ASIASESSION2", 1500, 1000)
-    assert store.session_state(A, "ASIASESSION1") == (store.revision(A), True)
-    assert store.session_state("999999999999", "ASIASESSION1") == (-1, False)
+    assert store.session_state(A, "ASIASESSION1") == SessionState(store.revision(A), "aws", True)
+    assert store.session_state("999999999999", "ASIASESSION1") is None
     store.revoke_session("ASIASESSION3", 3000, 1600)  # forgets ASIASESSION2, expired at 1500
-    assert store.session_state(A, "ASIASESSION2")[1] is False
-    assert store.session_state(A, "ASIASESSION1")[1] is True
+    assert _revoked(store, A, "ASIASESSION2") is False
+    assert _revoked(store, A, "ASIASESSION1") is True
     store.revoke_session("ASIASESSION4", 1000, 2000)  # expired already: nothing to keep
-    assert store.session_state(A, "ASIASESSION4")[1] is False and store.session_state(A, "ASIASESSION1")[1] is False
+    assert _revoked(store, A, "ASIASESSION4") is False and _revoked(store, A, "ASIASESSION1") is False
 
 
 def test_rate_windows(store: SqlStore) -> None:

@@ -171,7 +171,7 @@ def test_accounts_are_isolated(store: SqlStore) -> None:
         ua = a.users.get("same")
         assert ua is not None and ua.user_id != ub.user_id
         assert a.users.by_id(ub.user_id) is None
-        assert [u.name for u in a.users.list(Listing()).items] == ["same"]
+        assert [u.name for u in a.users.page(Listing()).items] == ["same"]
         assert a.users.count() == 1
 
 
@@ -338,7 +338,7 @@ def test_listings_page_by_marker_in_name_order(store: SqlStore, limit: int) -> N
     expected = sorted(names, key=str.lower)
     with store.read(A) as tx:
         for repo in (tx.users, tx.roles):
-            got = _page_all(repo.list, limit)
+            got = _page_all(repo.page, limit)
             assert [n for p in got for n in p] == expected
             assert len(got) == max(1, -(-len(names) // limit))
 
@@ -348,23 +348,23 @@ def test_a_marker_is_opaque_and_survives_deletion(store: SqlStore) -> None:
         for n in ("a", "b", "c", "d"):
             tx.users.insert(user(n))
     with store.read(A) as tx:
-        first = tx.users.list(Listing(limit=2))
+        first = tx.users.page(Listing(limit=2))
     assert first.marker and "b" not in first.marker
     with store.write(A) as tx:
         b = tx.users.get("b")
         assert b is not None
         tx.users.delete(b.user_id)
     with store.read(A) as tx:
-        assert [u.name for u in tx.users.list(Listing(after=first.marker, limit=2)).items] == ["c", "d"]
+        assert [u.name for u in tx.users.page(Listing(after=first.marker, limit=2)).items] == ["c", "d"]
 
 
 def test_a_marker_the_store_did_not_issue_is_rejected(store: SqlStore) -> None:
     with store.read(A) as tx:
         for bad in ("garbage!", "Zm9vYmFy", "%%%"):
             with pytest.raises(StaleMarker) as info:
-                tx.users.list(Listing(after=bad))
+                tx.users.page(Listing(after=bad))
             assert isinstance(info.value, ValidationError)
-        assert tx.users.list(Listing(after=encode_marker("zzz"))).items == []
+        assert tx.users.page(Listing(after=encode_marker("zzz"))).items == []
 
 
 def test_path_prefix_is_a_case_sensitive_literal_prefix(store: SqlStore) -> None:
@@ -380,7 +380,7 @@ def test_path_prefix_is_a_case_sensitive_literal_prefix(store: SqlStore) -> None
     with store.read(A) as tx:
         for repo in (tx.users, tx.groups, tx.roles, tx.policies, tx.profiles):
             def names(prefix: str, repo: Any = repo) -> set[str]:
-                return {x.name for x in repo.list(Listing(path_prefix=prefix, limit=100)).items}
+                return {x.name for x in repo.page(Listing(path_prefix=prefix, limit=100)).items}
             assert names("/") == set(paths)
             assert names("/team/") == {"team", "sub"}
             assert names("/team") == {"team", "sub", "teams"}

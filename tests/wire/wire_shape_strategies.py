@@ -31,6 +31,8 @@ def value_for(shape: Shape, *, for_output: bool, depth: int = 0) -> st.SearchStr
             return st.nothing()
         required = set(shape.required_members)
         members = {n: value_for(m, for_output=for_output, depth=depth + 1) for n, m in shape.members.items()}
+        if shape.metadata.get("union"):  # a tagged union: exactly one member set
+            return st.one_of([s.map(lambda v, n=n: {n: v}) for n, s in members.items() if not s.is_empty])
         fixed = {n: s for n, s in members.items() if n in required}
         optional = {n: s for n, s in members.items() if n not in required and not s.is_empty}
         strategy = st.fixed_dictionaries(fixed, optional=optional)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from gatehouse.cli.serve import AccountId, Data, Db, MasterKeyFile
+from gatehouse.cli.serve import AccountId, Data, Db, MasterKeyFile, Partition
 from gatehouse.settings import Secret, Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -30,13 +30,13 @@ def store_settings(data: Path, db: str | None, master_key_file: Path | None) -> 
 
 @account_app.command("create")
 def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = None,
-           master_key_file: MasterKeyFile = None,
+           master_key_file: MasterKeyFile = None, partition: Partition = None,
            json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
     """Create an account with its root user; print its root access key pair once."""
     import json
 
     from gatehouse.app import build
-    from gatehouse.services.bootstrap import AccountExists, create_account
+    from gatehouse.services.bootstrap import create_account
 
     try:
         app = build(store_settings(data, db, master_key_file).checked())
@@ -44,8 +44,8 @@ def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = Non
         err.print(f"[red]gatehouse: {e}[/red]")
         raise typer.Exit(2) from None
     try:
-        result = create_account(app.store, app.box, app.clock, account_id)
-    except AccountExists as e:
+        result = create_account(app.store, app.box, app.clock, account_id, partition)
+    except ValueError as e:  # AccountExists, or an unknown partition
         err.print(f"[red]gatehouse: {e}[/red]")
         raise typer.Exit(1) from None
     finally:

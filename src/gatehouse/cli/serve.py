@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,6 +27,9 @@ Enforce = Annotated[bool, typer.Option("--enforce/--no-enforce", envvar="GATEHOU
                                        help="--no-enforce (with --dev only) skips clock skew and policy checks.")]
 AccountId = Annotated[str | None, typer.Option("--account-id", envvar="GATEHOUSE_ACCOUNT_ID",
                                                help="Pin the bootstrap account id (12 digits).")]
+Partition = Annotated[str | None, typer.Option("--partition", envvar="GATEHOUSE_PARTITION",
+                                              help="The bootstrap account's partition (aws, aws-cn, aws-us-gov, "
+                                                   "...; default aws). Every ARN of the account is in it.")]
 RootKey = Annotated[str | None, typer.Option("--root-access-key-id", envvar="GATEHOUSE_ROOT_ACCESS_KEY_ID",
                                              help="Pin the root access key id.")]
 RootSecret = Annotated[str | None, typer.Option("--root-secret-access-key",
@@ -53,9 +57,10 @@ SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="G
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
-              workers: int, log_level: str) -> Settings:
+              workers: int, log_level: str, partition: str | None = None) -> Settings:
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
     return Settings(host=host, port=port, data_dir=data, db_url=db, dev=dev, enforce=enforce, account_id=account_id,
+                    partition=partition,
                     root_access_key_id=root_access_key_id,
                     root_secret_access_key=Secret(root_secret_access_key) if root_secret_access_key else None,
                     master_key_file=master_key_file, master_key=Secret(master) if master else None,
@@ -95,15 +100,27 @@ def serve_command(
     root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None, workers: Workers = 1,
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
-    signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None,
+    signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    list_operations: Annotated[bool, typer.Option(
+        "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
+    ] = False,
 ) -> None:
     """Serve the AWS IAM and STS APIs."""
     import dataclasses
 
     import uvicorn
 
+    if list_operations:
+        from gatehouse.app import build
+
+        shown = build(Settings(dev=True))
+        assert shown.asgi is not None
+        sys.stdout.write(shown.asgi.endpoint.router.coverage_markdown())
+        shown.close()
+        return
+
     settings = _settings(host, port, data, db, dev, enforce, account_id, root_access_key_id, root_secret_access_key,
-                         master_key_file, workers, log_level)
+                         master_key_file, workers, log_level, partition)
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url)
@@ -124,11 +141,11 @@ def serve_command(
 
 def init_command(
     data: Data = Path("data"), db: Db = None, account_id: AccountId = None, root_access_key_id: RootKey = None,
-    root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None,
+    root_secret_access_key: RootSecret = None, master_key_file: MasterKeyFile = None, partition: Partition = None,
 ) -> None:
     """Create the data store and bootstrap the account, then exit."""
     settings = _settings("127.0.0.1", DEFAULT_PORT, data, db, False, True, account_id, root_access_key_id,
-                         root_secret_access_key, master_key_file, 1, "info")
+                         root_secret_access_key, master_key_file, 1, "info", partition)
     app, result = _start(settings)
     _announce(settings, result, "")
     app.close()  # type: ignore[attr-defined]

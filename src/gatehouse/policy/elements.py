@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from . import diagnostics as msg
 from .dates import aws_date
@@ -187,7 +188,7 @@ def condition_value_problem(family: str, value: str, variables: bool) -> Problem
     return None
 
 
-_VALUE_CHECKS = {
+_VALUE_CHECKS: dict[str, Callable[[str], object]] = {
     "numeric_eq": parse_number, "numeric_lt": parse_number, "numeric_le": parse_number,
     "numeric_gt": parse_number, "numeric_ge": parse_number,
     "ip": parse_network, "bool": parse_bool, "null": parse_bool, "binary": parse_base64,

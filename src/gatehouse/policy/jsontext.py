@@ -15,10 +15,12 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
 from typing import Any
 
 JsonPath = tuple[str | int, ...]
+
+# The standard library's string scanner (C-accelerated); its stub does not export it.
+scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NEWLINE = re.compile("\n")
@@ -94,6 +96,7 @@ class _Reader:
             raise JsonSyntaxError("Unexpected end of document", pos)
         ch = text[pos]
         start = pos
+        value: Any
         if ch in "{[" and len(path) >= MAX_DEPTH:
             raise JsonSyntaxError(f"Nested more than {MAX_DEPTH} levels deep", pos)
         if ch == "{":

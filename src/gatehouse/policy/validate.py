@@ -161,7 +161,7 @@ class _Validator:
                               Diagnostic(code, message, pointer(path), line, column, detail)))
 
     def problem(self, stage: Stage, problem: Problem, path: JsonPath) -> None:
-        self.add(stage, problem[0], problem[1], path, problem[2] if len(problem) > 2 else "")  # type: ignore[misc]
+        self.add(stage, problem[0], problem[1], path, problem[2] if len(problem) > 2 else "")
 
     def result(self) -> list[Diagnostic]:
         if len(self.problems) > 1:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gatehouse.errors import ExpiredToken, InvalidClientTokenId
-from gatehouse.model import Caller, PrincipalKind, RequestMeta, SessionInfo, Tag, User, make_arn
+from gatehouse.errors import ExpiredToken, InvalidClientTokenId, SignatureDoesNotMatch
+from gatehouse.model import Caller, PrincipalKind, RequestMeta, SessionInfo, Tag, User, make_arn, partition_for_region
 from gatehouse.services.clock import Clock
 from gatehouse.services.secretbox import SealedSecretError, SecretBox
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
@@ -37,6 +37,7 @@ class Credential:
     account_id: str
     user: User | None  # the IAM user (long-term key or user session); None for the root or a role session
     account_revision: int
+    partition: str  # the account's: every ARN of the caller is in it, whatever region the request was signed for
     last_used: dt.datetime | None = None
     last_used_region: str | None = None
     last_used_service: str | None = None
@@ -70,7 +71,8 @@ class Authenticator:
             raise InvalidClientTokenId() from None
         key = record.key
         return Credential(access_key_id=key.access_key_id, secret=secret, account_id=key.account_id,
-                          user=record.user, account_revision=record.account_revision, last_used=key.last_used,
+                          user=record.user, account_revision=record.account_revision, partition=record.partition,
+                          last_used=key.last_used,
                           last_used_region=key.last_used_region, last_used_service=key.last_used_service)
 
     def _session(self, access_key_id: str, token: str | None) -> Credential:
@@ -84,8 +86,8 @@ class Authenticator:
             raise ExpiredToken()
         # The account's revision and the session's revocation (sign-out) come in one query: a signed-out console
         # session's credentials are refused on every replica, and temporary credentials cost no extra round trip.
-        revision, revoked = self.store.session_state(claims.account_id, access_key_id)
-        if revision < 0 or revoked:
+        state = self.store.session_state(claims.account_id, access_key_id)
+        if state is None or state.revoked:
             raise InvalidClientTokenId()
         user = None
         if claims.kind in ("user-session", "federated-user") and claims.principal_id:
@@ -94,28 +96,22 @@ class Authenticator:
             if user is None:  # the user who made the session is gone
                 raise InvalidClientTokenId()
         return Credential(access_key_id=access_key_id, secret=claims.secret_access_key, account_id=claims.account_id,
-                          user=user, account_revision=revision, claims=claims)
+                          user=user, account_revision=state.revision, partition=state.partition, claims=claims)
 
     def caller(self, credential: Credential, request: RequestMeta) -> Caller:
-        partition = request.partition
-        user, claims, account = credential.user, credential.claims, credential.account_id
+        """The principal behind a verified signature. The partition is the account's: a request signed for a
+        region of another partition is refused as AWS refuses a credential scoped to a region it does not serve,
+        so no signing region can move the caller's ARNs (and every resource ARN built for it) out of the partition
+        its policies name."""
+        partition, account = credential.partition, credential.account_id
+        if partition_for_region(request.region) != partition:
+            raise SignatureDoesNotMatch(f"Credential should be scoped to a valid region, not '{request.region}'. ")
+        claims = credential.claims
         session = _session_info(claims) if claims else None
-        common = {"account_id": account, "access_key_id": credential.access_key_id, "request": request,
-                  "revision": credential.account_revision, "session": session}
-        if claims is not None and claims.kind == "assumed-role":
-            arn = make_arn(partition, "sts", account, f"assumed-role/{claims.role_name}/{claims.session_name}")
-            return Caller(kind=PrincipalKind.ASSUMED_ROLE, arn=arn, name=claims.session_name or "",
-                          user_id=f"{claims.principal_id}:{claims.session_name}", principal_id=claims.principal_id,
-                          **common)
-        if claims is not None and claims.kind == "federated-user":
-            arn = make_arn(partition, "sts", account, f"federated-user/{claims.session_name}")
-            return Caller(kind=PrincipalKind.FEDERATED_USER, arn=arn, user_id=f"{account}:{claims.session_name}",
-                          name=claims.session_name or "", principal_id=claims.principal_id, **common)
-        if user is None:
-            return Caller(kind=PrincipalKind.ROOT, arn=make_arn(partition, "iam", account, "root"), user_id=account,
-                          name="root", **common)
-        return Caller(kind=PrincipalKind.USER, arn=user.arn(partition), user_id=user.user_id, name=user.name,
-                      principal_id=user.user_id, **common)
+        kind, arn, user_id, name, principal_id = _principal(credential, partition)
+        return Caller(account_id=account, kind=kind, arn=arn, user_id=user_id, name=name,
+                      access_key_id=credential.access_key_id, request=request, partition=partition,
+                      principal_id=principal_id, session=session, revision=credential.account_revision)
 
     def anonymous(self, request: RequestMeta) -> Caller:
         """The caller of an unsigned request (the operations whose token or assertion is the credential)."""
@@ -145,6 +141,22 @@ class Authenticator:
                 and credential.last_used_region == region and credential.last_used_service == service):
             return
         self.store.record_key_use(credential.access_key_id, now, region, service)
+
+
+def _principal(credential: Credential, partition: str) -> tuple[PrincipalKind, str, str, str, str | None]:
+    """(kind, ARN, user id, name, principal id) of a credential's principal."""
+    user, claims, account = credential.user, credential.claims, credential.account_id
+    if claims is not None and claims.kind == "assumed-role":
+        arn = make_arn(partition, "sts", account, f"assumed-role/{claims.role_name}/{claims.session_name}")
+        return (PrincipalKind.ASSUMED_ROLE, arn, f"{claims.principal_id}:{claims.session_name}",
+                claims.session_name or "", claims.principal_id)
+    if claims is not None and claims.kind == "federated-user":
+        arn = make_arn(partition, "sts", account, f"federated-user/{claims.session_name}")
+        return (PrincipalKind.FEDERATED_USER, arn, f"{account}:{claims.session_name}", claims.session_name or "",
+                claims.principal_id)
+    if user is None:
+        return PrincipalKind.ROOT, make_arn(partition, "iam", account, "root"), account, "root", None
+    return PrincipalKind.USER, user.arn(partition), user.user_id, user.name, user.user_id
 
 
 def _session_info(claims: SessionClaims) -> SessionInfo:

@@ -237,15 +237,15 @@ class Authorizer:
     def _session_policies(self, tx: UnitOfWork, partition: str, account: str, session: SessionInfo
                           ) -> list[LabelledPolicy]:
         out = []
-        for n, document in enumerate(session.session_policies):
-            compiled = self.compile(document, f"session[{n}]", PolicyType.SESSION)
+        for n, text in enumerate(session.session_policies):
+            compiled = self.compile(text, f"session[{n}]", PolicyType.SESSION)
             if compiled:
                 out.append(compiled)
         for arn in session.policy_arns:
             found = stored_policy(tx, self.managed, account, arn)
             if found is None:
                 continue
-            document = found[1].document if found[1] else None
+            document: str | None = found[1].document if found[1] else None
             if document is None:
                 version = tx.policies.version(found[0].policy_id, found[0].default_version_id)
                 document = version.document if version else None

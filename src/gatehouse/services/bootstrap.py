@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from gatehouse.model import AccessKey, Account
+from gatehouse.model import PARTITIONS, AccessKey, Account
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock, whole_seconds
 from gatehouse.services.secretbox import SealedSecretError, SecretBox
@@ -27,9 +27,20 @@ class BootstrapResult:
         return f"BootstrapResult(account_id={self.account_id!r}, access_key_id={self.access_key_id!r})"
 
 
+class AccountExists(ValueError):
+    """`create_account` was asked for an account id that is taken."""
+
+
+class PartitionMismatch(ValueError):
+    """An existing account was asked for with another partition: an account's partition never changes (every ARN
+    stored in its policies names it)."""
+
+
 def bootstrap(store: Store, box: SecretBox, clock: Clock, *, account_id: str | None = None,
-              root_access_key_id: str | None = None, root_secret_access_key: str | None = None) -> BootstrapResult:
-    """Make sure the (pinned or first) account exists with a root key; idempotent across restarts and replicas."""
+              root_access_key_id: str | None = None, root_secret_access_key: str | None = None,
+              partition: str | None = None) -> BootstrapResult:
+    """Make sure the (pinned or first) account exists with a root key; idempotent across restarts and replicas.
+    `partition` (default `aws`) is the new account's; given for an existing account, it must be that account's."""
     with store.read() as tx:
         existing = tx.accounts.all_ids()
     if account_id is None and existing:
@@ -38,23 +49,36 @@ def bootstrap(store: Store, box: SecretBox, clock: Clock, *, account_id: str | N
     if account_id is None or account_id not in existing:
         account_id = account_id or ids.account_id()
         try:
-            store.create_account(Account(account_id=account_id, created=whole_seconds(clock)))
+            store.create_account(Account(account_id=account_id, created=whole_seconds(clock),
+                                         partition=checked_partition(partition)))
             created = True
         except Duplicate:
             created = False  # another replica created it first
+    if partition is not None:
+        with store.read(account_id) as tx:
+            account = tx.accounts.get(account_id)
+        if account is not None and account.partition != partition:
+            raise PartitionMismatch(f"account {account_id} is in partition {account.partition}, not {partition}; "
+                                    "an account's partition cannot change")
     return _ensure_root_key(store, box, clock, account_id, created, root_access_key_id, root_secret_access_key)
 
 
-class AccountExists(ValueError):
-    """`create_account` was asked for an account id that is taken."""
+def checked_partition(partition: str | None) -> str:
+    if partition is None:
+        return "aws"
+    if partition not in PARTITIONS:
+        raise ValueError(f"unknown partition {partition!r}; one of: {', '.join(PARTITIONS)}")
+    return partition
 
 
-def create_account(store: Store, box: SecretBox, clock: Clock, account_id: str | None = None) -> BootstrapResult:
-    """An operator creating another account in the store (before the organizations API does it): the account,
-    its root user and a root access key pair, shown once."""
+def create_account(store: Store, box: SecretBox, clock: Clock, account_id: str | None = None,
+                   partition: str | None = None) -> BootstrapResult:
+    """An operator creating another account in the store (before the organizations API does it): the account in
+    its partition (default `aws`), its root user and a root access key pair, shown once."""
     account_id = account_id or ids.account_id()
     try:
-        store.create_account(Account(account_id=account_id, created=whole_seconds(clock)))
+        store.create_account(Account(account_id=account_id, created=whole_seconds(clock),
+                                     partition=checked_partition(partition)))
     except Duplicate:
         raise AccountExists(f"account {account_id} already exists") from None
     return _ensure_root_key(store, box, clock, account_id, True, None, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
@@ -66,7 +67,16 @@ def parse_ssh_public_key(text: str) -> SshKey:
     return SshKey(kind, blob)
 
 
+# The DER of DSA's algorithm identifier (OID 1.2.840.10040.4.1). A DSA key is refused before it is loaded: loading
+# one makes `cryptography` warn that DSA is deprecated (and a later release will not load it at all).
+_DSA_OID = bytes.fromhex("06072a8648ce380401")
+
+
 def _from_pem(text: str) -> SshKey:
+    body = "".join(line for line in text.splitlines() if line and not line.startswith("-----"))
+    with contextlib.suppress(binascii.Error, ValueError):
+        if _DSA_OID in base64.b64decode(body)[:32]:
+            raise UnrecognizedPublicKeyEncoding(_UNRECOGNIZED)
     try:
         key = serialization.load_pem_public_key(text.encode("latin-1"))
     except (ValueError, UnicodeEncodeError):

@@ -265,8 +265,8 @@ class Signin:
         claims = self._claims(token)
         if claims is None:
             return None
-        revision, revoked = self.store.session_state(claims.account_id, claims.access_key_id)
-        return None if revoked or revision < 0 else claims
+        state = self.store.session_state(claims.account_id, claims.access_key_id)
+        return None if state is None or state.revoked else claims
 
     def sign_out(self, token: str) -> None:
         """Revoke the session of a cookie (and the temporary credentials it carries) on every replica, until it

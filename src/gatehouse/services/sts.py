@@ -163,12 +163,14 @@ class Sts:
         setting the source identity when asked); AccessDenied otherwise, without saying whether the role exists.
 
         The role is found by name (without case, as IAM compares names) with the exact path, in the caller's
-        partition only, then authorized by its own ARN with its tags: the text of `role_arn` decides nothing."""
+        partition (which must be the role account's), then authorized by its own ARN with its tags: the text of
+        `role_arn` decides nothing."""
         partition, account, path, name = parse_role_arn(role_arn)
         role: Role | None = None
         tags: tuple[Tag, ...] = ()
-        if partition == caller.partition:
-            with self.store.read(account) as rtx:
+        with self.store.read(account) as rtx:
+            held = rtx.accounts.get(account)
+            if held is not None and partition == caller.partition == held.partition:
                 role = rtx.roles.get(name)
                 if role is not None and role.path == path:
                     tags = rtx.tags.get(OwnerKind.ROLE, role.role_id)
@@ -210,7 +212,7 @@ class Sts:
                            mfa_time: dt.datetime | None = None, chained: bool = False,
                            federated_provider: str | None = None, region: str | None = None) -> dict[str, Any]:
         """Seal a role session into credentials. Used by AssumeRole and the federation flows."""
-        partition = caller.partition if caller else "aws"
+        partition = self.partition_of(role.account_id)
         policies, arns = self._session_policies(partition, role.account_id, request)
         now = self.deps.clock()
         key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
@@ -237,6 +239,12 @@ class Sts:
         if source_identity:
             out["SourceIdentity"] = source_identity
         return out
+
+    def partition_of(self, account_id: str) -> str:
+        """The partition of an account held here (its ARNs are in it, whoever asks and however they signed)."""
+        with self.store.read(account_id) as tx:
+            account = tx.accounts.get(account_id)
+        return account.partition if account else "aws"
 
     # --- GetSessionToken and GetFederationToken ----------------------------------------------------------
 
@@ -265,7 +273,7 @@ class Sts:
             raise AccessDenied("Cannot call GetFederationToken with session credentials")
         arn = make_arn(caller.partition, "sts", caller.account_id, f"federated-user/{name}")
         request = SessionRequest(policy, policy_arns, tags)
-        session_tags, _ = self._session_tags(caller, request)
+        session_tags, _transitive = self._session_tags(caller, request)
         facts = RequestFacts(tags=[Tag(k, v) for k, v in session_tags] if tags else None)
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:GetFederationToken", arn, facts=facts)

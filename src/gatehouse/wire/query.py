@@ -41,7 +41,8 @@ _Writer = Callable[[Any, list[str]], None]
 _Scalar = Callable[[Any], str]
 
 _INT_RE = re.compile(r"[+-]?[0-9]+")
-_INT_RANGES = {"integer": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+_INT_RANGES = {"byte": (-(2**7), 2**7 - 1), "short": (-(2**15), 2**15 - 1), "integer": (-(2**31), 2**31 - 1),
+               "long": (-(2**63), 2**63 - 1)}
 _MAX_INT_TEXT = 64  # longer than any value in _INT_RANGES, even zero-padded the way a client might send it
 
 
@@ -86,7 +87,8 @@ class QueryProtocol:
                 parser = self._parsers.get(operation_model) or _compile_input(operation_model)
                 self._parsers[operation_model] = parser
         try:
-            return parser(_param_tree(params))
+            parsed: dict[str, Any] = parser(_param_tree(params))
+            return parsed
         except _BadValue as bad:
             path = ".".join(reversed(bad.path))
             raise ValidationError(
@@ -155,7 +157,8 @@ def _compile_input(operation_model: OperationModel) -> _Parser:
 
 
 def _wire_name(shape: Shape, default: str) -> str:
-    return shape.serialization.get("name", default)
+    name: str = shape.serialization.get("name", default)
+    return name
 
 
 def _compile_parser(shape: Shape, memo: dict[str, _Parser]) -> _Parser:
@@ -217,7 +220,8 @@ def _struct_parser(shape: Shape, memo: dict[str, _Parser]) -> _Parser:
 def _query_member_name(member: Shape, name: str) -> str:
     """The parameter name of a structure member; a flattened list with a named member is keyed by that name."""
     if member.type_name == "list" and member.serialization.get("flattened") and "name" in member.member.serialization:
-        return member.member.serialization["name"]
+        wire: str = member.member.serialization["name"]
+        return wire
     return _wire_name(member, name)
 
 
@@ -389,12 +393,20 @@ class _WriterCompiler:
 
         self._memo[shape.name] = forward
         lines = ["def write_struct(value, out):", "    get = value.get", "    append = out.append"]
+        if shape.metadata.get("union"):
+            # A tagged union carries exactly one member; anything else is our bug, and SDKs refuse such a response
+            # ("must have one and only one member set"): fail here, as an internal error, not on the client.
+            namespace["_union_error"] = _UnionError
+            names = tuple(shape.members)
+            lines += [f"    if sum(1 for n in {names!r} if get(n) is not None) != 1:",
+                      f"        raise _union_error({shape.name!r})"]
         for index, (name, member) in enumerate(shape.members.items()):
             lines += [f"    x = get({name!r})", "    if x is not None:"]
             lines += self._member_lines(member, name, f"w{index}", namespace)
         exec(compile("\n".join(lines), f"<query writer {shape.name}>", "exec"), namespace)
-        self._memo[shape.name] = namespace["write_struct"]
-        return namespace["write_struct"]
+        writer: _Writer = namespace["write_struct"]
+        self._memo[shape.name] = writer
+        return writer
 
     def _member_lines(self, member: Shape, name: str, ref: str, namespace: dict[str, Any]) -> list[str]:
         kind = member.type_name
@@ -409,11 +421,11 @@ class _WriterCompiler:
             lines = [f"        append({f'<{wrapper}>'!r})"] if wrapper else []
             lines += ["        for y in x:", "          if y is not None:", *item_lines]
             return lines + ([f"        append({f'</{wrapper}>'!r})"] if wrapper else [])
-        lines = self._value_lines(member, _wire_name(member, name), "x", ref, namespace, indent=8)
-        if lines is None:
+        scalar_lines = self._value_lines(member, _wire_name(member, name), "x", ref, namespace, indent=8)
+        if scalar_lines is None:
             namespace[ref] = self.element(member, _wire_name(member, name))
             return [f"        {ref}(x, out)"]
-        return lines
+        return scalar_lines
 
     def _value_lines(
         self, shape: Shape, tag: str, var: str, ref: str, namespace: dict[str, Any], *, indent: int
@@ -487,6 +499,11 @@ class _WriterCompiler:
         return write_map
 
 
+class _UnionError(ValueError):
+    def __init__(self, shape: str) -> None:
+        super().__init__(f"a {shape} union must have exactly one member set")
+
+
 def _write_string(value: Any) -> str:
     return escape_text(value if type(value) is str else str(value))
 
@@ -548,6 +565,8 @@ _SCALAR_WRITERS: dict[str, _Scalar] = {
     "string": _write_string,
     "character": _write_string,
     "boolean": _write_boolean,
+    "byte": _write_integer,
+    "short": _write_integer,
     "integer": _write_integer,
     "long": _write_integer,
     "float": _write_float,

@@ -127,7 +127,7 @@ def _parse_authorization_header(authorization: str, headers: Mapping[str, str]) 
     ]
     if raw_date is None:
         missing.append("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
-    if missing:
+    if missing or raw_date is None:
         raise IncompleteSignature(" ".join(missing) + f" Authorization={authorization}")
     date = _parse_request_date(raw_date, allow_http_date=amz_date_header is None)
     return _build_params(

@@ -72,7 +72,7 @@ class SamlFederation:
     def assume_role_with_saml(self, caller: Caller, role_arn: str, principal_arn: str, saml_assertion: str,
                               policy_arns: list[dict[str, str]] | None = None, policy: str | None = None,
                               duration_seconds: int | None = None, **_: Any) -> dict[str, Any]:
-        partition, role_account, _, _ = parse_role_arn(role_arn)
+        partition, role_account, _path, _name = parse_role_arn(role_arn)
         provider = self._provider(principal_arn)
         now = self.clock()
         assertion = read_assertion(signed_assertion(decode(saml_assertion), provider.certificates),

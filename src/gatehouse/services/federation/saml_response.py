@@ -118,7 +118,7 @@ def read_assertion(assertion: etree._Element, entity_id: str, now: dt.datetime) 
     name_id = subject.find("saml:NameID", NS) if subject is not None else None
     if name_id is None or not _text(name_id):
         raise InvalidIdentityToken("The SAML assertion has no subject (NameID).")
-    recipient, confirmed_until = _bearer_confirmation(subject)  # type: ignore[arg-type]
+    recipient, confirmed_until = _bearer_confirmation(subject)
     conditions = assertion.find("saml:Conditions", NS)
     if conditions is None:
         raise InvalidIdentityToken("Response does not contain the required audience.")

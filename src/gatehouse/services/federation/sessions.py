@@ -45,10 +45,12 @@ class FederatedRoles:
         self.store = store
 
     def role(self, role_arn: str, action: str) -> Role:
-        """The role named by `role_arn`, or AccessDenied (without saying whether it exists)."""
-        _, account, path, name = parse_role_arn(role_arn)
+        """The role named by `role_arn` (in its account's partition), or AccessDenied (without saying whether it
+        exists)."""
+        partition, account, path, name = parse_role_arn(role_arn)
         with self.store.read(account) as tx:
-            role = tx.roles.get(name)
+            held = tx.accounts.get(account)
+            role = tx.roles.get(name) if held is not None and held.partition == partition else None
         if role is None or role.path != path:
             raise AccessDenied(f"Not authorized to perform {action}")
         return role

@@ -40,7 +40,7 @@ class WebIdentityFederation:
         if provider_id:
             raise InvalidParameterValue("ProviderId is for OAuth 2.0 access tokens, which this service does not "
                                         "accept; pass an OpenID Connect ID token.")
-        partition, account, _, _ = parse_role_arn(role_arn)
+        partition, account, _path, _name = parse_role_arn(role_arn)
         unverified = read_unverified(web_identity_token)
         issuer = unverified.issuer
         provider = None

@@ -47,7 +47,7 @@ class Groups(IamBase):
                     max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListGroups", self.arn(caller, f"group{path_prefix or '/'}"))
-            page = tx.groups.list(listing(path_prefix, marker, max_items))
+            page = tx.groups.page(listing(path_prefix, marker, max_items))
         return page_result("Groups", page, lambda g: group_view(g, caller.partition))
 
     def update_group(self, caller: Caller, group_name: str, new_path: str | None = None,

@@ -72,7 +72,7 @@ class InstanceProfiles(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListInstanceProfiles",
                          self.arn(caller, f"instance-profile{path_prefix or '/'}"))
-            page = tx.profiles.list(listing(path_prefix, marker, max_items))
+            page = tx.profiles.page(listing(path_prefix, marker, max_items))
             return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
 
     def list_instance_profiles_for_role(self, caller: Caller, role_name: str, marker: str | None = None,

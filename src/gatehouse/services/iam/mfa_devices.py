@@ -174,7 +174,7 @@ class MfaDevices(IamBase):
                                  marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListVirtualMFADevices", "*")
-            page = tx.mfa.list(assignment_status or "Any", marker, max_items or 100)
+            page = tx.mfa.page(assignment_status or "Any", marker, max_items or 100)
             items = []
             for d in page.items:
                 item: dict[str, Any] = {"SerialNumber": d.serial(caller.partition)}

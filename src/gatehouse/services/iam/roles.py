@@ -119,7 +119,7 @@ class Roles(IamBase):
                    max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListRoles", self.arn(caller, f"role{path_prefix or '/'}"))
-            page = tx.roles.list(listing(path_prefix, marker, max_items))
+            page = tx.roles.page(listing(path_prefix, marker, max_items))
         return page_result("Roles", page, lambda r: role_view(r, caller.partition))
 
     def update_role(self, caller: Caller, role_name: str, description: str | None = None,

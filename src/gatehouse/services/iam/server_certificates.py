@@ -90,7 +90,7 @@ class ServerCertificates(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListServerCertificates",
                          self.arn(caller, f"server-certificate{path_prefix or '/'}"))
-            page = tx.server_certificates.list(path_prefix or "/", marker, max_items or 100)
+            page = tx.server_certificates.page(path_prefix or "/", marker, max_items or 100)
         return page_result("ServerCertificateMetadataList", page,
                            lambda c: server_certificate_metadata(c, caller.partition))
 

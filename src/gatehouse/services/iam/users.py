@@ -77,7 +77,7 @@ class Users(IamBase):
                    max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListUsers", self.arn(caller, f"user{path_prefix or '/'}"))
-            page = tx.users.list(listing(path_prefix, marker, max_items))
+            page = tx.users.page(listing(path_prefix, marker, max_items))
         return page_result("Users", page, lambda u: user_view(u, caller.partition))
 
     def update_user(self, caller: Caller, user_name: str, new_path: str | None = None,

@@ -149,7 +149,7 @@ class SqlMfaDevices(_Repo):
                                  .order_by(_MFA.c.enabled, _MFA.c.serial_key)).all()
         return [_device(r) for r in rows]
 
-    def list(self, assignment: str, after: str | None, limit: int) -> Page[MfaDevice]:
+    def page(self, assignment: str, after: str | None, limit: int) -> Page[MfaDevice]:
         q = select(_MFA).where(_MFA.c.account_id == self.account_id)
         if assignment == "Assigned":
             q = q.where(_MFA.c.enabled.is_not(None))
@@ -158,8 +158,8 @@ class SqlMfaDevices(_Repo):
         return page_of(self.conn, q, _MFA.c.serial_key, after, limit, _device)
 
     def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(_MFA).where(
-            _MFA.c.account_id == self.account_id)).scalar_one()
+        return int(self.conn.execute(select(func.count()).select_from(_MFA).where(
+            _MFA.c.account_id == self.account_id)).scalar_one())
 
     def insert(self, device: MfaDevice) -> None:
         self.conn.execute(insert(_MFA).values(
@@ -192,13 +192,13 @@ class SqlServerCertificates(_Repo):
                                                 _SC.c.name_key == name.lower())).first()
         return _server_cert(r) if r else None
 
-    def list(self, path_prefix: str, after: str | None, limit: int) -> Page[ServerCertificate]:
+    def page(self, path_prefix: str, after: str | None, limit: int) -> Page[ServerCertificate]:
         q = select(_SC).where(_SC.c.account_id == self.account_id, path_starts_with(_SC.c.path, path_prefix))
         return page_of(self.conn, q, _SC.c.name_key, after, limit, _server_cert)
 
     def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(_SC).where(
-            _SC.c.account_id == self.account_id)).scalar_one()
+        return int(self.conn.execute(select(func.count()).select_from(_SC).where(
+            _SC.c.account_id == self.account_id)).scalar_one())
 
     def insert(self, certificate: ServerCertificate) -> None:
         c = certificate

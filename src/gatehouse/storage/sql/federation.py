@@ -49,8 +49,8 @@ class SqlOidcProviders(_Repo):
         return [_oidc(r) for r in rows]
 
     def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(_O).where(
-            _O.c.account_id == self.account_id)).scalar_one()
+        return int(self.conn.execute(select(func.count()).select_from(_O).where(
+            _O.c.account_id == self.account_id)).scalar_one())
 
     def insert(self, provider: OidcProvider) -> None:
         self.conn.execute(insert(_O).values(
@@ -77,8 +77,8 @@ class SqlSamlProviders(_Repo):
         return [_saml(r) for r in rows]
 
     def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(_S).where(
-            _S.c.account_id == self.account_id)).scalar_one()
+        return int(self.conn.execute(select(func.count()).select_from(_S).where(
+            _S.c.account_id == self.account_id)).scalar_one())
 
     def insert(self, provider: SamlProvider) -> None:
         self.conn.execute(insert(_S).values(

@@ -91,7 +91,7 @@ class _NamedRepo(_Repo):
         return self.conn.execute(self.statements.by_id, {"acct": self.account_id, "id": entity_id}).first()
 
     def _all(self) -> list[Any]:
-        return self.conn.execute(self.statements.all, {"acct": self.account_id}).all()
+        return list(self.conn.execute(self.statements.all, {"acct": self.account_id}).all())
 
     def count(self) -> int:
         return int(self.conn.execute(self.statements.count, {"acct": self.account_id}).scalar_one())
@@ -115,7 +115,7 @@ class SqlUsers(_NamedRepo):
         r = self._by_id(user_id)
         return _user(r) if r else None
 
-    def list(self, listing: Listing) -> Page[User]:
+    def page(self, listing: Listing) -> Page[User]:
         return self._list(listing, _user)
 
     def all(self) -> Iterator[User]:
@@ -156,7 +156,7 @@ class SqlGroups(_NamedRepo):
         r = self._by_id(group_id)
         return _group(r) if r else None
 
-    def list(self, listing: Listing) -> Page[Group]:
+    def page(self, listing: Listing) -> Page[Group]:
         return self._list(listing, _group)
 
     def all(self) -> Iterator[Group]:
@@ -208,7 +208,7 @@ class SqlRoles(_NamedRepo):
         r = self._by_id(role_id)
         return _role(r) if r else None
 
-    def list(self, listing: Listing) -> Page[Role]:
+    def page(self, listing: Listing) -> Page[Role]:
         return self._list(listing, _role)
 
     def all(self) -> Iterator[Role]:

@@ -16,7 +16,7 @@ from gatehouse.storage.sql.paging import page_of, path_starts_with
 
 def account_from_row(r: Any) -> Account:
     return Account(account_id=r.account_id, created=r.created, revision=r.revision, alias=r.alias,
-                   root_email=r.root_email, sts_global_token_version=r.sts_token_version)
+                   root_email=r.root_email, sts_global_token_version=r.sts_token_version, partition=r.partition)
 
 
 def key_from_row(r: Any) -> AccessKey:
@@ -44,7 +44,8 @@ class SqlAccounts(_Repo):
     def insert(self, account: Account) -> None:
         self.conn.execute(insert(t.accounts).values(
             account_id=account.account_id, revision=account.revision, created=account.created, alias=account.alias,
-            root_email=account.root_email, sts_token_version=account.sts_global_token_version))
+            root_email=account.root_email, sts_token_version=account.sts_global_token_version,
+            partition=account.partition))
 
     def set_alias(self, alias: str | None) -> None:
         self.conn.execute(update(t.accounts).where(t.accounts.c.account_id == self.account_id).values(alias=alias))
@@ -55,8 +56,8 @@ class SqlAccounts(_Repo):
 
     def counts(self) -> Counts:
         def count(table: Any, *where: Any) -> int:
-            return self.conn.execute(select(func.count()).select_from(table).where(
-                table.c.account_id == self.account_id, *where)).scalar_one()
+            return int(self.conn.execute(select(func.count()).select_from(table).where(
+                table.c.account_id == self.account_id, *where)).scalar_one())
 
         attached = self.conn.execute(select(func.count(func.distinct(t.attachments.c.policy_id))).where(
             t.attachments.c.account_id == self.account_id)).scalar_one()
@@ -125,7 +126,7 @@ class SqlInstanceProfiles(_Repo):
             t.instance_profiles.c.name_key == name.lower())).first()
         return self._build(r) if r else None
 
-    def list(self, listing: Listing) -> Page[InstanceProfile]:
+    def page(self, listing: Listing) -> Page[InstanceProfile]:
         q = select(t.instance_profiles).where(
             t.instance_profiles.c.account_id == self.account_id,
             path_starts_with(t.instance_profiles.c.path, listing.path_prefix))

@@ -47,7 +47,7 @@ class SqlManagedPolicies(_NamedRepo):
         r = self._by_id(policy_id)
         return _policy(r) if r else None
 
-    def list(self, listing: Listing) -> Page[ManagedPolicy]:
+    def page(self, listing: Listing) -> Page[ManagedPolicy]:
         return self._list(listing, _policy)
 
     def all(self) -> Iterator[ManagedPolicy]:

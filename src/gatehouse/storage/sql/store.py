@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, exists, insert, select, te
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Account
-from gatehouse.storage.repository import CredentialRecord, Duplicate
+from gatehouse.storage.repository import CredentialRecord, Duplicate, SessionState, Store
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.credentials import (
     SqlLoginProfiles,
@@ -152,7 +152,7 @@ class SqlUnitOfWork:
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
 _K, _U = t.access_keys, t.users
 _CREDENTIAL = (
-    select(_K, t.accounts.c.revision.label("account_revision"), _U.c.name, _U.c.path,
+    select(_K, t.accounts.c.revision.label("account_revision"), t.accounts.c.partition, _U.c.name, _U.c.path,
            _U.c.created.label("user_created"), _U.c.boundary, _U.c.password_last_used)
     .join(t.accounts, t.accounts.c.account_id == _K.c.account_id)
     .outerjoin(_U, _U.c.user_id == _K.c.user_id)
@@ -167,7 +167,8 @@ _RS = t.revoked_sessions
 # The account's revision and the session's revocation in one statement (the second a primary-key probe): what
 # temporary credentials cost to authenticate stays one query.
 _SESSION_STATE = select(
-    t.accounts.c.revision, exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
+    t.accounts.c.revision, t.accounts.c.partition,
+    exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
 ).where(t.accounts.c.account_id == bindparam("account"))
 _REVOKE = insert(_RS).values(access_key_id=bindparam("key_id"), expires=bindparam("expires"))
 _FORGET_REVOKED = delete(_RS).where(_RS.c.expires <= bindparam("now"))
@@ -224,13 +225,13 @@ class SqlStore:
             conn.rollback()
         return -1 if rev is None else int(rev)
 
-    def session_state(self, account_id: str, access_key_id: str) -> tuple[int, bool]:
-        """For temporary credentials: the account's revision (-1: no such account) and whether the session was
-        revoked (signed out), in one query."""
+    def session_state(self, account_id: str, access_key_id: str) -> SessionState | None:
+        """For temporary credentials: the account's revision and partition, and whether the session was revoked
+        (signed out), in one query; None when there is no such account."""
         with self._lock, self.engine.connect() as conn:
             r = conn.execute(_SESSION_STATE, {"account": account_id, "key_id": access_key_id}).first()
             conn.rollback()
-        return (-1, False) if r is None else (int(r.revision), bool(r.revoked))
+        return None if r is None else SessionState(int(r.revision), r.partition, bool(r.revoked))
 
     def revoke_session(self, access_key_id: str, expires: int, now: int) -> None:
         """Refuse the session of `access_key_id` from now until it expires, on every replica; revocations whose
@@ -257,7 +258,8 @@ class SqlStore:
         user = None
         if r.user_id is not None:
             user = _user(_UserRow(r))
-        return CredentialRecord(key=key_from_row(r), user=user, account_revision=r.account_revision)
+        return CredentialRecord(key=key_from_row(r), user=user, account_revision=r.account_revision,
+                                partition=r.partition)
 
     def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None:
         """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
@@ -299,3 +301,7 @@ class _UserRow:
     def __init__(self, r: Any) -> None:
         self.account_id, self.user_id, self.name, self.path = r.account_id, r.user_id, r.name, r.path
         self.created, self.boundary, self.password_last_used = r.user_created, r.boundary, r.password_last_used
+
+
+# The type checker holds the SQL store to the interface the services are written against.
+_STORE_INTERFACE: type[Store] = SqlStore

@@ -64,6 +64,8 @@ accounts = Table(
     Column("alias", String(63), nullable=True, unique=True),
     Column("root_email", String(256), nullable=True),
     Column("sts_token_version", String(16), nullable=False, default="v1Token"),
+    # The partition every ARN of the account is in: chosen when the account is made, never by a request.
+    Column("partition", String(16), nullable=False, default="aws", server_default="aws"),
 )
 
 users = Table(
