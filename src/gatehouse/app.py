@@ -52,7 +52,7 @@ from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
-from gatehouse.wire.http import AwsAsgi, AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
@@ -177,7 +177,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     except SchemaMismatch as e:
         raise SettingsError(str(e)) from None
     managed = AwsManagedPolicies()
-    authz = Authorizer(managed, enforce=settings.enforce, messages=AuthorizationMessages(key))
+    authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
     iam: list[object] = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps),
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
@@ -197,8 +197,10 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
                     SamlFederation(federated, store, clock), outbound]
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(enforce_clock=settings.enforce),
-                           clock)
+    # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
+    # then decided per request, as the switch says.
+    switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch)
     app = Application(settings=settings, store=store, box=box, clock=clock)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"

@@ -37,11 +37,6 @@ def partition_for_region(region: str) -> str:
     return "aws"
 
 
-def utcnow() -> dt.datetime:
-    """Whole seconds, as AWS reports IAM timestamps."""
-    return dt.datetime.now(UTC).replace(microsecond=0)
-
-
 class OwnerKind(StrEnum):
     """Who holds an inline policy, an attachment or tags."""
 

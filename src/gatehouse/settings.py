@@ -5,7 +5,6 @@ Secrets are wrapped in `Secret` so that printing or logging the settings never s
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -109,12 +108,3 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite+pysqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
-
-
-def env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"GATEHOUSE_{name}", default)
-
-
-def env_flag(name: str) -> bool:
-    value = env(name)
-    return value is not None and value.strip().lower() in ("1", "true", "yes", "on")

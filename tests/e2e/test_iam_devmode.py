@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import urllib.error
 import urllib.request
 from typing import Any
 
@@ -89,3 +90,54 @@ def test_no_enforce_identifies_callers_but_skips_clock_and_policies() -> None:
 def test_no_enforce_is_refused_outside_dev_mode(tmp_path: Any) -> None:
     with pytest.raises(RuntimeError, match="exited early"), running("--data", str(tmp_path), "--no-enforce"):
         pass
+
+
+def _reset_auth(url: str, value: str) -> tuple[int, dict]:
+    req = urllib.request.Request(url + "/moto-api/reset-auth", data=value.encode(), method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_motos_auth_switch_lets_a_budget_of_requests_through(gh: Endpoint) -> None:
+    """Suites written for moto's server mode set INITIAL_NO_AUTH_ACTION_COUNT with POST /moto-api/reset-auth and
+    restore it from the answer; the requests in the budget are served unchecked (an unknown key as the root)."""
+    iam = gh.client("iam")
+    iam.create_user(UserName="nopolicy")
+    key = iam.create_access_key(UserName="nopolicy")["AccessKey"]
+    mine = gh.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+    expect("AccessDenied", mine.list_users)
+    assert _reset_auth(gh.url, "3") == (200, {"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": "0"})
+    assert "nopolicy" in [u["UserName"] for u in mine.list_users()["Users"]]
+    unknown = gh.client("iam", "AKIAUNKNOWNUNKNOWN00", "testing")
+    unknown.create_user(UserName="made-unchecked")
+    assert gh.client("sts", "AKIAUNKNOWNUNKNOWN00", "testing").get_caller_identity()["Arn"] == \
+        f"arn:aws:iam::{ACCOUNT}:root"
+    expect("AccessDenied", mine.list_users)  # the budget of three is spent
+    expect("InvalidClientTokenId", unknown.list_users)
+    assert _reset_auth(gh.url, "0")[1]["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"] == "3"
+    assert _reset_auth(gh.url, "inf")[1]["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"] == "0"
+    assert "nopolicy" in [u["UserName"] for u in mine.list_users()["Users"]]
+    assert _reset_auth(gh.url, "0")[1]["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"] == "inf"
+    expect("AccessDenied", mine.list_users)
+    assert _reset_auth(gh.url, "many")[0] == 400
+
+
+def test_no_enforce_reports_an_infinite_budget() -> None:
+    with running("--dev", "--no-enforce") as ep:
+        assert _reset_auth(ep.url, "0")[1]["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"] == "inf"
+        iam = ep.client("iam")
+        iam.create_user(UserName="u")
+        key = iam.create_access_key(UserName="u")["AccessKey"]
+        expect("AccessDenied", ep.client("iam", key["AccessKeyId"], key["SecretAccessKey"]).list_users)
+
+
+def test_the_auth_switch_does_not_exist_outside_development_mode(tmp_path: Any) -> None:
+    with running("--data", str(tmp_path)) as ep, pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(urllib.request.Request(ep.url + "/moto-api/reset-auth", data=b"4", method="POST"),
+                               timeout=10)
+    assert info.value.code in (404, 405)
+
+

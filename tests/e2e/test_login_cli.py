@@ -56,3 +56,22 @@ def test_login_with_mfa_gives_mfa_credentials(gh):
     creds = json.loads(out.stdout)
     session_iam = gh.client("iam", creds["AccessKeyId"], creds["SecretAccessKey"], token=creds["SessionToken"])
     assert "mfa-cli" in [u["UserName"] for u in session_iam.list_users()["Users"]]
+
+
+def test_login_through_a_required_password_change(gh):
+    """With --password-stdin the current password is the first line and the new one the second; the old one stops
+    working, and a run without a second line says what is needed instead of hanging."""
+    iam = gh.client("iam")
+    iam.create_user(UserName="new-hire")
+    iam.create_login_profile(UserName="new-hire", Password=PASSWORD, PasswordResetRequired=True)
+    args = ("--account", ACCOUNT, "--username", "new-hire")
+    without = login(gh.url, *args)
+    assert without.returncode == 1 and "second line" in without.stderr
+    changed = "Changed-Horse-Battery-7"
+    out = login(gh.url, *args, password=f"{PASSWORD}\n{changed}")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["AccessKeyId"].startswith("ASIA")
+    assert iam.get_login_profile(UserName="new-hire")["LoginProfile"]["PasswordResetRequired"] is False
+    assert login(gh.url, *args, password=changed).returncode == 0
+    assert login(gh.url, *args).returncode == 1
+    assert changed not in out.stdout + out.stderr

@@ -35,6 +35,25 @@ def _post(url: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
             return e.code, {"code": "HttpError", "message": f"HTTP {e.code}"}
 
 
+def _new_password(from_stdin: bool) -> str:
+    """The password that replaces an expired (or reset-required) one: the next line of stdin with --password-stdin,
+    else typed twice at a hidden prompt."""
+    if from_stdin:
+        line = sys.stdin.readline().rstrip("\n")
+        if not line:
+            err.print("[red]gatehouse: the password must be changed: give the new one on the second line of "
+                      "stdin[/red]")
+            raise typer.Exit(1)
+        return line
+    if not sys.stdin.isatty():
+        err.print("[red]gatehouse: the password must be changed: run on a terminal, or use --password-stdin with "
+                  "the new password on the second line[/red]")
+        raise typer.Exit(1)
+    err.print("Your password has expired or must be reset; choose a new one.")
+    new: str = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return new
+
+
 def login_command(
     endpoint_url: Endpoint = None,
     account: Annotated[str | None, typer.Option("--account", help="Account id or alias (IAM users).")] = None,
@@ -60,8 +79,15 @@ def login_command(
     if mfa_code:
         fields["mfa_code"] = mfa_code
     status, body = _post(endpoint_url, fields)
-    if status == 401 and body.get("code") == "MfaRequired" and not mfa_code and sys.stdin.isatty():
-        fields["mfa_code"] = typer.prompt("MFA code")
+    # Sign-in may ask for more, once each: an MFA code, then (expired or reset-required) a new password.
+    for _ in range(2):
+        code = body.get("code") if status == 401 else None
+        if code == "MfaRequired" and "mfa_code" not in fields and sys.stdin.isatty():
+            fields["mfa_code"] = typer.prompt("MFA code")
+        elif code == "PasswordExpired" and "new_password" not in fields:
+            fields["new_password"] = _new_password(password_stdin)
+        else:
+            break
         status, body = _post(endpoint_url, fields)
     if status != 200 or "credentials" not in body:
         err.print(f"[red]gatehouse: sign-in refused: {body.get('code', status)}: {body.get('message', '')}[/red]")

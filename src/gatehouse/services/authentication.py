@@ -113,6 +113,17 @@ class Authenticator:
                       access_key_id=credential.access_key_id, request=request, partition=partition,
                       principal_id=principal_id, session=session, revision=credential.account_revision)
 
+    def account_root(self, account_id: str, request: RequestMeta) -> Caller:
+        """The root user of an account, without a credential: development mode's auth switch serves a request it
+        lets through (with a key it does not know) as the development account's root, as moto does."""
+        with self.store.read(account_id) as tx:
+            account = tx.accounts.get(account_id)
+        partition = account.partition if account else "aws"
+        return Caller(account_id=account_id, kind=PrincipalKind.ROOT,
+                      arn=make_arn(partition, "iam", account_id, "root"), user_id=account_id, name="root",
+                      access_key_id="", request=request, partition=partition,
+                      revision=account.revision if account else -1)
+
     def anonymous(self, request: RequestMeta) -> Caller:
         """The caller of an unsigned request (the operations whose token or assertion is the credential)."""
         return Caller(account_id="", kind=PrincipalKind.ANONYMOUS, arn="", user_id="", name="anonymous",

@@ -13,7 +13,9 @@ import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -41,6 +43,10 @@ from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import default_document, stored_policy
 from gatehouse.services.request_context import RequestFacts, Target, action_keys
 from gatehouse.storage.repository import UnitOfWork
+
+# Development mode's auth switch (moto's `reset-auth`): requests the wire layer serves unchecked run inside
+# `Authorizer.unchecked()`, which no production code path enters.
+_UNCHECKED: ContextVar[bool] = ContextVar("gatehouse_unchecked", default=False)
 
 _CACHE_SIZE = 4096
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
@@ -104,11 +110,26 @@ class Authorizer:
                 facts: RequestFacts | None = None) -> None:
         """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
         `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
-        if caller.is_root or not self.enforce:
+        if caller.is_root or not self.enforcing():
             return
         decision, ctx = self.decide(tx, caller, action, resource, facts=facts)
         if not decision.allowed:
             raise self.denied(decision, ctx)
+
+    def enforcing(self) -> bool:
+        """Whether policies decide this request: always outside development mode; there, not under --no-enforce
+        nor while the auth switch lets requests through."""
+        return self.enforce and not _UNCHECKED.get()
+
+    @staticmethod
+    @contextmanager
+    def unchecked() -> Iterator[None]:
+        """Decide nothing for the request handled within (development mode's auth switch only)."""
+        token = _UNCHECKED.set(True)
+        try:
+            yield
+        finally:
+            _UNCHECKED.reset(token)
 
     def denied(self, decision: Decision, ctx: RequestContext) -> AccessDenied:
         """AWS's AccessDenied for a decision, carrying the encoded authorization message."""

@@ -48,11 +48,6 @@ class MfaCheck(Protocol):
     def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
 
 
-class NoMfaDevices:
-    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool:
-        return False
-
-
 @dataclass(frozen=True)
 class StsDeps:
     store: Store
@@ -185,7 +180,7 @@ class Sts:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
             ["sts:SetSourceIdentity"] if set_source_identity else [])
-        if not self.authz.enforce:
+        if not self.authz.enforcing():
             return role
         target = Target(resource, OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
         with self.store.read(caller.account_id) as tx:

@@ -10,10 +10,13 @@ exception is logged server-side and answered with `InternalFailure`, never a sta
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -35,7 +38,8 @@ from gatehouse.errors import (
     SignatureDoesNotMatch,
 )
 from gatehouse.model import RequestMeta
-from gatehouse.services.authentication import Authenticator
+from gatehouse.services.authentication import Authenticator, Credential
+from gatehouse.services.authorization import Authorizer
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.query import QueryProtocol
@@ -50,6 +54,44 @@ MAX_BODY = 2 * 1024 * 1024  # the largest IAM input (a 128 KiB policy document, 
 MAX_UNSIGNED_BODY = 256 * 1024
 
 
+class Checks(Enum):
+    """How much of the usual checking a request gets; anything but FULL exists only in development mode."""
+
+    FULL = "full"
+    NO_POLICIES = "no-policies"  # --no-enforce: callers still identified by their signature; no clock, no policies
+    NONE = "none"  # the auth switch's budget: identified if the signature holds, else the development root
+
+
+class AuthSwitch:
+    """Moto's server-mode auth switch, for test suites written against moto (development mode only):
+    `POST /moto-api/reset-auth` with a number N (or `inf`) lets the next N requests through without authentication
+    or authorization; every later one is checked. `inf` is --no-enforce."""
+
+    def __init__(self, account_id: str, *, enforce: bool) -> None:
+        self.account_id = account_id
+        self._setting: float = 0 if enforce else math.inf
+        self._left: float = self._setting
+        self._lock = threading.Lock()
+
+    def take(self) -> Checks:
+        with self._lock:
+            if self._left == math.inf:
+                return Checks.NO_POLICIES
+            if self._left > 0:
+                self._left -= 1
+                return Checks.NONE
+            return Checks.FULL
+
+    def reset(self, text: str) -> str:
+        """Set the budget; return the previous setting as moto prints it ("0", "4", "inf")."""
+        value = float(text.strip())
+        if math.isnan(value) or value < 0 or (value != math.inf and value != int(value)):
+            raise ValueError(text)
+        with self._lock:
+            previous, self._setting, self._left = self._setting, value, value
+        return "inf" if previous == math.inf else str(int(previous))
+
+
 @dataclass(frozen=True)
 class WireConfig:
     enforce_clock: bool = True
@@ -61,8 +103,9 @@ class AwsEndpoint:
     """Handles one AWS API request end to end (synchronously: it runs in a worker thread)."""
 
     def __init__(self, router: Router, authenticator: Authenticator, config: WireConfig,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], switch: AuthSwitch | None = None) -> None:
         self.router = router
+        self.switch = switch
         self.models = router.models
         self.authenticator = authenticator
         self.config = config
@@ -83,9 +126,17 @@ class AwsEndpoint:
             info = self.models.get(claims.service)
             if info is not None:
                 namespace = info.xml_namespace
-            credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
+            checks = self.switch.take() if self.switch is not None else Checks.FULL
             now = self.clock()
-            self._verify(claims, method, path, query_string, headers, body, credential.secret, now)
+            credential: Credential | None = None
+            try:
+                credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
+                self._verify(claims, method, path, query_string, headers, body, credential.secret, now,
+                             check_skew=self.config.enforce_clock and checks is Checks.FULL)
+            except AwsError:
+                if checks is not Checks.NONE:
+                    raise
+                credential = None  # moto's switch: an unknown key or a bad signature is let through, as the root
             params = _form_params(query_string, b"" if claims.unsigned_payload else body)
             action = params.get("Action")
             if not action:
@@ -97,10 +148,19 @@ class AwsEndpoint:
             meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
                                user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now,
                                host=headers.get("host", ""))
-            caller = self.authenticator.caller(credential, meta)
-            self.authenticator.admit(caller, claims.service, action)
-            result = route.invoke(caller, typed)
-            self.authenticator.record_use(credential, claims.region, claims.service)
+            if credential is None:
+                assert self.switch is not None
+                caller = self.authenticator.account_root(self.switch.account_id, meta)
+            else:
+                caller = self.authenticator.caller(credential, meta)
+                self.authenticator.admit(caller, claims.service, action)
+            if checks is Checks.FULL:
+                result = route.invoke(caller, typed)
+            else:
+                with Authorizer.unchecked():
+                    result = route.invoke(caller, typed)
+            if credential is not None:
+                self.authenticator.record_use(credential, claims.region, claims.service)
             return 200, self.query.serialize_result(route.operation, result, request_id, namespace)
         except AwsError as error:
             return self.query.serialize_error(error, request_id, namespace)
@@ -132,10 +192,10 @@ class AwsEndpoint:
             return self.query.serialize_error(error, request_id, namespace)
 
     def _verify(self, claims: SigV4Params, method: str, path: str, query_string: str, headers: Mapping[str, str],
-                body: bytes, secret: str, now: datetime) -> None:
+                body: bytes, secret: str, now: datetime, *, check_skew: bool) -> None:
         try:
             self.verifier.verify(claims, method, path, query_string, headers, body, secret, now,
-                                 check_skew=self.config.enforce_clock)
+                                 check_skew=check_skew)
         except SignatureDoesNotMatch:
             # SDKs presign Query operations with their modeled method (POST), and clients open the URL with GET
             # (STS accepts that). Everything is in the query string, so GET and POST mean the same request.
@@ -143,7 +203,7 @@ class AwsEndpoint:
                 raise
             other = "POST" if method == "GET" else "GET"
             self.verifier.verify(claims, other, path, query_string, headers, body, secret, now,
-                                 check_skew=self.config.enforce_clock)
+                                 check_skew=check_skew)
 
 
 def _form_params(query_string: str, body: bytes) -> dict[str, str]:
@@ -231,7 +291,8 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
               extra_routes: list[Any] | None = None, inline: bool = True) -> AwsAsgi:
-    """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset."""
+    """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset;
+    the endpoint's auth switch (development mode only) answers POST /moto-api/reset-auth."""
     routes: list[Any] = []
     if reset is not None:
         async def do_reset(request: Request) -> Response:
@@ -240,5 +301,17 @@ def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
 
         routes += [HttpRoute("/_gatehouse/reset", do_reset, methods=["POST"]),
                    HttpRoute("/moto-api/reset", do_reset, methods=["POST"])]
+    switch = endpoint.switch
+    if switch is not None:
+        async def reset_auth(request: Request) -> Response:
+            body = await request.body()
+            try:
+                previous = switch.reset(body[:64].decode("ascii", "replace"))
+            except ValueError:
+                return JSONResponse({"status": "error", "message": "The body must be a number of requests or inf."},
+                                    status_code=400)
+            return JSONResponse({"status": "ok", "PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT": previous})
+
+        routes.append(HttpRoute("/moto-api/reset-auth", reset_auth, methods=["POST"]))
     routes += extra_routes or []
     return AwsAsgi(endpoint, Starlette(routes=routes), inline=inline)

@@ -354,8 +354,6 @@ class SigV4Verifier:
             f"{int(minutes)} min." if minutes == int(minutes) else f"{int(max_skew.total_seconds())} sec."
         )
 
-    parse = staticmethod(parse_request_auth)
-
     def verify(
         self,
         params: SigV4Params,

@@ -152,7 +152,7 @@ class LoginProfiles(IamBase):
         if not allowed_by_policy:
             self.require(tx, caller, "iam:ChangePassword", target)
             return
-        if not self.authz.enforce:
+        if not self.authz.enforcing():
             return
         decision, ctx = self.authz.decide(tx, caller, "iam:ChangePassword", target)
         if decision.kind is DecisionKind.EXPLICIT_DENY:

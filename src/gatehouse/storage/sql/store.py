@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.model import Account
@@ -283,11 +283,6 @@ class SqlStore:
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             for table in reversed(t.metadata.sorted_tables):
                 conn.execute(delete(table))
-
-    def ping(self) -> None:
-        with self._lock, self.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            conn.rollback()
 
     def close(self) -> None:
         self.engine.dispose()
