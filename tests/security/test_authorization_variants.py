@@ -199,19 +199,26 @@ def _signed_in(app: Application, service: str, operation: str, params: dict[str,
     return Answer(status, payload)
 
 
-def _protected_params(matrix: Matrix) -> Iterator[tuple[str, str, dict[str, str], str]]:
-    """(service, operation, parameters naming free entities, the parameter to vary) for every routed operation."""
+def _entity_params(matrix: Matrix, values: dict[str, str]) -> Iterator[tuple[str, str, dict[str, str], str]]:
+    """(service, operation, parameters from `values`, a parameter that names an entity) for every signed routed
+    operation."""
     app = matrix.world.app
     assert app.asgi is not None
-    reference = _reference()
     for service in ("iam", "sts"):
         for operation in app.asgi.endpoint.router.operations(service):
             if operation in UNSIGNED:
                 continue
-            base = params_for(app, service, operation, matrix.free)
+            base = params_for(app, service, operation, values)
             for param in [p for p in base if p in NAMES or p in ARNS]:
-                if _protected(reference, service, operation, param):
-                    yield service, operation, base, param
+                yield service, operation, base, param
+
+
+def _protected_params(matrix: Matrix) -> Iterator[tuple[str, str, dict[str, str], str]]:
+    """The entity parameters through which a Deny on the guarded entities applies, naming free entities."""
+    reference = _reference()
+    for service, operation, base, param in _entity_params(matrix, matrix.free):
+        if _protected(reference, service, operation, param):
+            yield service, operation, base, param
 
 
 def _refused(answer: Answer, resolves: bool, operation: str) -> bool:
@@ -254,19 +261,14 @@ def test_another_tenant_naming_this_accounts_entities_is_refused(matrix: Matrix,
     """The other account's administrator names this account's guarded entities by ARN (the other parameters name
     its own free entities): nothing of this account is found, read or changed."""
     app = matrix.world.app
-    assert app.asgi is not None
     wrong: dict[str, Any] = {}
     sent, started = 0, time.monotonic()
-    for service in ("iam", "sts"):
-        for operation in app.asgi.endpoint.router.operations(service):
-            if operation in UNSIGNED:
-                continue
-            base = params_for(app, service, operation, matrix.other_free)
-            for param in [p for p in base if p in ARNS and f":{ACCOUNT}:" in matrix.guarded[p]]:
-                answer = call(app, service, operation, {**base, param: matrix.guarded[param]}, matrix.other_admin)
-                sent += 1
-                if not _refused(answer, False, operation):
-                    wrong[f"{operation} {param}"] = (answer.status, answer.code, answer.message[:140])
+    for service, operation, base, param in _entity_params(matrix, matrix.other_free):
+        if param in ARNS and f":{ACCOUNT}:" in matrix.guarded[param]:
+            answer = call(app, service, operation, {**base, param: matrix.guarded[param]}, matrix.other_admin)
+            sent += 1
+            if not _refused(answer, False, operation):
+                wrong[f"{operation} {param}"] = (answer.status, answer.code, answer.message[:140])
     print(f"\nauthorization variants (other tenant): {sent} requests in {time.monotonic() - started:.1f} s")
     assert wrong == {}, json.dumps(wrong, indent=1)
     assert sent > 30
