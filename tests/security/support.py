@@ -17,7 +17,8 @@ from botocore.credentials import Credentials
 from starlette.datastructures import Headers
 
 from gatehouse.app import Application, build
-from gatehouse.settings import Settings
+from gatehouse.settings import Secret, Settings
+from tests.support import MASTER_KEY
 
 ACCOUNT = "123456789012"
 VERSIONS = {"iam": "2010-05-08", "sts": "2011-06-15"}
@@ -60,8 +61,13 @@ class Answer:
         return found.text
 
 
-def new_app(**settings: Any) -> Application:
-    app = build(Settings(dev=True, **settings))
+def new_app(db_url: str | None = None, **settings: Any) -> Application:
+    """An application in memory (SQLite), or on `db_url` (PostgreSQL) with the same account and root key."""
+    if db_url is None:
+        app = build(Settings(dev=True, **settings))
+    else:
+        app = build(Settings(db_url=db_url, master_key=Secret(MASTER_KEY), account_id=ACCOUNT,
+                             root_access_key_id=ROOT.key, root_secret_access_key=Secret(ROOT.secret), **settings))
     app.bootstrap()
     return app
 

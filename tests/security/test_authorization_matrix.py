@@ -15,7 +15,7 @@ import pytest
 
 from gatehouse.app import Application
 from tests.security.support import ACCOUNT, ALLOW_ALL, Answer, Keys, call, ok, session_keys, user_with_key
-from tests.security.world import NARROW, TRUST, World, populated
+from tests.security.world import NARROW, TRUST, World, params_for, populated
 
 UNSIGNED = {"AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"}  # the token or assertion is the credential
 _REQUEST_ID = re.compile(rb"<RequestId>[^<]*</RequestId>")
@@ -26,23 +26,6 @@ def world() -> Iterator[World]:
     built = populated()
     yield built
     built.app.close()
-
-
-def _params(app: Application, service: str, operation: str, values: dict[str, str]) -> dict[str, str]:
-    assert app.asgi is not None
-    model = app.asgi.endpoint.router.route(service, operation).operation
-    members = model.input_shape.members if model.input_shape is not None else {}
-    out = {k: v for k, v in values.items() if k.split(".")[0] in members}
-    fresh = {"CreatePolicy": ("PolicyName", "p2"), "CreateRole": ("RoleName", "r2"), "CreateUser": ("UserName", "u2"),
-             "CreateGroup": ("GroupName", "g2"), "CreateInstanceProfile": ("InstanceProfileName", "ipr2"),
-             "CreateAccountAlias": ("AccountAlias", "other-alias"),
-             "UploadServerCertificate": ("ServerCertificateName", "sc2")}
-    if operation in fresh:
-        name, value = fresh[operation]
-        out[name] = value
-    if operation in ("AssumeRole", "GetSessionToken"):
-        out.pop("SerialNumber", None)  # MFA has its own answer; these ask about permissions
-    return out
 
 
 def _snapshot(app: Application) -> list[bytes]:
@@ -65,7 +48,7 @@ def _every_operation(app: Application) -> list[tuple[str, str]]:
 
 
 def _refusals(world: World, keys: Keys, values: dict[str, str]) -> dict[tuple[str, str], Answer]:
-    return {(service, op): call(world.app, service, op, _params(world.app, service, op, values), keys)
+    return {(service, op): call(world.app, service, op, params_for(world.app, service, op, values), keys)
             for service, op in _every_operation(world.app)}
 
 

@@ -32,8 +32,29 @@ class World:
     ghosts: dict[str, str]
 
 
-def populated() -> World:
-    app = new_app()
+FRESH = {"CreatePolicy": ("PolicyName", "p2"), "CreateRole": ("RoleName", "r2"), "CreateUser": ("UserName", "u2"),
+         "CreateGroup": ("GroupName", "g2"), "CreateInstanceProfile": ("InstanceProfileName", "ipr2"),
+         "CreateAccountAlias": ("AccountAlias", "other-alias"),
+         "UploadServerCertificate": ("ServerCertificateName", "sc2")}
+
+
+def params_for(app: Application, service: str, operation: str, values: dict[str, str]) -> dict[str, str]:
+    """The members of `values` that `operation` takes (new names for the operations that create), without MFA for
+    AssumeRole and GetSessionToken (MFA has its own answer; the callers ask about permissions)."""
+    assert app.asgi is not None
+    model = app.asgi.endpoint.router.route(service, operation).operation
+    members = model.input_shape.members if model.input_shape is not None else {}
+    out = {k: v for k, v in values.items() if k.split(".")[0] in members}
+    if operation in FRESH:
+        name, value = FRESH[operation]
+        out[name] = value
+    if operation in ("AssumeRole", "GetSessionToken"):
+        out.pop("SerialNumber", None)
+    return out
+
+
+def populated(db_url: str | None = None) -> World:
+    app = new_app(db_url)
     ok(app, "iam", "CreateUser", {"UserName": "victim"})
     ok(app, "iam", "CreateLoginProfile", {"UserName": "victim", "Password": "Victim-password-1!"})
     victim_key = ok(app, "iam", "CreateAccessKey", {"UserName": "victim"}).text("AccessKeyId")

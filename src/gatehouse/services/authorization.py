@@ -9,10 +9,11 @@ another one sharing the database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -37,8 +38,10 @@ from gatehouse.policy import (
     parse,
 )
 from gatehouse.services.authorization_messages import AuthorizationMessages
+from gatehouse.services.authorization_reference import AuthorizationReference
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
-from gatehouse.services.iam.policy_refs import default_document, find_policy
+from gatehouse.services.iam.policy_refs import default_document, stored_policy
+from gatehouse.services.request_context import RequestFacts, Target, action_keys
 from gatehouse.storage.repository import UnitOfWork
 
 # Development mode's auth switch (moto's `reset-auth`): requests the wire layer serves unchecked run inside
@@ -96,8 +99,10 @@ def iso8601(moment: dt.datetime) -> str:
 
 class Authorizer:
     def __init__(self, managed: AwsManagedPolicies, *, enforce: bool = True,
-                 messages: AuthorizationMessages | None = None) -> None:
+                 messages: AuthorizationMessages | None = None, reference: AuthorizationReference | None = None
+                 ) -> None:
         self.managed = managed
+        self.reference = reference or AuthorizationReference.shipped()
         self.enforce = enforce
         self.messages = messages
         self.compiler = Compiler()
@@ -106,13 +111,13 @@ class Authorizer:
 
     # --- the question every use case asks ----------------------------------------------------------------
 
-    def require(self, tx: UnitOfWork, caller: Caller, action: str, resource: str, *,
-                resource_tags: Callable[[], Sequence[Tag]] | None = None,
-                context: Mapping[str, Any] | None = None) -> None:
-        """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`."""
+    def require(self, tx: UnitOfWork, caller: Caller, action: str, resource: str | Target, *,
+                facts: RequestFacts | None = None) -> None:
+        """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
+        `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
         if caller.is_root or not self.enforcing():
             return
-        decision, ctx = self.decide(tx, caller, action, resource, resource_tags=resource_tags, context=context)
+        decision, ctx = self.decide(tx, caller, action, resource, facts=facts)
         if not decision.allowed:
             raise self.denied(decision, ctx)
 
@@ -136,34 +141,46 @@ class Authorizer:
         details = {"EncodedAuthorizationMessage": self.messages.encode(decision, ctx)} if self.messages else None
         return AccessDenied(access_denied_message(decision, ctx), details=details)
 
-    def decide(self, tx: UnitOfWork, caller: Caller, action: str, resource: str, *,
-               resource_tags: Callable[[], Sequence[Tag]] | None = None,
-               context: Mapping[str, Any] | None = None, resource_policy: LabelledPolicy | None = None,
+    def decide(self, tx: UnitOfWork, caller: Caller, action: str, resource: str | Target, *,
+               facts: RequestFacts | None = None, resource_policy: LabelledPolicy | None = None,
                resource_account: str | None = None) -> tuple[Decision, RequestContext]:
         """The engine's decision for this caller. With `resource_policy` (a bucket policy, a role trust policy)
         the resource side takes part too; `resource_account` then names the account that owns the resource."""
+        target = resource if isinstance(resource, Target) else Target(resource)
         policies = self.principal_policies(tx, caller)
         keys = self.request_keys(caller, policies.tags)
-        if resource_tags is not None and (policies.needs_resource_tags or resource_policy is not None):
-            for tag in resource_tags():
-                keys[f"aws:ResourceTag/{tag.key}"] = tag.value
-                keys[f"iam:ResourceTag/{tag.key}"] = tag.value
-        if context:
-            keys.update(context)
-        if resource_account is None and _aws_managed_policy(resource):
+        if target.boundary and self._reads_boundary(action, target):
+            target = dataclasses.replace(target, boundary=self._canonical_policy_arn(tx, caller, target.boundary))
+        # Tags are read only when a policy could test them: the caller's own policies mention a ResourceTag key,
+        # or a resource policy takes part.
+        tags = target.tags if policies.needs_resource_tags or resource_policy is not None else None
+        keys.update(action_keys(self.reference, action, target, facts, tags))
+        if resource_account is None and _aws_managed_policy(target.arn):
             # AWS managed policies are in no account; reading them is not cross-account access: identity policies
             # alone decide (an IAM user with iam:GetPolicy on "*" reads arn:aws:iam::aws:policy/ReadOnlyAccess).
             resource_account = caller.account_id
-        ctx = RequestContext(policies.principal, action, resource, resource_account=resource_account, keys=keys)
+        ctx = RequestContext(policies.principal, action, target.arn, resource_account=resource_account, keys=keys)
         policy_set = policies.with_resource(resource_policy) if resource_policy else policies.policy_set
         return evaluate(policy_set, ctx), ctx
 
-    def decide_federated(self, principal: Principal, action: str, resource: str, trust: LabelledPolicy,
-                         keys: Mapping[str, Any], resource_account: str) -> tuple[Decision, RequestContext]:
+    def decide_federated(self, principal: Principal, action: str, target: Target, trust: LabelledPolicy,
+                         global_keys: Mapping[str, Any], facts: RequestFacts, resource_account: str
+                         ) -> tuple[Decision, RequestContext]:
         """The decision of a role's trust policy alone, for a principal from outside IAM (an OIDC or SAML
         provider): such principals have no identity policies, so only the resource side can allow."""
-        ctx = RequestContext(principal, action, resource, resource_account=resource_account, keys=keys)
+        keys = {**global_keys, **action_keys(self.reference, action, target, facts, target.tags)}
+        ctx = RequestContext(principal, action, target.arn, resource_account=resource_account, keys=keys)
         return evaluate(PolicySet(resource=trust), ctx), ctx
+
+    def _reads_boundary(self, action: str, target: Target) -> bool:
+        kind = target.kind.value if target.kind else None
+        return any(k.lower() == "iam:permissionsboundary" for k in self.reference.keys_for(action, kind))
+
+    def _canonical_policy_arn(self, tx: UnitOfWork, caller: Caller, arn: str) -> str:
+        """A stored policy ARN as the policy's own ARN (boundaries set before look-ups were canonical may carry the
+        case their setter typed); as stored when the policy is gone."""
+        found = stored_policy(tx, self.managed, caller.account_id, arn)
+        return found[0].arn(caller.partition) if found else arn
 
     # --- request context ---------------------------------------------------------------------------------
 
@@ -255,7 +272,7 @@ class Authorizer:
             if compiled:
                 out.append(compiled)
         for arn in session.policy_arns:
-            found = find_policy(tx, self.managed, account, arn)
+            found = stored_policy(tx, self.managed, account, arn)
             if found is None:
                 continue
             document: str | None = found[1].document if found[1] else None
@@ -313,7 +330,7 @@ class Authorizer:
     def _boundary(self, tx: UnitOfWork, partition: str, account_id: str, arn: str | None) -> LabelledPolicy | None:
         if not arn:
             return None
-        found = find_policy(tx, self.managed, account_id, arn)
+        found = stored_policy(tx, self.managed, account_id, arn)
         if found is None:
             # A boundary whose policy is gone must not lift the limit: it denies everything.
             return self.compile(_DENY_ALL, arn, PolicyType.BOUNDARY)

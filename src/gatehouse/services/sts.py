@@ -24,7 +24,7 @@ from gatehouse.errors import (
     PackedPolicyTooLarge,
 )
 from gatehouse.errors import ValidationError as AwsValidationError
-from gatehouse.model import Caller, PrincipalKind, Role, make_arn
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, Tag, make_arn
 from gatehouse.policy import PolicyKind, PolicyType, validate
 from gatehouse.services import ids
 from gatehouse.services.authorization import Authorizer
@@ -32,6 +32,7 @@ from gatehouse.services.authorization_messages import InvalidEncodedMessage
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims, SessionTokens
 from gatehouse.storage.repository import Store, UnitOfWork
 
@@ -134,24 +135,16 @@ class Sts:
             source_identity = session.source_identity
         request = SessionRequest(policy, policy_arns, tags, transitive_tag_keys)
         session_tags, transitive = self._session_tags(caller, request)
-        context: dict[str, Any] = {"sts:RoleSessionName": role_session_name}
-        if external_id is not None:
-            context["sts:ExternalId"] = external_id
-        if source_identity:
-            context["sts:SourceIdentity"] = source_identity
-        if request.tags:
-            context.update({f"aws:RequestTag/{k}": v for k, v in session_tags})
-            context["aws:TagKeys"] = [k for k, _ in session_tags]
-        if transitive:
-            context["sts:TransitiveTagKeys"] = list(transitive)
         mfa = bool(session and session.mfa_authenticated)
         mfa_time = session.mfa_time if session and session.mfa_time else None
         if serial_number or token_code:
             mfa = self._check_mfa(caller, serial_number, token_code)
             mfa_time = self.deps.clock()
-        if mfa:
-            context["aws:MultiFactorAuthPresent"] = "true"
-        role = self._authorize_assume(caller, role_arn, "sts:AssumeRole", context,
+        facts = RequestFacts(
+            tags=[Tag(k, v) for k, v in session_tags] if request.tags else None, session_name=role_session_name,
+            external_id=external_id, source_identity=source_identity or None, transitive_tag_keys=transitive or None,
+            extra={"aws:MultiFactorAuthPresent": "true"} if mfa else {})
+        role = self._authorize_assume(caller, role_arn, "sts:AssumeRole", facts,
                                       tag_session=bool(request.tags or request.transitive_tag_keys),
                                       set_source_identity=bool(source_identity and not (
                                           session and session.source_identity)))
@@ -159,16 +152,26 @@ class Sts:
         return self.issue_role_session(caller, role, role_session_name, duration, request, session_tags, transitive,
                                        source_identity=source_identity, mfa=mfa, mfa_time=mfa_time, chained=chained)
 
-    def _authorize_assume(self, caller: Caller, role_arn: str, action: str, context: dict[str, Any], *,
+    def _authorize_assume(self, caller: Caller, role_arn: str, action: str, facts: RequestFacts, *,
                           tag_session: bool = False, set_source_identity: bool = False) -> Role:
         """The role, if the trust policy and the caller's own policies allow `action` (and session tagging or
-        setting the source identity when asked); AccessDenied otherwise, without saying whether the role exists."""
+        setting the source identity when asked); AccessDenied otherwise, without saying whether the role exists.
+
+        The role is found by name (without case, as IAM compares names) with the exact path, in the caller's
+        partition (which must be the role account's), then authorized by its own ARN with its tags: the text of
+        `role_arn` decides nothing."""
         partition, account, path, name = parse_role_arn(role_arn)
+        role: Role | None = None
+        tags: tuple[Tag, ...] = ()
         with self.store.read(account) as rtx:
-            role = rtx.roles.get(name)
-        if role is not None and role.path != path:
-            role = None
-        resource = role.arn(partition) if role else role_arn
+            held = rtx.accounts.get(account)
+            if held is not None and partition == caller.partition == held.partition:
+                role = rtx.roles.get(name)
+                if role is not None and role.path == path:
+                    tags = rtx.tags.get(OwnerKind.ROLE, role.role_id)
+                else:
+                    role = None
+        resource = role.arn(caller.partition) if role else role_arn
         denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}")
         if role is None:
             raise denied
@@ -179,9 +182,10 @@ class Sts:
             ["sts:SetSourceIdentity"] if set_source_identity else [])
         if not self.authz.enforcing():
             return role
+        target = Target(resource, OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
         with self.store.read(caller.account_id) as tx:
             for act in actions:
-                decision, ctx = self.authz.decide(tx, caller, act, resource, context=context, resource_policy=trust,
+                decision, ctx = self.authz.decide(tx, caller, act, target, facts=facts, resource_policy=trust,
                                                   resource_account=account)
                 if not decision.allowed:
                     raise self.authz.denied(decision, ctx)
@@ -203,9 +207,9 @@ class Sts:
                            mfa_time: dt.datetime | None = None, chained: bool = False,
                            federated_provider: str | None = None, region: str | None = None) -> dict[str, Any]:
         """Seal a role session into credentials. Used by AssumeRole and the federation flows."""
-        policies, arns = self._session_policies(role.account_id, request)
-        now = self.deps.clock()
         partition = self.partition_of(role.account_id)
+        policies, arns = self._session_policies(partition, role.account_id, request)
+        now = self.deps.clock()
         key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
         claims = SessionClaims(
             kind="assumed-role", account_id=role.account_id, access_key_id=key_id,
@@ -265,16 +269,13 @@ class Sts:
         arn = make_arn(caller.partition, "sts", caller.account_id, f"federated-user/{name}")
         request = SessionRequest(policy, policy_arns, tags)
         session_tags, _transitive = self._session_tags(caller, request)
-        context: dict[str, Any] = {}
-        if tags:
-            context.update({f"aws:RequestTag/{k}": v for k, v in session_tags})
-            context["aws:TagKeys"] = [k for k, _ in session_tags]
+        facts = RequestFacts(tags=[Tag(k, v) for k, v in session_tags] if tags else None)
         with self.store.read(caller.account_id) as tx:
-            self.authz.require(tx, caller, "sts:GetFederationToken", arn, context=context)
+            self.authz.require(tx, caller, "sts:GetFederationToken", arn, facts=facts)
             if tags:
-                self.authz.require(tx, caller, "sts:TagSession", arn, context=context)
+                self.authz.require(tx, caller, "sts:TagSession", arn, facts=facts)
         duration = root_capped(caller, duration_seconds)
-        policies, arns = self._session_policies(caller.account_id, request)
+        policies, arns = self._session_policies(caller.partition, caller.account_id, request)
         now = self.deps.clock()
         claims = SessionClaims(
             kind="federated-user", account_id=caller.account_id,
@@ -302,7 +303,8 @@ class Sts:
                                        f"({size}% of the allowed size)")
         return size
 
-    def _session_policies(self, account: str, request: SessionRequest) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _session_policies(self, partition: str, account: str, request: SessionRequest
+                          ) -> tuple[tuple[str, ...], tuple[str, ...]]:
         policies: tuple[str, ...] = ()
         if request.policy is not None:
             problems = validate(request.policy, kind=PolicyKind.SESSION)
@@ -316,13 +318,13 @@ class Sts:
         if arns:
             with self.store.read(account) as tx:
                 for arn in arns:
-                    if self._find(tx, account, arn) is None:
+                    if self._find(tx, partition, account, arn) is None:
                         raise MalformedPolicyDocument(f"Policy {arn} does not exist or is not attachable.")
         return policies, arns
 
-    def _find(self, tx: UnitOfWork, account: str, arn: str) -> Any:
+    def _find(self, tx: UnitOfWork, partition: str, account: str, arn: str) -> Any:
         try:
-            return find_policy(tx, self.deps.managed, account, arn)
+            return find_policy(tx, self.deps.managed, partition, account, arn)
         except AwsError:  # an ARN that is not a policy ARN names no policy here
             return None
 

@@ -32,6 +32,7 @@ from gatehouse.model import Caller, OutboundIssuer, OwnerKind, PrincipalKind, Ta
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
 from gatehouse.services.federation.outbound_keys import ALGORITHMS, TokenSigner, generate_keys, jwks
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.services.secretbox import SecretBox
 from gatehouse.storage.repository import Store, UnitOfWork
 
@@ -110,13 +111,10 @@ class OutboundFederation:
                                      f"value set: [{', '.join(ALGORITHMS)}]")
         duration = duration_seconds or DEFAULT_DURATION
         request_tags = _request_tags(tags)
-        context: dict[str, Any] = {"sts:IdentityTokenAudience": list(audience), "sts:DurationSeconds": str(duration),
-                                   "sts:SigningAlgorithm": signing_algorithm}
-        if request_tags:
-            context.update({f"aws:RequestTag/{t.key}": t.value for t in request_tags})
-            context["aws:TagKeys"] = [t.key for t in request_tags]
+        facts = RequestFacts(tags=request_tags, audiences=audience, duration_seconds=duration,
+                             signing_algorithm=signing_algorithm)
         with self.store.read(caller.account_id) as tx:
-            self.authz.require(tx, caller, "sts:GetWebIdentityToken", "*", context=context)
+            self.authz.require(tx, caller, "sts:GetWebIdentityToken", "*", facts=facts)
             issuer = tx.outbound.get()
             subject, principal_tags = self._subject(tx, caller)
         if issuer is None or not issuer.enabled:

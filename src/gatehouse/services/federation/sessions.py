@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.errors import AccessDenied, InvalidIdentityToken
-from gatehouse.model import Caller, Role
+from gatehouse.model import Caller, OwnerKind, Role, Tag
 from gatehouse.policy import PolicyType, Principal
 from gatehouse.services.authorization import Authorizer
+from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims
 from gatehouse.services.sts import SessionRequest, Sts, parse_role_arn
 from gatehouse.storage.repository import Store
@@ -44,10 +45,12 @@ class FederatedRoles:
         self.store = store
 
     def role(self, role_arn: str, action: str) -> Role:
-        """The role named by `role_arn`, or AccessDenied (without saying whether it exists)."""
-        _, account, path, name = parse_role_arn(role_arn)
+        """The role named by `role_arn` (in its account's partition), or AccessDenied (without saying whether it
+        exists)."""
+        partition, account, path, name = parse_role_arn(role_arn)
         with self.store.read(account) as tx:
-            role = tx.roles.get(name)
+            held = tx.accounts.get(account)
+            role = tx.roles.get(name) if held is not None and held.partition == partition else None
         if role is None or role.path != path:
             raise AccessDenied(f"Not authorized to perform {action}")
         return role
@@ -61,23 +64,16 @@ class FederatedRoles:
         request = SessionRequest(policy, policy_arns, [{"Key": k, "Value": v} for k, v in session.tags] or None,
                                  list(session.transitive_tag_keys) or None)
         tags, transitive = self.sts._session_tags(caller, request)
-        keys: dict[str, Any] = self.global_keys(caller)
-        keys.update(session.keys)
-        keys["sts:RoleSessionName"] = session.session_name
-        keys["aws:FederatedProvider"] = session.provider_arn
-        if tags:
-            keys.update({f"aws:RequestTag/{k}": v for k, v in tags})
-            keys["aws:TagKeys"] = [k for k, _ in tags]
-        if transitive:
-            keys["sts:TransitiveTagKeys"] = list(transitive)
-        if session.source_identity:
-            keys["sts:SourceIdentity"] = session.source_identity
-        self._authorize(role, session.principal, action, keys, tag_session=bool(tags),
+        extra: dict[str, Any] = {**session.keys, "aws:FederatedProvider": session.provider_arn}
+        facts = RequestFacts(tags=[Tag(k, v) for k, v in tags] or None, session_name=session.session_name,
+                             transitive_tag_keys=transitive or None, source_identity=session.source_identity,
+                             extra=extra)
+        self._authorize(caller, role, session.principal, action, facts, tag_session=bool(tags),
                         set_source_identity=bool(session.source_identity))
         duration = self.sts._duration(role, duration_seconds, False)
         if cap_seconds is not None:
             duration = max(1, min(duration, cap_seconds))
-        policies, arns = self.sts._session_policies(role.account_id, request)
+        policies, arns = self.sts._session_policies(caller.partition, role.account_id, request)
         self.sts._packed(SessionClaims(kind="assumed-role", account_id=role.account_id, access_key_id="",
                                        secret_access_key="", issued=0, expires=0, policies=policies,
                                        policy_arns=arns, tags=tuple(tags), transitive_tag_keys=transitive))
@@ -87,7 +83,7 @@ class FederatedRoles:
                                            source_identity=session.source_identity,
                                            federated_provider=session.provider_arn)
 
-    def _authorize(self, role: Role, principal: Principal, action: str, keys: Mapping[str, Any], *,
+    def _authorize(self, caller: Caller, role: Role, principal: Principal, action: str, facts: RequestFacts, *,
                    tag_session: bool, set_source_identity: bool) -> None:
         denied = AccessDenied(f"Not authorized to perform {action}")
         trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
@@ -95,9 +91,12 @@ class FederatedRoles:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
             ["sts:SetSourceIdentity"] if set_source_identity else [])
-        resource = role.arn(principal.partition)
+        with self.store.read(role.account_id) as tx:
+            tags = tx.tags.get(OwnerKind.ROLE, role.role_id)  # the trust policy takes part: it may test them
+        target = Target(role.arn(principal.partition), OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
         for act in actions:
-            decision, _ = self.authz.decide_federated(principal, act, resource, trust, keys, role.account_id)
+            decision, _ = self.authz.decide_federated(principal, act, target, trust, self.global_keys(caller), facts,
+                                                      role.account_id)
             if not decision.allowed:
                 raise denied
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from gatehouse.errors import AccessDenied, LimitExceeded, NoSuchEntity
-from gatehouse.model import AccessKey, Caller, User
+from gatehouse.model import AccessKey, Caller, OwnerKind, User
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, short_page
@@ -72,8 +72,12 @@ class AccessKeys(IamBase):
         with self.store.read(caller.account_id) as tx:
             key = tx.keys.get(access_key_id)
             user = tx.users.by_id(key.user_id) if key and key.user_id else None
-            resource = user.arn(caller.partition) if user else self.arn(caller, "root" if key else "user/*")
-            self.require(tx, caller, "iam:GetAccessKeyLastUsed", resource)
+            if user is not None:
+                target = self.target(tx, OwnerKind.USER, user.user_id, user.arn(caller.partition),
+                                     user.permissions_boundary)
+            else:
+                target = self.target(tx, OwnerKind.USER, None, self.arn(caller, "root" if key else "user/*"))
+            self.require(tx, caller, "iam:GetAccessKeyLastUsed", target)
             if key is None:
                 # AWS does not say NoSuchEntity here: it answers AccessDenied in this wording, to any caller
                 # (LocalStack's AWS-validated test_iam_users.snapshot.json, "get-last-used-nonexistent-key-error").

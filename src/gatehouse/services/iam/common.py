@@ -17,8 +17,9 @@ from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.documents import PolicyDocuments
-from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.iam.policy_refs import lookup_policy, parse_policy_arn
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.secretbox import SecretBox
 from gatehouse.storage.repository import Listing, Store, UnitOfWork
 
@@ -110,15 +111,8 @@ def tag_page(tags: Sequence[Tag], marker: str | None, max_items: int | None) -> 
     return short_page("Tags", tags_view(tags), marker, max_items)
 
 
-# Finds a taggable entity, authorized for `action` with the request's tag context; returns its id.
-Finder = Callable[[UnitOfWork, str, dict[str, Any]], str]
-
-
-def request_tag_context(tags: Sequence[Tag]) -> dict[str, Any]:
-    ctx: dict[str, Any] = {f"aws:RequestTag/{t.key}": t.value for t in tags}
-    if tags:
-        ctx["aws:TagKeys"] = [t.key for t in tags]
-    return ctx
+# Finds a taggable entity, authorized for `action` with what the request says (its tags); returns its id.
+Finder = Callable[[UnitOfWork, str, RequestFacts], str]
 
 
 class IamBase:
@@ -131,54 +125,63 @@ class IamBase:
 
     # --- authorization ---------------------------------------------------------------------------------------
 
-    def require(self, tx: UnitOfWork, caller: Caller, action: str, resource: str,
-                resource_tags: Callable[[], Sequence[Tag]] | None = None, **context: Any) -> None:
-        self.authz.require(tx, caller, action, resource, resource_tags=resource_tags, context=context)
+    def require(self, tx: UnitOfWork, caller: Caller, action: str, resource: str | Target,
+                facts: RequestFacts | None = None) -> None:
+        self.authz.require(tx, caller, action, resource, facts=facts)
 
     def arn(self, caller: Caller, resource: str) -> str:
         return make_arn(caller.partition, "iam", caller.account_id, resource)
 
     # --- look up, authorize, then report absence -----------------------------------------------------------
 
-    def authorized(self, tx: UnitOfWork, caller: Caller, action: str, entity: E | None, resource: str,
-                   kind: OwnerKind, entity_id: Callable[[E], str], missing: AwsError, **context: Any) -> E:
-        """Authorize `action` on the entity's real ARN (or the one it would have), with its tags when it exists,
-        and only then report that it is missing: a caller without permission learns nothing about existence."""
-        tags = (lambda: tx.tags.get(kind, entity_id(entity))) if entity is not None else None
-        self.require(tx, caller, action, resource, resource_tags=tags, **context)
+    @staticmethod
+    def target(tx: UnitOfWork, kind: OwnerKind, owner_id: str | None, arn: str, boundary: str | None = None
+               ) -> Target:
+        """What an action on an entity of `kind` is authorized on: its canonical ARN (or, when `owner_id` is None
+        because nothing was found, the ARN it would have), with its tags and current boundary."""
+        tags = (lambda: tx.tags.get(kind, owner_id)) if owner_id is not None else None
+        return Target(arn, kind, tags, boundary)
+
+    def authorized(self, tx: UnitOfWork, caller: Caller, action: str, entity: E | None, target: Target,
+                   missing: AwsError, facts: RequestFacts | None = None) -> E:
+        """Authorize `action` on the entity's real ARN (or the one it would have), and only then report that it is
+        missing: a caller without permission learns nothing about existence."""
+        self.require(tx, caller, action, target, facts)
         if entity is None:
             raise missing
         return entity
 
-    def user_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> User:
+    def user_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, facts: RequestFacts | None = None
+                 ) -> User:
         user = tx.users.get(name)
-        return self.authorized(tx, caller, action, user,
-                               user.arn(caller.partition) if user else self.arn(caller, f"user/{name}"),
-                               OwnerKind.USER, lambda u: u.user_id,
-                               NoSuchEntity(f"The user with name {name} cannot be found."), **context)
+        target = (self.target(tx, OwnerKind.USER, user.user_id, user.arn(caller.partition), user.permissions_boundary)
+                  if user else self.target(tx, OwnerKind.USER, None, self.arn(caller, f"user/{name}")))
+        return self.authorized(tx, caller, action, user, target,
+                               NoSuchEntity(f"The user with name {name} cannot be found."), facts)
 
-    def group_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Group:
+    def group_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, facts: RequestFacts | None = None
+                  ) -> Group:
         group = tx.groups.get(name)
-        resource = group.arn(caller.partition) if group else self.arn(caller, f"group/{name}")
-        self.require(tx, caller, action, resource, **context)
-        if group is None:
-            raise NoSuchEntity(f"The group with name {name} cannot be found.")
-        return group
+        target = Target(group.arn(caller.partition) if group else self.arn(caller, f"group/{name}"), OwnerKind.GROUP)
+        return self.authorized(tx, caller, action, group, target,
+                               NoSuchEntity(f"The group with name {name} cannot be found."), facts)
 
-    def role_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any) -> Role:
+    def role_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, facts: RequestFacts | None = None
+                 ) -> Role:
         role = tx.roles.get(name)
-        return self.authorized(tx, caller, action, role,
-                               role.arn(caller.partition) if role else self.arn(caller, f"role/{name}"),
-                               OwnerKind.ROLE, lambda r: r.role_id,
-                               NoSuchEntity(f"The role with name {name} cannot be found."), **context)
+        target = (self.target(tx, OwnerKind.ROLE, role.role_id, role.arn(caller.partition), role.permissions_boundary)
+                  if role else self.target(tx, OwnerKind.ROLE, None, self.arn(caller, f"role/{name}")))
+        return self.authorized(tx, caller, action, role, target,
+                               NoSuchEntity(f"The role with name {name} cannot be found."), facts)
 
-    def profile_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any
+    def profile_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, facts: RequestFacts | None = None
                     ) -> InstanceProfile:
         profile = tx.profiles.get(name)
-        resource = profile.arn(caller.partition) if profile else self.arn(caller, f"instance-profile/{name}")
-        return self.authorized(tx, caller, action, profile, resource,
-                               OwnerKind.INSTANCE_PROFILE, lambda p: p.profile_id,
-                               NoSuchEntity(f"Instance Profile {name} cannot be found."), **context)
+        target = (self.target(tx, OwnerKind.INSTANCE_PROFILE, profile.profile_id, profile.arn(caller.partition))
+                  if profile else self.target(tx, OwnerKind.INSTANCE_PROFILE, None,
+                                              self.arn(caller, f"instance-profile/{name}")))
+        return self.authorized(tx, caller, action, profile, target,
+                               NoSuchEntity(f"Instance Profile {name} cannot be found."), facts)
 
     # --- TagX / UntagX / ListXTags, the same for every taggable entity ----------------------------------------
 
@@ -186,25 +189,37 @@ class IamBase:
                    tags: list[dict[str, str]]) -> dict[str, Any]:
         new = checked_tags(tags, kind)
         with self.store.write(caller.account_id) as tx:
-            owner_id = find(tx, action, request_tag_context(new))
+            owner_id = find(tx, action, RequestFacts(tags=new))
             tx.tags.replace(kind, owner_id, merged_tags(tx.tags.get(kind, owner_id), new, kind))
         return {}
 
     def untag_entity(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, tag_keys: list[str]
                      ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            owner_id = find(tx, action, {"aws:TagKeys": list(tag_keys)})
+            owner_id = find(tx, action, RequestFacts(tag_keys=list(tag_keys)))
             tx.tags.replace(kind, owner_id, without_tags(tx.tags.get(kind, owner_id), tag_keys, kind))
         return {}
 
     def list_entity_tags(self, caller: Caller, kind: OwnerKind, action: str, find: Finder, marker: str | None,
                          max_items: int | None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
-            return tag_page(tx.tags.get(kind, find(tx, action, {})), marker, max_items)
+            return tag_page(tx.tags.get(kind, find(tx, action, RequestFacts())), marker, max_items)
 
-    def check_boundary(self, tx: UnitOfWork, caller: Caller, arn: str) -> None:
-        if find_policy(tx, self.deps.managed, caller.account_id, arn) is None:
+    def boundary_for(self, tx: UnitOfWork, caller: Caller, arn: str | None) -> str | None:
+        """The canonical ARN of the permissions boundary a request names (None: none named, or it names nothing);
+        looked up before authorization, so `iam:PermissionsBoundary` holds the policy found, not the text sent."""
+        if not arn:
+            return None
+        found = lookup_policy(tx, self.deps.managed, caller.partition, caller.account_id, arn)
+        return found[0].arn(caller.partition) if found else None
+
+    @staticmethod
+    def check_boundary(arn: str, found: str | None) -> str:
+        """After authorization: the boundary to store, or AWS's error for one that names nothing."""
+        if found is None:
+            parse_policy_arn(arn)
             raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
+        return found
 
     def own_user_name(self, caller: Caller, user_name: str | None) -> str | None:
         """Operations whose UserName defaults to the caller's own user (None for the root user)."""

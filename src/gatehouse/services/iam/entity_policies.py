@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.errors import LimitExceeded, NoSuchEntity
-from gatehouse.model import Caller, InlinePolicy, OwnerKind
+from gatehouse.model import Caller, InlinePolicy, ManagedPolicy, OwnerKind
 from gatehouse.services.iam.common import IamBase
-from gatehouse.services.iam.policy_refs import default_document, find_policy
+from gatehouse.services.iam.policy_refs import default_document, lookup_policy, parse_policy_arn
 from gatehouse.services.iam.roles import protect
 from gatehouse.services.iam.views import encode_document
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import UnitOfWork
 
@@ -29,14 +30,14 @@ class EntityPolicies(IamBase):
     # --- owners ----------------------------------------------------------------------------------------------
 
     def _owner(self, tx: UnitOfWork, caller: Caller, kind: OwnerKind, action: str, name: str, *, change: bool,
-               **context: Any) -> _Owner:
+               facts: RequestFacts | None = None) -> _Owner:
         if kind is OwnerKind.USER:
-            u = self.user_for(tx, caller, action, name, **context)
+            u = self.user_for(tx, caller, action, name, facts)
             return _Owner(kind, u.user_id, u.name)
         if kind is OwnerKind.GROUP:
-            g = self.group_for(tx, caller, action, name, **context)
+            g = self.group_for(tx, caller, action, name, facts)
             return _Owner(kind, g.group_id, g.name)
-        r = self.role_for(tx, caller, action, name, **context)
+        r = self.role_for(tx, caller, action, name, facts)
         if change:
             protect(r)
         return _Owner(kind, r.role_id, r.name)
@@ -81,14 +82,20 @@ class EntityPolicies(IamBase):
 
     # --- attachments -----------------------------------------------------------------------------------------
 
+    def _named_policy(self, tx: UnitOfWork, caller: Caller, policy_arn: str) -> tuple[ManagedPolicy | None, str]:
+        """The policy a request names, looked up before authorization, and the ARN `iam:PolicyARN` holds: the
+        policy's own, or (when it names nothing) the text sent, which then changes nothing."""
+        found = lookup_policy(tx, self.deps.managed, caller.partition, caller.account_id, policy_arn)
+        return (found[0], found[0].arn(caller.partition)) if found else (None, policy_arn)
+
     def _attach(self, caller: Caller, kind: OwnerKind, noun: str, name: str, policy_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
+            policy, canonical = self._named_policy(tx, caller, policy_arn)
             owner = self._owner(tx, caller, kind, f"iam:Attach{noun}Policy", name, change=True,
-                                **{"iam:PolicyARN": policy_arn})
-            found = find_policy(tx, self.deps.managed, caller.account_id, policy_arn)
-            if found is None:
+                                facts=RequestFacts(policy_arn=canonical))
+            if policy is None:
+                parse_policy_arn(policy_arn)
                 raise NoSuchEntity(f"Policy {policy_arn} does not exist or is not attachable.")
-            policy = found[0]
             if tx.attachments.is_attached(kind, owner.id, policy.account_id, policy.policy_id):
                 return {}
             if len(tx.attachments.for_owner(kind, owner.id)) >= MAX_ATTACHED:
@@ -98,13 +105,14 @@ class EntityPolicies(IamBase):
 
     def _detach(self, caller: Caller, kind: OwnerKind, noun: str, name: str, policy_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
+            policy, canonical = self._named_policy(tx, caller, policy_arn)
             owner = self._owner(tx, caller, kind, f"iam:Detach{noun}Policy", name, change=True,
-                                **{"iam:PolicyARN": policy_arn})
-            found = find_policy(tx, self.deps.managed, caller.account_id, policy_arn)
-            if found is None or not tx.attachments.is_attached(kind, owner.id, found[0].account_id,
-                                                               found[0].policy_id):
+                                facts=RequestFacts(policy_arn=canonical))
+            if policy is None:
+                parse_policy_arn(policy_arn)
+            if policy is None or not tx.attachments.is_attached(kind, owner.id, policy.account_id, policy.policy_id):
                 raise NoSuchEntity(f"Policy {policy_arn} was not found.")
-            tx.attachments.detach(kind, owner.id, found[0].account_id, found[0].policy_id)
+            tx.attachments.detach(kind, owner.id, policy.account_id, policy.policy_id)
         return {}
 
     def _list_attached(self, caller: Caller, kind: OwnerKind, noun: str, name: str, path_prefix: str | None,

@@ -15,12 +15,13 @@ from gatehouse.services.iam.common import (
     checked_tags,
     listing,
     page_result,
-    request_tag_context,
 )
 from gatehouse.services.iam.views import profile_view, with_empty_tags
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_INSTANCE_PROFILES = 1000
+EC2 = "ec2.amazonaws.com"
 
 
 class InstanceProfiles(IamBase):
@@ -36,7 +37,7 @@ class InstanceProfiles(IamBase):
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:CreateInstanceProfile",
                          self.arn(caller, f"instance-profile{path}{instance_profile_name}"),
-                         **request_tag_context(new_tags))
+                         RequestFacts(tags=new_tags))
             if tx.profiles.get(instance_profile_name):
                 raise EntityAlreadyExists(f"Instance Profile {instance_profile_name} already exists.")
             if tx.accounts.counts().instance_profiles >= MAX_INSTANCE_PROFILES:
@@ -85,12 +86,8 @@ class InstanceProfiles(IamBase):
                                      ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             profile = self.profile_for(tx, caller, "iam:AddRoleToInstanceProfile", instance_profile_name)
-            role = tx.roles.get(role_name)
             # Putting a role in a profile passes it to EC2: AWS asks for iam:PassRole on the role.
-            role_arn = role.arn(caller.partition) if role else self.arn(caller, f"role/{role_name}")
-            self.require(tx, caller, "iam:PassRole", role_arn, None, **{"iam:PassedToService": "ec2.amazonaws.com"})
-            if role is None:
-                raise NoSuchEntity(f"The role with name {role_name} cannot be found.")
+            role = self.role_for(tx, caller, "iam:PassRole", role_name, RequestFacts(passed_to_service=EC2))
             if profile.role_ids:
                 raise LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
             tx.profiles.add_role(profile.profile_id, role.role_id)
@@ -112,7 +109,7 @@ class InstanceProfiles(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_profile(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self.profile_for(tx, caller, action, name, **ctx).profile_id
+        return lambda tx, action, facts: self.profile_for(tx, caller, action, name, facts).profile_id
 
     def tag_instance_profile(self, caller: Caller, instance_profile_name: str, tags: list[dict[str, str]]
                              ) -> dict[str, Any]:

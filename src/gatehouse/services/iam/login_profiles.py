@@ -13,7 +13,7 @@ from typing import Any
 
 from gatehouse.credentials import LoginProfile
 from gatehouse.errors import AccessDenied, EntityAlreadyExists, InvalidInput, InvalidUserType, NoSuchEntity
-from gatehouse.model import Caller, PrincipalKind, User
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, User
 from gatehouse.policy import DecisionKind, access_denied_message
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
@@ -148,12 +148,12 @@ class LoginProfiles(IamBase):
         return {}
 
     def _authorize_change(self, tx: UnitOfWork, caller: Caller, user: User, allowed_by_policy: bool) -> None:
-        arn = user.arn(caller.partition)
+        target = self.target(tx, OwnerKind.USER, user.user_id, user.arn(caller.partition), user.permissions_boundary)
         if not allowed_by_policy:
-            self.require(tx, caller, "iam:ChangePassword", arn)
+            self.require(tx, caller, "iam:ChangePassword", target)
             return
         if not self.authz.enforcing():
             return
-        decision, ctx = self.authz.decide(tx, caller, "iam:ChangePassword", arn)
+        decision, ctx = self.authz.decide(tx, caller, "iam:ChangePassword", target)
         if decision.kind is DecisionKind.EXPLICIT_DENY:
             raise AccessDenied(access_denied_message(decision, ctx))

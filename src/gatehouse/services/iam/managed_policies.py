@@ -14,12 +14,12 @@ from gatehouse.services.iam.common import (
     Finder,
     IamBase,
     checked_tags,
-    request_tag_context,
     short_page,
     tag_page,
 )
 from gatehouse.services.iam.policy_refs import find_policy
 from gatehouse.services.iam.views import policy_view, version_view, with_empty_tags
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -31,16 +31,22 @@ class ManagedPolicies(IamBase):
     # --- look-up ---------------------------------------------------------------------------------------------
 
     def policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *, missing: str | None = None,
-                   **context: Any) -> ManagedPolicy:
-        found = find_policy(tx, self.deps.managed, caller.account_id, policy_arn)
-        self.require(tx, caller, action, policy_arn, **context)
-        if found is None:
-            raise NoSuchEntity(missing or f"Policy {policy_arn} was not found.")
-        return found[0]
+                   facts: RequestFacts | None = None) -> ManagedPolicy:
+        """The policy `policy_arn` names, authorized by its own ARN (whatever case or form the caller typed), with
+        its tags; when it names nothing, authorized as typed, then NoSuchEntity."""
+        found = find_policy(tx, self.deps.managed, caller.partition, caller.account_id, policy_arn)
+        policy = found[0] if found else None
+        if policy is None:
+            target = self.target(tx, OwnerKind.POLICY, None, policy_arn)
+        else:
+            target = self.target(tx, OwnerKind.POLICY, None if policy.aws_managed else policy.policy_id,
+                                 policy.arn(caller.partition))
+        return self.authorized(tx, caller, action, policy, target,
+                               NoSuchEntity(missing or f"Policy {policy_arn} was not found."), facts)
 
-    def customer_policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, **context: Any
-                            ) -> ManagedPolicy:
-        policy = self.policy_for(tx, caller, action, policy_arn, **context)
+    def customer_policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *,
+                            missing: str | None = None, facts: RequestFacts | None = None) -> ManagedPolicy:
+        policy = self.policy_for(tx, caller, action, policy_arn, missing=missing, facts=facts)
         if policy.aws_managed:
             raise InvalidInput(f"The policy {policy_arn} is an AWS managed policy and cannot be modified.")
         return policy
@@ -58,7 +64,7 @@ class ManagedPolicies(IamBase):
         new_tags = checked_tags(tags, OwnerKind.POLICY)
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:CreatePolicy", self.arn(caller, f"policy{path}{policy_name}"),
-                         **request_tag_context(new_tags))
+                         RequestFacts(tags=new_tags))
             if tx.policies.get(policy_name):
                 raise EntityAlreadyExists(f"A policy called {policy_name} already exists. Duplicate names are not "
                                           "allowed.")
@@ -260,7 +266,7 @@ class ManagedPolicies(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_policy(self, caller: Caller, arn: str) -> Finder:
-        return lambda tx, action, ctx: self.customer_policy_for(tx, caller, action, arn, **ctx).policy_id
+        return lambda tx, action, facts: self.customer_policy_for(tx, caller, action, arn, facts=facts).policy_id
 
     def tag_policy(self, caller: Caller, policy_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.POLICY, "iam:TagPolicy",

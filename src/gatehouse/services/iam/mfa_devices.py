@@ -20,11 +20,11 @@ from gatehouse.services.iam.common import (
     IamBase,
     IamDeps,
     checked_tags,
-    request_tag_context,
     short_page,
 )
 from gatehouse.services.iam.views import tags_view, user_view
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
 MAX_DEVICES_PER_USER = 8
@@ -46,8 +46,8 @@ class MfaDevices(IamBase):
 
     def _device(self, tx: UnitOfWork, caller: Caller, serial_number: str) -> MfaDevice | None:
         parsed = parse_serial(serial_number)
-        if parsed is None or parsed[0] != caller.account_id:
-            return None
+        if parsed is None or parsed[0] != caller.account_id or not serial_number.startswith(f"arn:{caller.partition}:"):
+            return None  # another account's or partition's device is none of this account's
         return tx.mfa.get(parsed[1])
 
     @staticmethod
@@ -56,12 +56,13 @@ class MfaDevices(IamBase):
         # (LocalStack's AWS-validated test_iam_mfa.snapshot.json).
         return NoSuchEntity(f"MFA Device with serial number {serial_number} does not exist.")
 
-    def _device_for(self, tx: UnitOfWork, caller: Caller, action: str, serial_number: str, **context: Any
-                    ) -> MfaDevice:
-        """The device named by its serial number (ARN), authorized for `action` on that ARN."""
+    def _device_for(self, tx: UnitOfWork, caller: Caller, action: str, serial_number: str,
+                    facts: RequestFacts | None = None) -> MfaDevice:
+        """The device named by its serial number (ARN), authorized for `action` on its own serial number."""
         device = self._device(tx, caller, serial_number)
-        return self.authorized(tx, caller, action, device, device.serial(caller.partition) if device else serial_number,
-                               OwnerKind.MFA_DEVICE, lambda d: d.device_id, self._missing(serial_number), **context)
+        target = (self.target(tx, OwnerKind.MFA_DEVICE, device.device_id, device.serial(caller.partition))
+                  if device else self.target(tx, OwnerKind.MFA_DEVICE, None, serial_number))
+        return self.authorized(tx, caller, action, device, target, self._missing(serial_number), facts)
 
     def _holder(self, tx: UnitOfWork, caller: Caller, action: str, user_name: str | None) -> User | None:
         name = self.own_user_name(caller, user_name)
@@ -79,7 +80,7 @@ class MfaDevices(IamBase):
         seed = totp.new_seed()
         with self.store.write(caller.account_id) as tx:
             arn = self.arn(caller, f"mfa{path}{virtual_mfa_device_name}")
-            self.require(tx, caller, "iam:CreateVirtualMFADevice", arn, **request_tag_context(new_tags))
+            self.require(tx, caller, "iam:CreateVirtualMFADevice", arn, RequestFacts(tags=new_tags))
             if tx.mfa.get(path + virtual_mfa_device_name) is not None:
                 raise EntityAlreadyExists("MFA device already exists.")  # AWS's wording (as above)
             device_id = ids.unique_id("AMFA")
@@ -206,7 +207,7 @@ class MfaDevices(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_device(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self._device_for(tx, caller, action, name, **ctx).device_id
+        return lambda tx, action, facts: self._device_for(tx, caller, action, name, facts).device_id
 
     def tag_mfa_device(self, caller: Caller, serial_number: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "iam:TagMFADevice",

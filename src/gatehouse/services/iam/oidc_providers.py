@@ -19,19 +19,16 @@ from gatehouse.model import Caller, OidcProvider, OwnerKind
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.federation.web_token import issuer_url_key
-from gatehouse.services.iam.common import (
-    Finder,
-    IamBase,
-    checked_tags,
-    request_tag_context,
-)
+from gatehouse.services.iam.common import Finder, checked_tags
+from gatehouse.services.iam.provider_refs import ProviderLookup
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_PROVIDERS = 100
 MAX_CLIENT_IDS = 100
 MAX_THUMBPRINTS = 5
-_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):oidc-provider/(.+)\Z")
+_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):oidc-provider/(.+)\Z")
 _THUMBPRINT = re.compile(r"[0-9a-fA-F]{40}\Z")
 
 
@@ -66,14 +63,12 @@ def checked_client_ids(client_ids: list[str] | None) -> tuple[str, ...]:
     return unique
 
 
-class OidcProviders(IamBase):
-    def provider_for(self, tx: UnitOfWork, caller: Caller, action: str, arn: str, **context: Any) -> OidcProvider:
-        m = _ARN.match(arn)
-        if not m:
-            raise InvalidInput(f"ARN {arn} is not valid.")
-        provider = tx.oidc.get(m.group(2)) if m.group(1) == caller.account_id else None
-        return self.authorized(tx, caller, action, provider, arn, OwnerKind.OIDC_PROVIDER, lambda p: p.provider_id,
-                               NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}"), **context)
+class OidcProviders(ProviderLookup):
+    def provider_for(self, tx: UnitOfWork, caller: Caller, action: str, arn: str,
+                     facts: RequestFacts | None = None) -> OidcProvider:
+        """The provider `arn` names (its URL as stored: hosts are kept in lower case), authorized by its own ARN."""
+        return self.provider_named(tx, caller, action, arn, _ARN, OwnerKind.OIDC_PROVIDER, tx.oidc.get,
+                                   NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}"), facts)
 
     def create_open_id_connect_provider(self, caller: Caller, url: str, client_id_list: list[str] | None = None,
                                         thumbprint_list: list[str] | None = None,
@@ -82,7 +77,7 @@ class OidcProviders(IamBase):
         new_tags = checked_tags(tags, OwnerKind.OIDC_PROVIDER)
         arn = self.arn(caller, f"oidc-provider/{key}")
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateOpenIDConnectProvider", arn, **request_tag_context(new_tags))
+            self.require(tx, caller, "iam:CreateOpenIDConnectProvider", arn, RequestFacts(tags=new_tags))
             if tx.oidc.get(key) is not None:
                 raise EntityAlreadyExists(f"Provider with url https://{key} already exists.")
             client_ids, thumbprints = checked_client_ids(client_id_list), checked_thumbprints(thumbprint_list)
@@ -156,7 +151,7 @@ class OidcProviders(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id
+        return lambda tx, action, facts: self.provider_for(tx, caller, action, name, facts).provider_id
 
     def tag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tags: list[dict[str, str]]
                                      ) -> dict[str, Any]:

@@ -36,17 +36,47 @@ def parse_policy_arn(arn: str) -> PolicyArn:
     return PolicyArn(m.group(1), m.group(2), m.group(3), m.group(4))
 
 
-def find_policy(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, arn: str
+def find_policy(tx: UnitOfWork, managed: AwsManagedPolicies, partition: str, account_id: str, arn: str
                 ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
-    """The policy an ARN names, when it exists in this account (or is AWS managed) with that exact path.
+    """The policy an ARN a caller sent names: in the caller's partition and account (or AWS managed), with that exact
+    path; the name compares without case, as IAM names do (a policy is found whatever the case of its name, and is
+    then authorized and recorded by its own ARN). A malformed ARN is AWS's ValidationError or InvalidInput.
 
     The version is given for AWS managed policies (their default); customer ones load versions on demand."""
     ref = parse_policy_arn(arn)
+    if ref.partition != partition:
+        return None  # another partition's policy is none of this account's
+    return _resolve(tx, managed, account_id, ref)
+
+
+def lookup_policy(tx: UnitOfWork, managed: AwsManagedPolicies, partition: str, account_id: str, arn: str
+                  ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
+    """`find_policy` for a look-up that must not fail before authorization: a malformed ARN names nothing (the use
+    case reports it, with `parse_policy_arn`, after authorizing)."""
+    try:
+        return find_policy(tx, managed, partition, account_id, arn)
+    except (InvalidInput, ValidationError):
+        return None
+
+
+def stored_policy(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, arn: str
+                  ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
+    """The policy an ARN Gatehouse stored names (a permissions boundary, a session's policy ARNs): checked when it
+    was stored, so its partition is not compared again."""
+    try:
+        ref = parse_policy_arn(arn)
+    except (InvalidInput, ValidationError):
+        return None
+    return _resolve(tx, managed, account_id, ref)
+
+
+def _resolve(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, ref: PolicyArn
+             ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
     if ref.aws_managed:
         found = managed.get(ref.path, ref.name)  # exact: name and path as written
         return (found, managed.default_version(found)) if found else None
     if ref.account != account_id:
-        return None
+        return None  # another account's policies are never this account's to use
     policy = tx.policies.get(ref.name)
     if policy is None or policy.path != ref.path:
         return None

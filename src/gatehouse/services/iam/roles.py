@@ -23,9 +23,9 @@ from gatehouse.services.iam.common import (
     checked_tags,
     listing,
     page_result,
-    request_tag_context,
 )
 from gatehouse.services.iam.views import role_view
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_ROLES = 1000
@@ -86,17 +86,16 @@ class Roles(IamBase):
                     **_: Any) -> dict[str, Any]:
         path = path or "/"
         new_tags = checked_tags(tags, OwnerKind.ROLE)
-        context = request_tag_context(new_tags)
-        if permissions_boundary:
-            context["iam:PermissionsBoundary"] = permissions_boundary
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateRole", self.arn(caller, f"role{path}{role_name}"), **context)
+            boundary = self.boundary_for(tx, caller, permissions_boundary)
+            self.require(tx, caller, "iam:CreateRole", self.arn(caller, f"role{path}{role_name}"),
+                         RequestFacts(tags=new_tags, permissions_boundary=boundary or permissions_boundary))
             if tx.roles.get(role_name):
                 raise EntityAlreadyExists(f"Role with name {role_name} already exists.")
             self.deps.documents.check_trust(assume_role_policy_document)
             check_trust_principals(tx, caller.account_id, assume_role_policy_document)
             if permissions_boundary:
-                self.check_boundary(tx, caller, permissions_boundary)
+                permissions_boundary = self.check_boundary(permissions_boundary, boundary)
             role = insert_role(tx, Role(
                 account_id=caller.account_id, role_id=ids.unique_id(ids.Prefix.ROLE), name=role_name, path=path,
                 created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
@@ -163,7 +162,7 @@ class Roles(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_role(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self.role_for(tx, caller, action, name, **ctx).role_id
+        return lambda tx, action, facts: self.role_for(tx, caller, action, name, facts).role_id
 
     def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.ROLE, "iam:TagRole",
@@ -183,10 +182,11 @@ class Roles(IamBase):
     def put_role_permissions_boundary(self, caller: Caller, role_name: str, permissions_boundary: str
                                       ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
+            boundary = self.boundary_for(tx, caller, permissions_boundary)
             role = self.role_for(tx, caller, "iam:PutRolePermissionsBoundary", role_name,
-                                 **{"iam:PermissionsBoundary": permissions_boundary})
+                                 RequestFacts(permissions_boundary=boundary or permissions_boundary))
             protect(role)
-            self.check_boundary(tx, caller, permissions_boundary)
+            permissions_boundary = self.check_boundary(permissions_boundary, boundary)
             tx.roles.update(dataclasses.replace(role, permissions_boundary=permissions_boundary))
         return {}
 

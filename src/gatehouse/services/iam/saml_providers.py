@@ -17,17 +17,14 @@ from gatehouse.errors import EntityAlreadyExists, InvalidInput, LimitExceeded, N
 from gatehouse.model import Caller, OwnerKind, SamlProvider
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.federation.saml_metadata import IdpMetadata, MetadataError, default_valid_until, read_metadata
-from gatehouse.services.iam.common import (
-    Finder,
-    IamBase,
-    checked_tags,
-    request_tag_context,
-)
+from gatehouse.services.iam.common import Finder, checked_tags
+from gatehouse.services.iam.provider_refs import ProviderLookup
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_PROVIDERS = 100
-_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):saml-provider/([\w.-]{1,128})\Z")
+_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):saml-provider/([\w.-]{1,128})\Z")
 _UUID_ALPHABET = string.ascii_uppercase + string.digits
 
 
@@ -40,21 +37,19 @@ def _unsupported(options: dict[str, Any]) -> None:
         raise InvalidInput("Encrypted SAML assertions are not supported by this service.")
 
 
-class SamlProviders(IamBase):
-    def provider_for(self, tx: UnitOfWork, caller: Caller, action: str, arn: str, **context: Any) -> SamlProvider:
-        m = _ARN.match(arn)
-        if not m:
-            raise InvalidInput(f"ARN {arn} is not valid.")
-        provider = tx.saml.get(m.group(2)) if m.group(1) == caller.account_id else None
-        return self.authorized(tx, caller, action, provider, arn, OwnerKind.SAML_PROVIDER, lambda p: p.provider_id,
-                               NoSuchEntity(f"Manifest not found for arn {arn}"), **context)
+class SamlProviders(ProviderLookup):
+    def provider_for(self, tx: UnitOfWork, caller: Caller, action: str, arn: str,
+                     facts: RequestFacts | None = None) -> SamlProvider:
+        """The provider `arn` names (the name compares without case, as stored), authorized by its own ARN."""
+        return self.provider_named(tx, caller, action, arn, _ARN, OwnerKind.SAML_PROVIDER, tx.saml.get,
+                                   NoSuchEntity(f"Manifest not found for arn {arn}"), facts)
 
     def create_saml_provider(self, caller: Caller, saml_metadata_document: str, name: str,
                              tags: list[dict[str, str]] | None = None, **options: Any) -> dict[str, Any]:
         new_tags = checked_tags(tags, OwnerKind.SAML_PROVIDER)
         arn = self.arn(caller, f"saml-provider/{name}")
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateSAMLProvider", arn, **request_tag_context(new_tags))
+            self.require(tx, caller, "iam:CreateSAMLProvider", arn, RequestFacts(tags=new_tags))
             if tx.saml.get(name) is not None:
                 raise EntityAlreadyExists(f"SAMLProvider {name} already exists.")
             _unsupported(options)
@@ -114,7 +109,7 @@ class SamlProviders(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self.provider_for(tx, caller, action, name, **ctx).provider_id
+        return lambda tx, action, facts: self.provider_for(tx, caller, action, name, facts).provider_id
 
     def tag_saml_provider(self, caller: Caller, saml_provider_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.SAML_PROVIDER, "iam:TagSAMLProvider",

@@ -15,9 +15,9 @@ from gatehouse.services.iam.common import (
     IamBase,
     checked_tags,
     page_result,
-    request_tag_context,
 )
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
 MAX_SERVER_CERTIFICATES = 20
@@ -33,13 +33,14 @@ def key_binding(certificate_id: str) -> str:
 
 
 class ServerCertificates(IamBase):
-    def _certificate_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, **context: Any
-                         ) -> ServerCertificate:
+    def _certificate_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str,
+                         facts: RequestFacts | None = None) -> ServerCertificate:
         cert = tx.server_certificates.get(name)
-        return self.authorized(tx, caller, action, cert,
-                               cert.arn(caller.partition) if cert else self.arn(caller, f"server-certificate/{name}"),
-                               OwnerKind.SERVER_CERTIFICATE, lambda c: c.certificate_id,
-                               NoSuchEntity(f"The Server Certificate with name {name} cannot be found."), **context)
+        target = (self.target(tx, OwnerKind.SERVER_CERTIFICATE, cert.certificate_id, cert.arn(caller.partition))
+                  if cert else self.target(tx, OwnerKind.SERVER_CERTIFICATE, None,
+                                           self.arn(caller, f"server-certificate/{name}")))
+        return self.authorized(tx, caller, action, cert, target,
+                               NoSuchEntity(f"The Server Certificate with name {name} cannot be found."), facts)
 
     def upload_server_certificate(self, caller: Caller, server_certificate_name: str, certificate_body: str,
                                   private_key: str, path: str | None = None, certificate_chain: str | None = None,
@@ -48,7 +49,7 @@ class ServerCertificates(IamBase):
         new_tags = checked_tags(tags, OwnerKind.SERVER_CERTIFICATE)
         with self.store.write(caller.account_id) as tx:
             arn = self.arn(caller, f"server-certificate{path}{server_certificate_name}")
-            self.require(tx, caller, "iam:UploadServerCertificate", arn, **request_tag_context(new_tags))
+            self.require(tx, caller, "iam:UploadServerCertificate", arn, RequestFacts(tags=new_tags))
             if tx.server_certificates.get(server_certificate_name) is not None:
                 raise EntityAlreadyExists(f"The Server Certificate with name {server_certificate_name} already "
                                           f"exists.")
@@ -117,7 +118,7 @@ class ServerCertificates(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_certificate(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self._certificate_for(tx, caller, action, name, **ctx).certificate_id
+        return lambda tx, action, facts: self._certificate_for(tx, caller, action, name, facts).certificate_id
 
     def tag_server_certificate(self, caller: Caller, server_certificate_name: str, tags: list[dict[str, str]]
                                ) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamDeps, short_page
 from gatehouse.services.iam.holders import CredentialHolder
 from gatehouse.services.password_hashing import Passwords
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
 PASSWORD_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com"})
@@ -71,7 +72,8 @@ class ServiceCredentials(CredentialHolder):
         secret = _new_secret(service_name)
         hashed = self.passwords.hash(secret)
         with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:CreateServiceSpecificCredential", user_name)
+            user = self.user_for(tx, caller, "iam:CreateServiceSpecificCredential", user_name,
+                                 RequestFacts(service_name=service_name, credential_age_days=credential_age_days))
             if len(tx.service_credentials.for_user(user.user_id, service_name)) >= MAX_PER_SERVICE:
                 raise LimitExceeded(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "
                                     f"{MAX_PER_SERVICE}")
@@ -87,6 +89,16 @@ class ServiceCredentials(CredentialHolder):
             tx.service_credentials.insert(credential)
         return {"ServiceSpecificCredential": service_credential_view(credential, user.name, secret)}
 
+    def _holder_of(self, tx: UnitOfWork, caller: Caller, action: str, user_name: str | None, credential_id: str
+                   ) -> User | None:
+        """The user meant, authorized with the service of the credential named (when it is that user's): the
+        reference's iam:ServiceSpecificCredentialServiceName."""
+        name = self.own_user_name(caller, user_name)
+        found = tx.service_credentials.get(credential_id)
+        user = tx.users.get(name) if name else None
+        service = found.service_name if found and user and found.user_id == user.user_id else None
+        return self.holder(tx, caller, action, user_name, RequestFacts(service_name=service))
+
     def _credential(self, tx: UnitOfWork, user: User | None, credential_id: str) -> ServiceCredential:
         found = tx.service_credentials.get(credential_id)
         if found is None or user is None or found.user_id != user.user_id:
@@ -96,7 +108,8 @@ class ServiceCredentials(CredentialHolder):
     def reset_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                           user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            user = self.holder(tx, caller, "iam:ResetServiceSpecificCredential", user_name)
+            user = self._holder_of(tx, caller, "iam:ResetServiceSpecificCredential", user_name,
+                                   service_specific_credential_id)
             credential = self._credential(tx, user, service_specific_credential_id)
             secret = _new_secret(credential.service_name)
             tx.service_credentials.set_password(credential.credential_id, self.passwords.hash(secret))
@@ -106,7 +119,8 @@ class ServiceCredentials(CredentialHolder):
     def update_service_specific_credential(self, caller: Caller, service_specific_credential_id: str, status: str,
                                            user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            user = self.holder(tx, caller, "iam:UpdateServiceSpecificCredential", user_name)
+            user = self._holder_of(tx, caller, "iam:UpdateServiceSpecificCredential", user_name,
+                                   service_specific_credential_id)
             self._credential(tx, user, service_specific_credential_id)
             tx.service_credentials.set_status(service_specific_credential_id, status)
         return {}
@@ -114,7 +128,8 @@ class ServiceCredentials(CredentialHolder):
     def delete_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                            user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
-            user = self.holder(tx, caller, "iam:DeleteServiceSpecificCredential", user_name)
+            user = self._holder_of(tx, caller, "iam:DeleteServiceSpecificCredential", user_name,
+                                   service_specific_credential_id)
             self._credential(tx, user, service_specific_credential_id)
             tx.service_credentials.delete(service_specific_credential_id)
         return {}

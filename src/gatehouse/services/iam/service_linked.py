@@ -17,6 +17,7 @@ from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase
 from gatehouse.services.iam.roles import delete_role_row, insert_role
 from gatehouse.services.iam.views import role_view
+from gatehouse.services.request_context import RequestFacts, Target
 
 # Role names AWS gives its services' linked roles, where they differ from "AWSServiceRoleFor" + the capitalized
 # first label of the service principal.
@@ -45,6 +46,9 @@ _KNOWN_NAMES = {
 }
 
 
+_DELETION = "service-linked-role-deletion"
+
+
 def linked_role_name(service: str, suffix: str | None) -> str:
     base = _KNOWN_NAMES.get(service)
     if base is None:
@@ -67,8 +71,8 @@ class ServiceLinkedRoles(IamBase):
         name = linked_role_name(aws_service_name, custom_suffix)
         path = f"/aws-service-role/{aws_service_name}/"
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateServiceLinkedRole", self.arn(caller, f"role{path}{name}"), None,
-                         **{"iam:AWSServiceName": aws_service_name})
+            self.require(tx, caller, "iam:CreateServiceLinkedRole", self.arn(caller, f"role{path}{name}"),
+                         RequestFacts(service_name=aws_service_name))
             if tx.roles.get(name):
                 raise InvalidInput(f"Service role name {name} has been taken in this account, please try a "
                                    "different suffix.")
@@ -92,16 +96,28 @@ class ServiceLinkedRoles(IamBase):
             for policy_account, policy_id in tx.attachments.for_owner(OwnerKind.ROLE, role.role_id):
                 tx.attachments.detach(OwnerKind.ROLE, role.role_id, policy_account, policy_id)
             delete_role_row(tx, role)
-            tx.tasks.insert(task_id, "service-linked-role-deletion", f"{service}:{role.name}", "SUCCEEDED")
+            tx.tasks.insert(task_id, _DELETION, f"{service}:{role.name}", "SUCCEEDED")
         return {"DeletionTaskId": task_id}
 
     def get_service_linked_role_deletion_status(self, caller: Caller, deletion_task_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
-            self.require(tx, caller, "iam:GetServiceLinkedRoleDeletionStatus", "*")
             task = tx.tasks.get(deletion_task_id)
-        if task is None or task[0] != "service-linked-role-deletion":
+            if task is not None and task[0] != _DELETION:
+                task = None
+            self.require(tx, caller, "iam:GetServiceLinkedRoleDeletionStatus",
+                         Target(self._deleted_role_arn(caller, deletion_task_id, task), OwnerKind.ROLE))
+        if task is None:
             raise NoSuchEntity(f"Deletion task {deletion_task_id} cannot be found.")
         out: dict[str, Any] = {"Status": task[2]}
         if task[3]:
             out["Reason"] = {"Reason": task[3]}
         return out
+
+    def _deleted_role_arn(self, caller: Caller, task_id: str, task: tuple[str, str, str, str | None] | None) -> str:
+        """The reference's resource for the deletion status: the role the task deleted (or, for a task that does not
+        exist, the role its id would name: `task/aws-service-role/<service>/<name>/<uuid>`, as issued here)."""
+        if task is not None:
+            service, name = task[1].split(":", 1)
+            return self.arn(caller, f"role/aws-service-role/{service}/{name}")
+        path = task_id.removeprefix("task").rpartition("/")[0]
+        return self.arn(caller, f"role{path}") if path.startswith("/aws-service-role/") else "*"

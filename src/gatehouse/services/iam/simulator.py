@@ -81,8 +81,9 @@ class Simulator(IamBase):
         m = _SOURCE_ARN.match(arn)
         if not m:
             raise InvalidInput(f"Invalid ARN: {arn}")
-        partition, account, kind, _path, name = m.groups()
-        if account != caller.account_id:
+        typed_partition, account, kind, _path, name = m.groups()
+        partition = caller.partition
+        if (typed_partition, account) != (partition, caller.account_id):  # another account's or partition's: none
             self.require(tx, caller, action, arn)
             raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
         if kind == "user":

@@ -15,9 +15,9 @@ from gatehouse.services.iam.common import (
     checked_tags,
     listing,
     page_result,
-    request_tag_context,
 )
 from gatehouse.services.iam.views import user_view
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_USERS = 5000
@@ -40,15 +40,14 @@ class Users(IamBase):
                     ) -> dict[str, Any]:
         path = path or "/"
         new_tags = checked_tags(tags, OwnerKind.USER)
-        context = request_tag_context(new_tags)
-        if permissions_boundary:
-            context["iam:PermissionsBoundary"] = permissions_boundary
         with self.store.write(caller.account_id) as tx:
-            self.require(tx, caller, "iam:CreateUser", self.arn(caller, f"user{path}{user_name}"), **context)
+            boundary = self.boundary_for(tx, caller, permissions_boundary)
+            self.require(tx, caller, "iam:CreateUser", self.arn(caller, f"user{path}{user_name}"),
+                         RequestFacts(tags=new_tags, permissions_boundary=boundary or permissions_boundary))
             if tx.users.get(user_name):
                 raise EntityAlreadyExists(f"User with name {user_name} already exists.")
             if permissions_boundary:
-                self.check_boundary(tx, caller, permissions_boundary)
+                permissions_boundary = self.check_boundary(permissions_boundary, boundary)
             if tx.users.count() >= MAX_USERS:
                 raise LimitExceeded(f"Cannot exceed quota for UsersPerAccount: {MAX_USERS}")
             user = User(account_id=caller.account_id, user_id=ids.unique_id(ids.Prefix.USER), name=user_name,
@@ -116,7 +115,7 @@ class Users(IamBase):
     # --- tags ------------------------------------------------------------------------------------------------
 
     def _tagged_user(self, caller: Caller, name: str) -> Finder:
-        return lambda tx, action, ctx: self.user_for(tx, caller, action, name, **ctx).user_id
+        return lambda tx, action, facts: self.user_for(tx, caller, action, name, facts).user_id
 
     def tag_user(self, caller: Caller, user_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.USER, "iam:TagUser",
@@ -136,10 +135,10 @@ class Users(IamBase):
     def put_user_permissions_boundary(self, caller: Caller, user_name: str, permissions_boundary: str
                                       ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
+            boundary = self.boundary_for(tx, caller, permissions_boundary)
             user = self.user_for(tx, caller, "iam:PutUserPermissionsBoundary", user_name,
-                                 **{"iam:PermissionsBoundary": permissions_boundary})
-            self.check_boundary(tx, caller, permissions_boundary)
-            tx.users.set_boundary(user.user_id, permissions_boundary)
+                                 RequestFacts(permissions_boundary=boundary or permissions_boundary))
+            tx.users.set_boundary(user.user_id, self.check_boundary(permissions_boundary, boundary))
         return {}
 
     def delete_user_permissions_boundary(self, caller: Caller, user_name: str) -> dict[str, Any]:
