@@ -27,6 +27,8 @@ from tests.support.servers import Endpoint
 ARN = f"arn:aws:iam::{ACCOUNT}"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+# The six AWS managed policies Gatehouse wrote by hand before it shipped AWS's catalogue: still there, now as AWS
+# has them (the whole catalogue is gatehouse.services.iam.aws_managed.AwsManagedPolicies).
 AWS_MANAGED = ("AdministratorAccess", "IAMFullAccess", "IAMReadOnlyAccess", "IAMUserChangePassword",
                "PowerUserAccess", "ReadOnlyAccess")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from tests.e2e.iam_support import (
     ADMIN,
     ARN,
@@ -26,6 +27,7 @@ from tests.e2e.iam_support import (
 )
 
 pytestmark = pytest.mark.e2e
+CATALOGUE = AwsManagedPolicies()
 
 
 def _policy(iam: Any, name: str = "p", **kw: Any) -> str:
@@ -188,14 +190,20 @@ def test_delete_policy_conflicts_while_used_as_a_permissions_boundary(iam: Any) 
 def test_aws_managed_policies_are_readable(iam: Any) -> None:
     for name in AWS_MANAGED:
         arn = f"arn:aws:iam::aws:policy/{name}"
+        expected = CATALOGUE.get("/", name)
+        assert expected is not None
         policy = iam.get_policy(PolicyArn=arn)["Policy"]
-        assert policy["PolicyName"] == name and policy["Arn"] == arn and policy["PolicyId"].startswith("ANPA")
-        assert policy["DefaultVersionId"] == "v1" and policy["IsAttachable"] is True
-        version = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+        assert policy["PolicyName"] == name and policy["Arn"] == arn and policy["PolicyId"] == expected.policy_id
+        assert policy["DefaultVersionId"] == expected.default_version_id and policy["IsAttachable"] is True
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=expected.default_version_id)["PolicyVersion"]
         assert version["IsDefaultVersion"] and version["Document"]["Version"] == "2012-10-17"
-        assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]] == ["v1"]
+        assert version["Document"] == json.loads(CATALOGUE.default_version(expected).document)
+        assert [v["VersionId"] for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]] == [
+            expected.default_version_id]
     admin = iam.get_policy_version(PolicyArn=ADMIN, VersionId="v1")["PolicyVersion"]["Document"]
     assert admin["Statement"] == [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+    lam = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")["Policy"]
+    assert lam["Path"] == "/service-role/"
 
 
 def test_aws_managed_policy_ids_are_stable(iam: Any) -> None:
@@ -237,11 +245,11 @@ def test_a_customer_policy_may_share_an_aws_managed_name(iam: Any) -> None:
 
 def test_list_policies_scopes(iam: Any) -> None:
     local = [_policy(iam, f"local{i}") for i in range(3)]
-    aws = [p["PolicyName"] for p in collect(iam.list_policies, "Policies", Scope="AWS")]
-    assert aws == sorted(AWS_MANAGED, key=str.lower)
+    aws = [p["PolicyName"] for p in collect(iam.list_policies, "Policies", Scope="AWS", MaxItems=1000)]
+    assert aws == [p.name for p in CATALOGUE.all()] and set(AWS_MANAGED) <= set(aws)
     assert [p["Arn"] for p in collect(iam.list_policies, "Policies", Scope="Local")] == local
-    everything = collect(iam.list_policies, "Policies", MaxItems=2)
-    assert len(everything) == len(AWS_MANAGED) + 3
+    everything = collect(iam.list_policies, "Policies", MaxItems=400)
+    assert len(everything) == len(CATALOGUE) + 3
     assert [p["PolicyName"].lower() for p in everything] == sorted(p["PolicyName"].lower() for p in everything)
     assert collect(iam.list_policies, "Policies", Scope="All") == everything
     rejected(iam, "ValidationError", iam.list_policies, Scope="Mine")

@@ -50,6 +50,9 @@ ARGS: dict[str, dict[str, Any]] = {
     "ListMFADeviceTags": {"SerialNumber": f"{ARN}:mfa/mfa0"},
     "ListMFADevices": {"UserName": "u0"},
     "ListOpenIDConnectProviderTags": {"OpenIDConnectProviderArn": f"{ARN}:oidc-provider/oidc0.example.com"},
+    # The account's own policies: AWS's 1,582 do not fit one page (tests/services/test_aws_managed_policies_service.py
+    # pages through them).
+    "ListPolicies": {"Scope": "Local"},
     "ListPolicyTags": {"PolicyArn": f"{ARN}:policy/p0"},
     "ListPolicyVersions": {"PolicyArn": f"{ARN}:policy/p0"},
     "ListRolePolicies": {"RoleName": "r0"},

@@ -94,8 +94,9 @@ def test_ec_keys_and_tokens_without_kid(key: RSAKey) -> None:
     ("no audience", {"aud": None}, "InvalidIdentityToken"),
     ("expired", {"exp": int(time.time()) - 600}, "ExpiredTokenException"),
     ("no expiry", {"exp": None}, "InvalidIdentityToken"),
-    ("not valid yet", {"nbf": int(time.time()) + 600}, "InvalidIdentityToken"),
-    ("issued in the future", {"iat": int(time.time()) + 600}, "InvalidIdentityToken"),
+    # A day ahead: these values are taken when the tests are collected, and a whole suite can outlast ten minutes.
+    ("not valid yet", {"nbf": int(time.time()) + 86_400}, "InvalidIdentityToken"),
+    ("issued in the future", {"iat": int(time.time()) + 86_400}, "InvalidIdentityToken"),
     ("no subject", {"sub": None}, "InvalidIdentityToken"),
     ("another issuer in the signed claims", {"iss": "https://evil.invalid"}, "InvalidIdentityToken"),
 ])

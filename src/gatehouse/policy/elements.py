@@ -29,9 +29,11 @@ Problem = tuple[str, str] | tuple[str, str, str]
 PARTITIONS = frozenset(
     {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc", "*"}
 )
+# "role-template/": AWS stores it in its own managed policies (iam:GetRoleTemplateVersion on
+# arn:aws:iam::aws:role-template/... in AWSCloudWatchOmniServiceRolePolicy, in the shipped catalogue).
 IAM_RESOURCE_PREFIXES = (
     "user/", "federated-user/", "role/", "group/", "instance-profile/", "mfa/", "server-certificate/", "policy/",
-    "sms-mfa/", "saml-provider/", "oidc-provider/", "report/", "access-report/",
+    "sms-mfa/", "saml-provider/", "oidc-provider/", "report/", "access-report/", "role-template/",
 )
 # S3 resource types that live in a region (Service Authorization Reference, "Amazon S3": access points and their
 # objects, Batch Operations jobs, Storage Lens, Multi-Region Access Point requests, Access Grants). AWS accepts the

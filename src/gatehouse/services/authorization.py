@@ -88,6 +88,11 @@ class PrincipalPolicies:
                          session=list(self.session) if self.session is not None else None)
 
 
+def _aws_managed_policy(resource: str) -> bool:
+    parts = resource.split(":", 5)
+    return len(parts) == 6 and parts[2] == "iam" and parts[4] == "aws"
+
+
 def iso8601(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -150,6 +155,10 @@ class Authorizer:
         # or a resource policy takes part.
         tags = target.tags if policies.needs_resource_tags or resource_policy is not None else None
         keys.update(action_keys(self.reference, action, target, facts, tags))
+        if resource_account is None and _aws_managed_policy(target.arn):
+            # AWS managed policies are in no account; reading them is not cross-account access: identity policies
+            # alone decide (an IAM user with iam:GetPolicy on "*" reads arn:aws:iam::aws:policy/ReadOnlyAccess).
+            resource_account = caller.account_id
         ctx = RequestContext(policies.principal, action, target.arn, resource_account=resource_account, keys=keys)
         policy_set = policies.with_resource(resource_policy) if resource_policy else policies.policy_set
         return evaluate(policy_set, ctx), ctx

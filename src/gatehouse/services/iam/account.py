@@ -180,10 +180,10 @@ class AccountOps(IamBase):
                 out.append(view)
         if "AWSManagedPolicy" in wanted:
             for m in self.deps.managed.all():
-                n = counts.get((AWS, m.policy.policy_id), 0)
-                b = boundaries.get(arn_suffix(m.policy.arn("aws")), 0)
+                n = counts.get((AWS, m.policy_id), 0)
+                b = boundaries.get(arn_suffix(m.arn("aws")), 0) if boundaries else 0
                 if n or b:
-                    view = policy_view(m.policy, caller.partition, attachments=n, boundary_uses=b)
-                    view["PolicyVersionList"] = [version_view(m.version)]
+                    view = policy_view(m, caller.partition, attachments=n, boundary_uses=b)
+                    view["PolicyVersionList"] = [version_view(v) for v in self.deps.managed.versions(m)]
                     out.append(view)
         return out

@@ -118,26 +118,27 @@ class ManagedPolicies(IamBase):
             boundaries = tx.attachments.boundary_usages()
             candidates: list[ManagedPolicy] = []
             if scope in ("All", "AWS"):
-                candidates += [p.policy for p in self.deps.managed.all()]
+                candidates += self.deps.managed.all()
             if scope in ("All", "Local"):
                 candidates += list(tx.policies.all())
+        after = decode_marker(marker) if marker else None
         rows = []
-        for p in candidates:
-            n_attached = attached.get((p.account_id, p.policy_id), 0)
-            n_boundary = boundaries.get(arn_suffix(p.arn("aws")), 0)
+        for p in candidates:  # some 1,600 with the AWS managed ones: cheap tests first
             if not p.path.startswith(prefix):
                 continue
+            key = f"{p.name.lower()}\x00{p.account_id}"
+            if after is not None and key <= after:
+                continue
+            n_attached = attached.get((p.account_id, p.policy_id), 0)
+            n_boundary = boundaries.get(arn_suffix(p.arn("aws")), 0) if boundaries else 0
             if only_attached and not (n_attached or n_boundary):
                 continue
             if policy_usage_filter == "PermissionsPolicy" and only_attached and not n_attached:
                 continue
             if policy_usage_filter == "PermissionsBoundary" and only_attached and not n_boundary:
                 continue
-            rows.append((f"{p.name.lower()}\x00{p.account_id}", p, n_attached, n_boundary))
+            rows.append((key, p, n_attached, n_boundary))
         rows.sort(key=lambda r: r[0])
-        if marker:
-            after = decode_marker(marker)
-            rows = [r for r in rows if r[0] > after]
         limit = max_items or 100
         out: dict[str, Any] = {
             "Policies": [policy_view(p, caller.partition, attachments=a, boundary_uses=b, listing=True)
@@ -176,8 +177,7 @@ class ManagedPolicies(IamBase):
 
     def version_of(self, tx: UnitOfWork, policy: ManagedPolicy, policy_arn: str, version_id: str) -> PolicyVersion:
         if policy.aws_managed:
-            found = self.deps.managed.by_id(policy.policy_id)
-            version = found.version if found and found.version.version_id == version_id else None
+            version = self.deps.managed.version(policy, version_id)
         else:
             version = tx.policies.version(policy.policy_id, version_id)
         if version is None:
@@ -189,8 +189,7 @@ class ManagedPolicies(IamBase):
         with self.store.read(caller.account_id) as tx:
             policy = self.policy_for(tx, caller, "iam:ListPolicyVersions", policy_arn)
             if policy.aws_managed:
-                found = self.deps.managed.by_id(policy.policy_id)
-                versions = [found.version] if found else []
+                versions = self.deps.managed.versions(policy)
             else:
                 versions = tx.policies.versions(policy.policy_id)
         return short_page("Versions", [version_view(v, document=False) for v in versions], marker, max_items)

@@ -1,4 +1,4 @@
-"""Managed policies named by ARN: customer managed ones in the caller's account, AWS managed ones in code."""
+"""Managed policies named by ARN: customer managed ones in the caller's account, AWS managed ones in the catalogue."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def find_policy(tx: UnitOfWork, managed: AwsManagedPolicies, partition: str, acc
     path; the name compares without case, as IAM names do (a policy is found whatever the case of its name, and is
     then authorized and recorded by its own ARN). A malformed ARN is AWS's ValidationError or InvalidInput.
 
-    The version is given for AWS managed policies (always v1); customer ones load versions on demand."""
+    The version is given for AWS managed policies (their default); customer ones load versions on demand."""
     ref = parse_policy_arn(arn)
     if ref.partition != partition:
         return None  # another partition's policy is none of this account's
@@ -73,10 +73,8 @@ def stored_policy(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, 
 def _resolve(tx: UnitOfWork, managed: AwsManagedPolicies, account_id: str, ref: PolicyArn
              ) -> tuple[ManagedPolicy, PolicyVersion | None] | None:
     if ref.aws_managed:
-        found = managed.get(ref.name)
-        if found and found.policy.path == ref.path:
-            return found.policy, found.version
-        return None
+        found = managed.get(ref.path, ref.name)  # exact: name and path as written
+        return (found, managed.default_version(found)) if found else None
     if ref.account != account_id:
         return None  # another account's policies are never this account's to use
     policy = tx.policies.get(ref.name)
@@ -90,7 +88,7 @@ def default_document(tx: UnitOfWork, managed: AwsManagedPolicies, policy_account
     """A policy's default version document, by the (account, id) an attachment stores."""
     if policy_account == AWS:
         found = managed.by_id(policy_id)
-        return (found.policy, found.version.document) if found else None
+        return (found, managed.default_version(found).document) if found else None
     policy = tx.policies.by_id(policy_id)
     if policy is None:
         return None
