@@ -1,5 +1,5 @@
-"""The HTTP face of the AWS API: one endpoint for every Query-protocol service, routed by the SigV4 credential
-scope's service and the `Action` parameter.
+"""The HTTP face of the AWS API: one endpoint for every service, routed by the SigV4 credential scope's service and
+the operation its protocol names (Query's `Action` parameter, JSON's `X-Amz-Target` header).
 
 Order per request: parse the signature claims, resolve the key, verify the signature (so nothing is read or
 changed for an unauthenticated request), find the operation, parse and validate its input against the botocore
@@ -17,8 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
-from urllib.parse import parse_qsl
+from typing import Any, NamedTuple
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -42,7 +41,8 @@ from gatehouse.services.authentication import Authenticator, Credential
 from gatehouse.services.authorization import Authorizer
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
-from gatehouse.wire.query import QueryProtocol
+from gatehouse.wire.protocols import Protocols, WireProtocol
+from gatehouse.wire.service_models import ServiceInfo
 from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, claims_presigned, parse_request_auth
 
 log = logging.getLogger("gatehouse.wire")
@@ -99,8 +99,19 @@ class WireConfig:
     max_unsigned_body: int = MAX_UNSIGNED_BODY
 
 
+class Reply(NamedTuple):
+    """An answer of the AWS endpoint: status, body and the content type of the protocol that wrote it."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
 class AwsEndpoint:
-    """Handles one AWS API request end to end (synchronously: it runs in a worker thread)."""
+    """Handles one AWS API request end to end (synchronously: it runs on the event loop or in a worker thread).
+
+    The protocol is chosen per service from its model (`wire/protocols.py`); everything else (authentication,
+    routing, validation, authorization, the use case) is the same for every protocol."""
 
     def __init__(self, router: Router, authenticator: Authenticator, config: WireConfig,
                  clock: Callable[[], datetime], switch: AuthSwitch | None = None) -> None:
@@ -111,21 +122,32 @@ class AwsEndpoint:
         self.config = config
         self.clock = clock
         self.verifier = SigV4Verifier()
-        self.query = QueryProtocol()
+        self.protocols = Protocols(router.models)
         self.validator = InputValidator()
 
     def handle(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
                client_ip: str, secure: bool) -> tuple[int, bytes]:
+        """(status, body) of `respond`, for callers that do not need the content type."""
+        reply = self.respond(method, path, query_string, headers, body, client_ip, secure)
+        return reply.status, reply.body
+
+    def respond(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
+                client_ip: str, secure: bool) -> Reply:
         request_id = str(uuid.uuid4())
-        namespace: str | None = None
+        # Until the credential scope names the service, a JSON request is known by its X-Amz-Target header, so
+        # that even a refused one is answered in the protocol its client reads.
+        service = self.protocols.by_target(headers)
+        protocol = self._protocol(service) if service is not None else self.protocols.query
         try:
             try:
                 claims = parse_request_auth(method, path, query_string, headers)
             except MissingAuthenticationToken:
+                if service is not None:
+                    raise
                 return self._unsigned(request_id, query_string, body, headers, client_ip, secure)
-            info = self.models.get(claims.service)
-            if info is not None:
-                namespace = info.xml_namespace
+            service = self.models.get(claims.service)
+            if service is not None:
+                protocol = self._protocol(service)
             checks = self.switch.take() if self.switch is not None else Checks.FULL
             now = self.clock()
             credential: Credential | None = None
@@ -137,13 +159,13 @@ class AwsEndpoint:
                 if checks is not Checks.NONE:
                     raise
                 credential = None  # moto's switch: an unknown key or a bad signature is let through, as the root
-            params = _form_params(query_string, b"" if claims.unsigned_payload else body)
-            action = params.get("Action")
+            incoming = protocol.read(service, headers, query_string, b"" if claims.unsigned_payload else body)
+            action = incoming.action
             if not action:
-                raise MissingAction("Could not find operation for version") if info else NotFound(
+                raise MissingAction("Could not find operation for version") if service else NotFound(
                     f"The service {claims.service} is not served here.")
-            route = self.router.route(claims.service, action, params.get("Version"))
-            typed = self.query.parse_params(route.operation, params)
+            route = self.router.route(claims.service, action, incoming.version)
+            typed = protocol.parse_input(route.operation, incoming)
             self.validator.validate(route.operation, typed)
             meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
                                user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now,
@@ -161,35 +183,43 @@ class AwsEndpoint:
                     result = route.invoke(caller, typed)
             if credential is not None:
                 self.authenticator.record_use(credential, claims.region, claims.service)
-            return 200, self.query.serialize_result(route.operation, result, request_id, namespace)
+            return Reply(200, protocol.serialize_result(route.operation, result, request_id, service),
+                         protocol.content_type)
         except AwsError as error:
-            return self.query.serialize_error(error, request_id, namespace)
+            return Reply(*protocol.serialize_error(error, request_id, service), protocol.content_type)
         except Exception:
             log.exception("internal error handling request %s", request_id)
-            return self.query.serialize_error(
-                InternalFailure("The request processing has failed because of an unknown error, exception or "
-                                "failure."), request_id, namespace)
+            return Reply(*protocol.serialize_error(_internal_failure(), request_id, service), protocol.content_type)
+
+    def _protocol(self, service: ServiceInfo) -> WireProtocol:
+        protocol = self.protocols.for_service(service)
+        if protocol is None:  # a modeled service whose protocol (rest-json, rest-xml) this server does not speak
+            raise NotFound(f"The service {service.signing_name} is not served here.")
+        return protocol
 
     def _unsigned(self, request_id: str, query_string: str, body: bytes, headers: Mapping[str, str],
-                  client_ip: str, secure: bool) -> tuple[int, bytes]:
+                  client_ip: str, secure: bool) -> Reply:
         """Operations the model marks as needing no authentication (AssumeRoleWithWebIdentity, AssumeRoleWithSAML:
-        the token or assertion is the credential). With no credential scope, the API version names the service."""
+        the token or assertion is the credential). With no credential scope, the API version names the service.
+        Only Query operations are unsigned."""
         if len(body) + len(query_string) > self.config.max_unsigned_body:
             raise PayloadTooLarge("Request body is too large.")
-        params = _form_params(query_string, body)
-        found = self.router.unauthenticated(params.get("Action", ""), params.get("Version", ""))
+        protocol = self.protocols.query
+        incoming = protocol.read(None, headers, query_string, body)
+        found = self.router.unauthenticated(incoming.action or "", incoming.version or "")
         if found is None:
             raise MissingAuthenticationToken()
-        namespace = self.models.xml_namespace(found.service)
+        service = self.models.get(found.service)
         try:
-            typed = self.query.parse_params(found.operation, params)
+            typed = protocol.parse_input(found.operation, incoming)
             self.validator.validate(found.operation, typed)
             meta = RequestMeta(request_id=request_id, source_ip=client_ip, user_agent=headers.get("user-agent", ""),
                                secure_transport=secure, time=self.clock(), host=headers.get("host", ""))
             result = found.invoke(self.authenticator.anonymous(meta), typed)
-            return 200, self.query.serialize_result(found.operation, result, request_id, namespace)
+            return Reply(200, protocol.serialize_result(found.operation, result, request_id, service),
+                         protocol.content_type)
         except AwsError as error:
-            return self.query.serialize_error(error, request_id, namespace)
+            return Reply(*protocol.serialize_error(error, request_id, service), protocol.content_type)
 
     def _verify(self, claims: SigV4Params, method: str, path: str, query_string: str, headers: Mapping[str, str],
                 body: bytes, secret: str, now: datetime, *, check_skew: bool) -> None:
@@ -206,12 +236,8 @@ class AwsEndpoint:
                                  check_skew=check_skew)
 
 
-def _form_params(query_string: str, body: bytes) -> dict[str, str]:
-    """Query parameters (minus a presigned request's signature parameters), then the form body."""
-    params = {k: v for k, v in parse_qsl(query_string, keep_blank_values=True) if not k.startswith("X-Amz-")}
-    if body:
-        params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-    return params
+def _internal_failure() -> InternalFailure:
+    return InternalFailure("The request processing has failed because of an unknown error, exception or failure.")
 
 
 class AwsAsgi:
@@ -235,8 +261,9 @@ class AwsAsgi:
         try:
             body = await _read_body(scope, receive, self.endpoint.config.max_body)
         except AwsError as error:
-            status, payload = self.endpoint.query.serialize_error(error, str(uuid.uuid4()))
-            await _respond(send, status, payload)
+            protocol = self.endpoint.protocols.query
+            status, payload = protocol.serialize_error(error, str(uuid.uuid4()), None)
+            await _respond(send, Reply(status, payload, protocol.content_type))
             return
         client = scope.get("client")
         args = (scope["method"], scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
@@ -246,10 +273,10 @@ class AwsAsgi:
         # network: never on the event loop, which would stall every other request (or this very server, when it
         # is its own token issuer).
         if self.inline and _signed(scope):
-            status, payload = self.endpoint.handle(*args)
+            reply = self.endpoint.respond(*args)
         else:
-            status, payload = await run_in_threadpool(self.endpoint.handle, *args)
-        await _respond(send, status, payload)
+            reply = await run_in_threadpool(self.endpoint.respond, *args)
+        await _respond(send, reply)
 
 
 def _signed(scope: Scope) -> bool:
@@ -264,10 +291,11 @@ def _signed(scope: Scope) -> bool:
     return claims_presigned(scope.get("query_string", b"").decode("latin-1"))
 
 
-async def _respond(send: Send, status: int, payload: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/xml"), (b"content-length", str(len(payload)).encode())]})
-    await send({"type": "http.response.body", "body": payload})
+async def _respond(send: Send, reply: Reply) -> None:
+    await send({"type": "http.response.start", "status": reply.status,
+                "headers": [(b"content-type", reply.content_type.encode()),
+                            (b"content-length", str(len(reply.body)).encode())]})
+    await send({"type": "http.response.body", "body": reply.body})
 
 
 async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
