@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -200,7 +201,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch)
+    # No audit trail yet: the request path hands every call to a recorder that keeps none (services/audit).
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch,
+                           recorder=NoTrail())
     app = Application(settings=settings, store=store, box=box, clock=clock)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"

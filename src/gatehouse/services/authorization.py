@@ -37,6 +37,7 @@ from gatehouse.policy import (
     evaluate,
     parse,
 )
+from gatehouse.services.audit.calls import Decision as CallDecision
 from gatehouse.services.authorization_messages import AuthorizationMessages
 from gatehouse.services.authorization_reference import AuthorizationReference
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
@@ -47,6 +48,8 @@ from gatehouse.storage.repository import UnitOfWork
 # Development mode's auth switch (moto's `reset-auth`): requests the wire layer serves unchecked run inside
 # `Authorizer.unchecked()`, which no production code path enters.
 _UNCHECKED: ContextVar[bool] = ContextVar("gatehouse_unchecked", default=False)
+# The decisions of the request being served, for its audit record (`Authorizer.collecting`); None outside one.
+_DECISIONS: ContextVar[list[CallDecision] | None] = ContextVar("gatehouse_decisions", default=None)
 
 _CACHE_SIZE = 4096
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
@@ -93,6 +96,18 @@ def _aws_managed_policy(resource: str) -> bool:
     return len(parts) == 6 and parts[2] == "iam" and parts[4] == "aws"
 
 
+def deciding(decision: Decision, ctx: RequestContext) -> CallDecision:
+    """A decision as the audit record keeps it, naming the statement that decided: for an Allow the first Allow
+    statement that matched (what last-accessed data credits), for an explicit Deny the first Deny; an implicit deny
+    names none."""
+    effect = "Allow" if decision.allowed else "Deny"
+    statement = next((m for m in decision.matched if m.effect == effect), None)
+    if statement is None:
+        return CallDecision(ctx.action, ctx.resource, decision.allowed)
+    return CallDecision(ctx.action, ctx.resource, decision.allowed, statement.policy,
+                        statement.sid if statement.sid is not None else str(statement.index))
+
+
 def iso8601(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -115,11 +130,28 @@ class Authorizer:
                 facts: RequestFacts | None = None) -> None:
         """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
         `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
+        collected = _DECISIONS.get()
         if caller.is_root or not self.enforcing():
+            if collected is not None:
+                arn = resource.arn if isinstance(resource, Target) else resource
+                collected.append(CallDecision(action, arn, True))  # the root, or development's unchecked mode
             return
         decision, ctx = self.decide(tx, caller, action, resource, facts=facts)
+        if collected is not None:
+            collected.append(deciding(decision, ctx))
         if not decision.allowed:
             raise self.denied(decision, ctx)
+
+    @staticmethod
+    @contextmanager
+    def collecting() -> Iterator[list[CallDecision]]:
+        """Collect the decisions `require` takes within (one request's), in order, for the call's record."""
+        collected: list[CallDecision] = []
+        token = _DECISIONS.set(collected)
+        try:
+            yield collected
+        finally:
+            _DECISIONS.reset(token)
 
     def enforcing(self) -> bool:
         """Whether policies decide this request: always outside development mode; there, not under --no-enforce

@@ -4,7 +4,8 @@ the operation its protocol names (Query's `Action` parameter, JSON's `X-Amz-Targ
 Order per request: parse the signature claims, resolve the key, verify the signature (so nothing is read or
 changed for an unauthenticated request), find the operation, parse and validate its input against the botocore
 model, call the use case, render. Every failure becomes an AWS error response here and only here; an unexpected
-exception is logged server-side and answered with `InternalFailure`, never a stack trace.
+exception is logged server-side and answered with `InternalFailure`, never a stack trace. Every request, served
+or refused, leaves through one exit that hands the recorder (the audit trail) one `ApiCall`.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import math
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, NamedTuple
 
+from botocore.model import OperationModel
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -36,9 +38,14 @@ from gatehouse.errors import (
     PayloadTooLarge,
     SignatureDoesNotMatch,
 )
-from gatehouse.model import RequestMeta
+from gatehouse.model import Caller, RequestMeta
+from gatehouse.services.audit.calls import ApiCall, CallRecord, CallRecorder
+from gatehouse.services.audit.calls import Decision as CallDecision
+from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator, Credential
 from gatehouse.services.authorization import Authorizer
+from gatehouse.services.ids import account_of_key
+from gatehouse.wire.call_records import read_only, request_parameters, response_elements
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.protocols import Protocols, WireProtocol
@@ -107,20 +114,46 @@ class Reply(NamedTuple):
     content_type: str
 
 
+@dataclass(slots=True)
+class Exchange:
+    """What the request path has learned about one request so far. The single exit (`AwsEndpoint._served` and
+    `AwsEndpoint._refused`) turns it into the `ApiCall` the recorder keeps, however far the request got."""
+
+    request_id: str
+    time: datetime
+    source_ip: str
+    user_agent: str
+    protocol: WireProtocol
+    service: ServiceInfo | None = None
+    service_name: str = ""  # the signing name ("iam", "cloudtrail")
+    operation_name: str = ""  # what was asked for, known or not
+    operation: OperationModel | None = None
+    region: str = ""
+    caller: Caller | None = None
+    account_id: str | None = None  # the presented key's account, before (or without) authentication
+    access_key_id: str | None = None
+    params: dict[str, Any] | None = None
+    decisions: list[CallDecision] = field(default_factory=list)
+
+
 class AwsEndpoint:
     """Handles one AWS API request end to end (synchronously: it runs on the event loop or in a worker thread).
 
     The protocol is chosen per service from its model (`wire/protocols.py`); everything else (authentication,
-    routing, validation, authorization, the use case) is the same for every protocol."""
+    routing, validation, authorization, the use case) is the same for every protocol. Every request ends in one
+    place: a served call in `_served` (inside the recorder's scope, so the call's writes and its record commit
+    together), a refused or failed one in `_refused`; both hand the recorder one `ApiCall`."""
 
     def __init__(self, router: Router, authenticator: Authenticator, config: WireConfig,
-                 clock: Callable[[], datetime], switch: AuthSwitch | None = None) -> None:
+                 clock: Callable[[], datetime], switch: AuthSwitch | None = None,
+                 recorder: CallRecorder | None = None) -> None:
         self.router = router
         self.switch = switch
         self.models = router.models
         self.authenticator = authenticator
         self.config = config
         self.clock = clock
+        self.recorder: CallRecorder = recorder if recorder is not None else NoTrail()
         self.verifier = SigV4Verifier()
         self.protocols = Protocols(router.models)
         self.validator = InputValidator()
@@ -133,49 +166,79 @@ class AwsEndpoint:
 
     def respond(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
                 client_ip: str, secure: bool) -> Reply:
-        request_id = str(uuid.uuid4())
-        # Until the credential scope names the service, a JSON request is known by its X-Amz-Target header, so
-        # that even a refused one is answered in the protocol its client reads.
+        exchange = self.exchange(headers, client_ip)
+        with Authorizer.collecting() as decisions:
+            exchange.decisions = decisions
+            try:
+                return self._serve(exchange, method, path, query_string, headers, body, secure)
+            except AwsError as error:
+                return self._refused(exchange, error)
+            except Exception:
+                log.exception("internal error handling request %s", exchange.request_id)
+                return self._refused(exchange, _internal_failure())
+
+    def exchange(self, headers: Mapping[str, str], client_ip: str) -> Exchange:
+        """A new request's exchange. Until the credential scope names the service, a JSON request is known by its
+        X-Amz-Target header, so that even a refused one is answered in the protocol its client reads."""
+        exchange = Exchange(str(uuid.uuid4()), self.clock(), client_ip, headers.get("user-agent", ""),
+                            self.protocols.query)
         service = self.protocols.by_target(headers)
-        protocol = self._protocol(service) if service is not None else self.protocols.query
+        if service is not None:
+            exchange.service, exchange.service_name = service, service.signing_name
+            exchange.protocol = self._protocol(service)
+            target = headers.get("x-amz-target", "")
+            exchange.operation_name = target.rpartition(".")[2]
+        return exchange
+
+    def reject(self, error: AwsError, headers: Mapping[str, str], client_ip: str) -> Reply:
+        """Refuse a request before it is read (too large, throttled): answered and recorded like any other."""
+        return self._refused(self.exchange(headers, client_ip), error)
+
+    def _serve(self, ex: Exchange, method: str, path: str, query_string: str, headers: Mapping[str, str],
+               body: bytes, secure: bool) -> Reply:
         try:
-            try:
-                claims = parse_request_auth(method, path, query_string, headers)
-            except MissingAuthenticationToken:
-                if service is not None:
-                    raise
-                return self._unsigned(request_id, query_string, body, headers, client_ip, secure)
-            service = self.models.get(claims.service)
-            if service is not None:
-                protocol = self._protocol(service)
-            checks = self.switch.take() if self.switch is not None else Checks.FULL
-            now = self.clock()
-            credential: Credential | None = None
-            try:
-                credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
-                self._verify(claims, method, path, query_string, headers, body, credential.secret, now,
-                             check_skew=self.config.enforce_clock and checks is Checks.FULL)
-            except AwsError:
-                if checks is not Checks.NONE:
-                    raise
-                credential = None  # moto's switch: an unknown key or a bad signature is let through, as the root
-            incoming = protocol.read(service, headers, query_string, b"" if claims.unsigned_payload else body)
-            action = incoming.action
-            if not action:
-                raise MissingAction("Could not find operation for version") if service else NotFound(
-                    f"The service {claims.service} is not served here.")
-            route = self.router.route(claims.service, action, incoming.version)
-            typed = protocol.parse_input(route.operation, incoming)
-            self.validator.validate(route.operation, typed)
-            meta = RequestMeta(request_id=request_id, region=claims.region, source_ip=client_ip,
-                               user_agent=headers.get("user-agent", ""), secure_transport=secure, time=now,
-                               host=headers.get("host", ""))
-            if credential is None:
-                assert self.switch is not None
-                caller = self.authenticator.account_root(self.switch.account_id, meta)
-            else:
-                caller = self.authenticator.caller(credential, meta)
-                self.authenticator.admit(caller, claims.service, action)
+            claims = parse_request_auth(method, path, query_string, headers)
+        except MissingAuthenticationToken:
+            if ex.service is not None:
+                raise
+            return self._unsigned(ex, query_string, body, headers, secure)
+        ex.service_name, ex.region, ex.access_key_id = claims.service, claims.region, claims.access_key_id
+        ex.account_id = account_of_key(claims.access_key_id)
+        ex.service = self.models.get(claims.service)
+        if ex.service is not None:
+            ex.protocol = self._protocol(ex.service)
+        checks = self.switch.take() if self.switch is not None else Checks.FULL
+        credential: Credential | None = None
+        try:
+            credential = self.authenticator.resolve(claims.access_key_id, claims.security_token)
+            ex.account_id = credential.account_id
+            self._verify(claims, method, path, query_string, headers, body, credential.secret, ex.time,
+                         check_skew=self.config.enforce_clock and checks is Checks.FULL)
+        except AwsError:
+            if checks is not Checks.NONE:
+                raise
+            credential = None  # moto's switch: an unknown key or a bad signature is let through, as the root
+        incoming = ex.protocol.read(ex.service, headers, query_string, b"" if claims.unsigned_payload else body)
+        action = incoming.action
+        if not action:
+            raise MissingAction("Could not find operation for version") if ex.service else NotFound(
+                f"The service {claims.service} is not served here.")
+        ex.operation_name = action
+        route = self.router.route(claims.service, action, incoming.version)
+        ex.operation = route.operation
+        meta = RequestMeta(request_id=ex.request_id, region=claims.region, source_ip=ex.source_ip,
+                           user_agent=ex.user_agent, secure_transport=secure, time=ex.time,
+                           host=headers.get("host", ""))
+        if credential is None:
+            assert self.switch is not None
+            ex.caller = caller = self.authenticator.account_root(self.switch.account_id, meta)
+        else:
+            ex.caller = caller = self.authenticator.caller(credential, meta)
+        ex.params = typed = ex.protocol.parse_input(route.operation, incoming)
+        self.validator.validate(route.operation, typed)
+        if credential is not None:
+            self.authenticator.admit(caller, claims.service, action)
+        with self.recorder.request() as record:
             if checks is Checks.FULL:
                 result = route.invoke(caller, typed)
             else:
@@ -183,13 +246,7 @@ class AwsEndpoint:
                     result = route.invoke(caller, typed)
             if credential is not None:
                 self.authenticator.record_use(credential, claims.region, claims.service)
-            return Reply(200, protocol.serialize_result(route.operation, result, request_id, service),
-                         protocol.content_type)
-        except AwsError as error:
-            return Reply(*protocol.serialize_error(error, request_id, service), protocol.content_type)
-        except Exception:
-            log.exception("internal error handling request %s", request_id)
-            return Reply(*protocol.serialize_error(_internal_failure(), request_id, service), protocol.content_type)
+            return self._served(ex, route.operation, result, record)
 
     def _protocol(self, service: ServiceInfo) -> WireProtocol:
         protocol = self.protocols.for_service(service)
@@ -197,29 +254,60 @@ class AwsEndpoint:
             raise NotFound(f"The service {service.signing_name} is not served here.")
         return protocol
 
-    def _unsigned(self, request_id: str, query_string: str, body: bytes, headers: Mapping[str, str],
-                  client_ip: str, secure: bool) -> Reply:
+    def _unsigned(self, ex: Exchange, query_string: str, body: bytes, headers: Mapping[str, str],
+                  secure: bool) -> Reply:
         """Operations the model marks as needing no authentication (AssumeRoleWithWebIdentity, AssumeRoleWithSAML:
         the token or assertion is the credential). With no credential scope, the API version names the service.
         Only Query operations are unsigned."""
         if len(body) + len(query_string) > self.config.max_unsigned_body:
             raise PayloadTooLarge("Request body is too large.")
-        protocol = self.protocols.query
-        incoming = protocol.read(None, headers, query_string, body)
+        incoming = ex.protocol.read(None, headers, query_string, body)
+        ex.operation_name = incoming.action or ""
         found = self.router.unauthenticated(incoming.action or "", incoming.version or "")
         if found is None:
             raise MissingAuthenticationToken()
-        service = self.models.get(found.service)
-        try:
-            typed = protocol.parse_input(found.operation, incoming)
-            self.validator.validate(found.operation, typed)
-            meta = RequestMeta(request_id=request_id, source_ip=client_ip, user_agent=headers.get("user-agent", ""),
-                               secure_transport=secure, time=self.clock(), host=headers.get("host", ""))
+        ex.service, ex.service_name, ex.operation = self.models.get(found.service), found.service, found.operation
+        ex.params = typed = ex.protocol.parse_input(found.operation, incoming)
+        self.validator.validate(found.operation, typed)
+        meta = RequestMeta(request_id=ex.request_id, source_ip=ex.source_ip, user_agent=ex.user_agent,
+                           secure_transport=secure, time=ex.time, host=headers.get("host", ""))
+        with self.recorder.request() as record:
             result = found.invoke(self.authenticator.anonymous(meta), typed)
-            return Reply(200, protocol.serialize_result(found.operation, result, request_id, service),
-                         protocol.content_type)
-        except AwsError as error:
-            return Reply(*protocol.serialize_error(error, request_id, service), protocol.content_type)
+            return self._served(ex, found.operation, result, record)
+
+    # --- the single exit -------------------------------------------------------------------------------------
+
+    def _served(self, ex: Exchange, operation: OperationModel, result: Mapping[str, Any] | None,
+                record: CallRecord) -> Reply:
+        """A served call: rendered, then its record finished inside the recorder's scope (its commit point)."""
+        payload = ex.protocol.serialize_result(operation, result, ex.request_id, ex.service)
+        record.finish(self._call(ex, result=result))
+        return Reply(200, payload, ex.protocol.content_type)
+
+    def _refused(self, ex: Exchange, error: AwsError) -> Reply:
+        """A refused or failed call: answered as its protocol answers errors, and recorded."""
+        status, payload = ex.protocol.serialize_error(error, ex.request_id, ex.service)
+        try:
+            self.recorder.record(self._call(ex, error=error, code=ex.protocol.error_code(error, ex.service)))
+        except Exception:
+            log.exception("could not record refused request %s", ex.request_id)
+        return Reply(status, payload, ex.protocol.content_type)
+
+    def _call(self, ex: Exchange, *, result: Mapping[str, Any] | None = None, error: AwsError | None = None,
+              code: str | None = None) -> ApiCall:
+        operation = ex.operation
+        return ApiCall(
+            event_id=str(uuid.uuid4()), request_id=ex.request_id, time=ex.time, service=ex.service_name,
+            operation=ex.operation_name, region=ex.region, source_ip=ex.source_ip, user_agent=ex.user_agent,
+            caller=ex.caller, account_id=ex.caller.account_id if ex.caller else ex.account_id,
+            access_key_id=ex.access_key_id, read_only=read_only(ex.operation_name),
+            request_parameters=(request_parameters(operation, ex.params)
+                                if operation is not None and ex.params is not None else None),
+            response_elements=response_elements(operation, result) if operation is not None and error is None
+            else None,
+            error_code=code if error is not None else None,
+            error_message=(error.message or None) if error is not None else None,
+            decisions=tuple(ex.decisions))
 
     def _verify(self, claims: SigV4Params, method: str, path: str, query_string: str, headers: Mapping[str, str],
                 body: bytes, secret: str, now: datetime, *, check_skew: bool) -> None:
@@ -261,9 +349,8 @@ class AwsAsgi:
         try:
             body = await _read_body(scope, receive, self.endpoint.config.max_body)
         except AwsError as error:
-            protocol = self.endpoint.protocols.query
-            status, payload = protocol.serialize_error(error, str(uuid.uuid4()), None)
-            await _respond(send, Reply(status, payload, protocol.content_type))
+            client = scope.get("client")
+            await _respond(send, self.endpoint.reject(error, Headers(scope=scope), client[0] if client else ""))
             return
         client = scope.get("client")
         args = (scope["method"], scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],

@@ -58,6 +58,10 @@ class WireProtocol(Protocol):
     def serialize_error(self, error: AwsError, request_id: str,
                         service: ServiceInfo | None) -> tuple[int, bytes]: ...
 
+    def error_code(self, error: AwsError, service: ServiceInfo | None) -> str:
+        """The code the client is told (and the record keeps)."""
+        ...
+
 
 def form_params(query_string: str, body: bytes) -> dict[str, str]:
     """Query parameters (minus a presigned request's signature parameters), then the form body."""
@@ -91,6 +95,9 @@ class QueryWire:
     def serialize_error(self, error: AwsError, request_id: str,
                         service: ServiceInfo | None) -> tuple[int, bytes]:
         return self.query.serialize_error(error, request_id, service.xml_namespace if service else None)
+
+    def error_code(self, error: AwsError, service: ServiceInfo | None) -> str:
+        return error.code
 
 
 # The common errors under the names and statuses AWS's JSON services give them (their front end answers
@@ -138,10 +145,17 @@ class JsonWire:
 
     def serialize_error(self, error: AwsError, request_id: str,
                         service: ServiceInfo | None) -> tuple[int, bytes]:
+        return self.json.serialize_error(self._as_json(error, service))
+
+    def error_code(self, error: AwsError, service: ServiceInfo | None) -> str:
+        return self._as_json(error, service).code
+
+    @staticmethod
+    def _as_json(error: AwsError, service: ServiceInfo | None) -> AwsError:
         common = _JSON_COMMON.get(error.code)
-        if common is not None and (service is None or error.code not in service.errors):
-            error = AwsError(error.message, code=common[0], http_status=common[1], details=error.details)
-        return self.json.serialize_error(error)
+        if common is None or (service is not None and error.code in service.errors):
+            return error
+        return AwsError(error.message, code=common[0], http_status=common[1], details=error.details)
 
 
 class Protocols:
