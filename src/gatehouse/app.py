@@ -1,5 +1,6 @@
 """Composition root: settings → storage, services, wire → one ASGI application. The only module that imports
-every layer; nothing else builds objects that live for the process."""
+every layer; nothing else builds objects that live for the process. `build` returns them as one typed `Services`
+value (in an `Application` with the ASGI app), which the CLI and the wire layer take them from."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatehouse.services.account_security import AccountSecurity
+from gatehouse.services.audit.calls import CallRecorder
 from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
@@ -49,7 +52,7 @@ from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import RateLimits, Signin
 from gatehouse.services.sts import Sts, StsDeps
-from gatehouse.settings import Secret, Settings, SettingsError
+from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
@@ -105,13 +108,52 @@ def master_key(settings: Settings) -> bytes:
     return parse_master_key(path.read_text())
 
 
-@dataclass
-class Application:
+@dataclass(frozen=True)
+class Services:
+    """Everything `build` makes, made once: the CLI, the console and the wire layer take what they need from here
+    and never build a copy of their own."""
+
     settings: Settings
     store: SqlStore
     box: SecretBox
     clock: Clock
+    tokens: SessionTokens
+    managed: AwsManagedPolicies
+    authenticator: Authenticator
+    authorizer: Authorizer
+    iam: tuple[object, ...]  # the IAM use cases (Users, Roles, …), as routed
+    sts: Sts
+    sts_handlers: tuple[object, ...]  # Sts and the federation use cases that answer STS operations
+    signin: Signin
+    account_security: AccountSecurity
+    outbound: OutboundFederation
+    recorder: CallRecorder
+    router: Router
+    endpoint: AwsEndpoint
+
+
+@dataclass
+class Application:
+    """The built application: its services and the ASGI app serving them."""
+
+    services: Services
     asgi: AwsAsgi | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def store(self) -> SqlStore:
+        return self.services.store
+
+    @property
+    def box(self) -> SecretBox:
+        return self.services.box
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -138,30 +180,9 @@ class Application:
         self.store.close()
 
 
-WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
-_SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
-                    "signin_rate_per_user")
-
-
-def worker_settings_env(settings: Settings) -> str:
-    """What a worker process needs to rebuild the application: no secrets (the master key is re-read from the
-    environment or its file by each worker; bootstrap already ran in the parent)."""
-    return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
-                       "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
-                       "log_level": settings.log_level, "public_url": settings.public_url,
-                       "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
-
-
 def worker_app() -> AwsAsgi:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
-    raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
-    master = os.environ.get("GATEHOUSE_MASTER_KEY")
-    settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
-                        master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
-                        master_key=Secret(master) if master else None, log_level=raw["log_level"],
-                        public_url=raw.get("public_url"),
-                        **raw.get("signin", {}))
-    app = build(settings, migrate=False)
+    app = build(worker_settings(), migrate=False)
     assert app.asgi is not None
     return app.asgi
 
@@ -184,6 +205,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
                          Simulator(deps)]
     passwords, codes = Passwords(), MfaCodes(store, box, clock)
+    # Sign-in lockout: the server's defaults, which an account may override (`gatehouse account lockout`).
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
     # ChangePassword checks a password too: its failures count toward the sign-in lockout.
     iam += [LoginProfiles(deps, passwords, Lockouts(store, lockout)), PasswordPolicyOps(deps), MfaDevices(deps, codes),
@@ -197,14 +219,20 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     iam += [OidcProviders(deps), SamlProviders(deps), outbound]
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
                     SamlFederation(federated, store, clock), outbound]
+    account_security = AccountSecurity(store, passwords, clock, lockout)
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
     # No audit trail yet: the request path hands every call to a recorder that keeps none (services/audit).
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch,
-                           recorder=NoTrail())
-    app = Application(settings=settings, store=store, box=box, clock=clock)
+    recorder: CallRecorder = NoTrail()
+    authenticator = Authenticator(store, box, clock, tokens)
+    endpoint = AwsEndpoint(router, authenticator, WireConfig(), clock, switch, recorder=recorder)
+    services = Services(settings=settings, store=store, box=box, clock=clock, tokens=tokens, managed=managed,
+                        authenticator=authenticator, authorizer=authz, iam=tuple(iam), sts=sts,
+                        sts_handlers=tuple(sts_handlers), signin=signin, account_security=account_security,
+                        outbound=outbound, recorder=recorder, router=router, endpoint=endpoint)
+    app = Application(services)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,

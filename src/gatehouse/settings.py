@@ -1,10 +1,14 @@
 """One frozen settings object, from command-line flags and GATEHOUSE_* environment variables.
 
-Secrets are wrapped in `Secret` so that printing or logging the settings never shows them.
+Secrets are wrapped in `Secret` so that printing or logging the settings never shows them. This is the only module
+that reads the process environment (flags declare their variable to typer; everything else is read here), so a
+command or a service never finds a setting of its own.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,6 +17,10 @@ from gatehouse.model import PARTITIONS
 
 DEFAULT_PORT = 4599
 DEV_ACCOUNT = "123456789012"
+ENV_PREFIX = "GATEHOUSE_"
+WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
+_SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
+                    "signin_rate_per_user")
 
 
 class Secret:
@@ -108,3 +116,55 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite+pysqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
+
+
+def env_secret(name: str) -> Secret | None:
+    """`GATEHOUSE_{name}` (the master key, a password given to a command), wrapped so it never prints; None if unset
+    or empty. Secrets travel in the environment, never in flags, which `ps` shows."""
+    value = os.environ.get(ENV_PREFIX + name)
+    return Secret(value) if value else None
+
+
+def _env_int(name: str, default: int) -> int:
+    text = os.environ.get(ENV_PREFIX + name)
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"{ENV_PREFIX}{name} must be a whole number, not {text!r}") from None
+
+
+def with_environment(settings: Settings) -> Settings:
+    """`settings` (from a command's flags) plus what only the environment carries: the master key."""
+    return replace(settings, master_key=env_secret("MASTER_KEY"))
+
+
+def store_settings(data_dir: Path, db_url: str | None, master_key_file: Path | None) -> Settings:
+    """The settings of an operator command on an existing store (`gatehouse account ...`): where the store is, its
+    master key, and the server's sign-in lockout defaults (`GATEHOUSE_LOCKOUT_*`, as `serve` reads them)."""
+    base = Settings()
+    return Settings(data_dir=data_dir, db_url=db_url, master_key_file=master_key_file,
+                    master_key=env_secret("MASTER_KEY"),
+                    lockout_threshold=_env_int("LOCKOUT_THRESHOLD", base.lockout_threshold),
+                    lockout_window=_env_int("LOCKOUT_WINDOW", base.lockout_window),
+                    lockout_duration=_env_int("LOCKOUT_DURATION", base.lockout_duration))
+
+
+def export_for_workers(settings: Settings) -> None:
+    """Hand `--workers N` processes what they need to rebuild the application: no secrets (each worker re-reads
+    the master key from the environment or its file; bootstrap already ran in the parent)."""
+    os.environ[WORKER_SETTINGS_ENV] = json.dumps({
+        "data_dir": str(settings.data_dir), "db_url": settings.db_url,
+        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
+        "log_level": settings.log_level, "public_url": settings.public_url,
+        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
+
+
+def worker_settings() -> Settings:
+    """The settings `export_for_workers` handed to this worker process."""
+    raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
+    return Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
+                    master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
+                    master_key=env_secret("MASTER_KEY"), log_level=raw["log_level"],
+                    public_url=raw.get("public_url"), **raw.get("signin", {}))

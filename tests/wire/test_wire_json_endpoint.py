@@ -20,10 +20,8 @@ import uvicorn
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from gatehouse.app import build
+from gatehouse.app import Services, build
 from gatehouse.model import Caller
-from gatehouse.services.authorization import Authorizer
-from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.operation import operation
 from gatehouse.settings import Settings
 from gatehouse.wire.dispatch import Router
@@ -36,15 +34,14 @@ WHEN = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
 class FakeTrail:
     """Stands in for the audit service: authorizes `cloudtrail:LookupEvents` and answers one event."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.authorizer = Authorizer(AwsManagedPolicies())
+    def __init__(self, services: Services) -> None:
+        self.services = services
         self.seen: list[dict[str, Any]] = []
 
     @operation
     def lookup_events(self, caller: Caller, **params: Any) -> dict[str, Any]:
-        with self.app.store.read(caller.account_id) as tx:
-            self.authorizer.require(tx, caller, "cloudtrail:LookupEvents", "*")
+        with self.services.store.read(caller.account_id) as tx:
+            self.services.authorizer.require(tx, caller, "cloudtrail:LookupEvents", "*")
         self.seen.append(params)
         return {"Events": [{"EventId": "e-1", "EventName": "CreateUser", "EventTime": WHEN,
                             "CloudTrailEvent": json.dumps({"eventName": "CreateUser"})}]}
@@ -73,11 +70,10 @@ class Live:
 def live() -> Iterator[Live]:
     app = build(Settings(dev=True))
     app.bootstrap()
-    trail = FakeTrail(app)
-    base = app.asgi.endpoint
-    router = Router(base.models, {"cloudtrail": [trail]})
-    router._routes.update(base.router._routes)  # IAM as served, to make a user
-    endpoint = AwsEndpoint(router, base.authenticator, WireConfig(), app.clock)
+    services = app.services
+    trail = FakeTrail(services)
+    router = Router(services.router.models, {"iam": services.iam, "sts": services.sts_handlers, "cloudtrail": [trail]})
+    endpoint = AwsEndpoint(router, services.authenticator, WireConfig(), services.clock)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(build_app(endpoint), host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +10,7 @@ import typer
 from rich.console import Console
 
 from gatehouse.cli.serve import AccountId, Data, Db, MasterKeyFile, Partition
-from gatehouse.settings import Secret, Settings, SettingsError
+from gatehouse.settings import SettingsError, env_secret, store_settings
 
 if TYPE_CHECKING:
     from gatehouse.app import Application
@@ -22,12 +21,6 @@ out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
 
-def store_settings(data: Path, db: str | None, master_key_file: Path | None) -> Settings:
-    master = os.environ.get("GATEHOUSE_MASTER_KEY")
-    return Settings(data_dir=data, db_url=db, master_key_file=master_key_file,
-                    master_key=Secret(master) if master else None)
-
-
 @account_app.command("create")
 def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = None,
            master_key_file: MasterKeyFile = None, partition: Partition = None,
@@ -35,14 +28,9 @@ def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = Non
     """Create an account with its root user; print its root access key pair once."""
     import json
 
-    from gatehouse.app import build
     from gatehouse.services.bootstrap import create_account
 
-    try:
-        app = build(store_settings(data, db, master_key_file).checked())
-    except SettingsError as e:
-        err.print(f"[red]gatehouse: {e}[/red]")
-        raise typer.Exit(2) from None
+    app = _open(data, db, master_key_file)
     try:
         result = create_account(app.store, app.box, app.clock, account_id, partition)
     except ValueError as e:  # AccountExists, or an unknown partition
@@ -60,23 +48,21 @@ def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = Non
     out.print(f"  AWS_SECRET_ACCESS_KEY={result.secret_access_key}")
 
 
-def _security(data: Path, db: str | None, master_key_file: Path | None) -> tuple[Application, AccountSecurity]:
-    """The application over the store and the operator's account-security service."""
+def _open(data: Path, db: str | None, master_key_file: Path | None) -> Application:
+    """The application over the store the flags name (as `serve` finds it), built once for the command."""
     from gatehouse.app import build
-    from gatehouse.services.account_security import AccountSecurity
-    from gatehouse.services.lockouts import LockoutPolicy
-    from gatehouse.services.password_hashing import Passwords
 
     try:
-        settings = store_settings(data, db, master_key_file).checked()
-        app = build(settings)
+        return build(store_settings(data, db, master_key_file))
     except SettingsError as e:
         err.print(f"[red]gatehouse: {e}[/red]")
         raise typer.Exit(2) from None
-    defaults = LockoutPolicy(int(os.environ.get("GATEHOUSE_LOCKOUT_THRESHOLD", settings.lockout_threshold)),
-                             int(os.environ.get("GATEHOUSE_LOCKOUT_WINDOW", settings.lockout_window)),
-                             int(os.environ.get("GATEHOUSE_LOCKOUT_DURATION", settings.lockout_duration)))
-    return app, AccountSecurity(app.store, Passwords(), app.clock, defaults)
+
+
+def _security(data: Path, db: str | None, master_key_file: Path | None) -> tuple[Application, AccountSecurity]:
+    """The application over the store and its operator account-security service."""
+    app = _open(data, db, master_key_file)
+    return app, app.services.account_security
 
 
 def _fail(e: Exception) -> typer.Exit:
@@ -100,8 +86,9 @@ def root_password(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = os.environ.get("GATEHOUSE_ROOT_PASSWORD") or typer.prompt(
-            "Root password", hide_input=True, confirmation_prompt=True)
+        given = env_secret("ROOT_PASSWORD")
+        password = given.reveal() if given else typer.prompt("Root password", hide_input=True,
+                                                            confirmation_prompt=True)
     app, security = _security(data, db, master_key_file)
     try:
         account = account_id or security.default_account()

@@ -7,7 +7,6 @@ The password is read from a hidden prompt or standard input, never from a flag (
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -15,6 +14,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+
+from gatehouse.settings import env_secret
 
 err = Console(stderr=True, highlight=False)
 
@@ -73,7 +74,8 @@ def login_command(
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = os.environ.get("GATEHOUSE_PASSWORD") or typer.prompt("Password", hide_input=True)
+        given = env_secret("PASSWORD")
+        password = given.reveal() if given else typer.prompt("Password", hide_input=True)
     fields: dict[str, Any] = {"password": password, "credentials": True}
     fields.update({"account": account, "username": username} if username else {"email": email})
     if mfa_code:

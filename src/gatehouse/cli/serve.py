@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from gatehouse.settings import DEFAULT_PORT, Secret, Settings, SettingsError
+from gatehouse.settings import DEFAULT_PORT, Secret, Settings, SettingsError, export_for_workers, with_environment
+
+if TYPE_CHECKING:
+    from gatehouse.app import Application
+    from gatehouse.services.bootstrap import BootstrapResult
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -58,16 +61,14 @@ SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="G
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
               workers: int, log_level: str, partition: str | None = None) -> Settings:
-    master = os.environ.get("GATEHOUSE_MASTER_KEY")
-    return Settings(host=host, port=port, data_dir=data, db_url=db, dev=dev, enforce=enforce, account_id=account_id,
-                    partition=partition,
-                    root_access_key_id=root_access_key_id,
-                    root_secret_access_key=Secret(root_secret_access_key) if root_secret_access_key else None,
-                    master_key_file=master_key_file, master_key=Secret(master) if master else None,
-                    workers=workers, log_level=log_level)
+    return with_environment(Settings(
+        host=host, port=port, data_dir=data, db_url=db, dev=dev, enforce=enforce, account_id=account_id,
+        partition=partition, root_access_key_id=root_access_key_id,
+        root_secret_access_key=Secret(root_secret_access_key) if root_secret_access_key else None,
+        master_key_file=master_key_file, workers=workers, log_level=log_level))
 
 
-def _start(settings: Settings) -> tuple[object, object]:
+def _start(settings: Settings) -> tuple[Application, BootstrapResult]:
     from gatehouse.app import build
 
     try:
@@ -79,10 +80,10 @@ def _start(settings: Settings) -> tuple[object, object]:
     return app, result
 
 
-def _announce(settings: Settings, result: object, url: str) -> None:
-    out.print(f"Gatehouse account: [bold]{result.account_id}[/bold]")  # type: ignore[attr-defined]
-    secret = result.secret_access_key  # type: ignore[attr-defined]
-    key_id = result.access_key_id  # type: ignore[attr-defined]
+def _announce(settings: Settings, result: BootstrapResult, url: str) -> None:
+    out.print(f"Gatehouse account: [bold]{result.account_id}[/bold]")
+    secret = result.secret_access_key
+    key_id = result.access_key_id
     if secret and not settings.dev:
         out.print("Root access key (shown once; also saved 0600 in the data directory):")
         out.print(f"  AWS_ACCESS_KEY_ID={key_id}")
@@ -114,8 +115,7 @@ def serve_command(
         from gatehouse.app import build
 
         shown = build(Settings(dev=True))
-        assert shown.asgi is not None
-        sys.stdout.write(shown.asgi.endpoint.router.coverage_markdown())
+        sys.stdout.write(shown.services.router.coverage_markdown())
         shown.close()
         return
 
@@ -128,15 +128,13 @@ def serve_command(
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
     if settings.workers > 1:
-        from gatehouse.app import WORKER_SETTINGS_ENV, worker_settings_env
-
-        app.close()  # type: ignore[attr-defined]
-        os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
+        app.close()
+        export_for_workers(settings)
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
                     log_level=log_level, access_log=False, server_header=False)
         return
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False)
+    assert app.asgi is not None
+    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False, server_header=False)
 
 
 def init_command(
@@ -148,4 +146,4 @@ def init_command(
                          root_secret_access_key, master_key_file, 1, "info", partition)
     app, result = _start(settings)
     _announce(settings, result, "")
-    app.close()  # type: ignore[attr-defined]
+    app.close()
