@@ -216,6 +216,14 @@ class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
 
 
+class SessionKind(StrEnum):
+    """What a temporary credential is, by the STS call (or sign-in) that issued it."""
+
+    ASSUMED_ROLE = "assumed-role"  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
+    USER_SESSION = "user-session"  # GetSessionToken, and console sign-in
+    FEDERATED_USER = "federated-user"  # GetFederationToken
+
+
 @dataclass(frozen=True, slots=True)
 class RequestMeta:
     """Facts about the HTTP request that policies may test (aws:SourceIp, aws:UserAgent, ...)."""
@@ -254,9 +262,9 @@ class Caller:
 class SessionInfo:
     """What a temporary credential binds (see services.session_tokens): the caller of a session request.
 
-    kind: "assumed-role", "user-session" (GetSessionToken) or "federated-user" (GetFederationToken)."""
+    kind: what issued the credential (see SessionKind)."""
 
-    kind: str
+    kind: SessionKind
     issued: dt.datetime
     expires: dt.datetime
     role_name: str | None = None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gatehouse.policy import DecisionKind, PolicyType
+from gatehouse.policy import DecisionKind, PolicyKind
 
 from ._support import ACCOUNT, ALICE, OTHER, allow, ctx, decide, deny, doc
 
@@ -27,40 +27,40 @@ def rp(principal: Any, action: str = "s3:*", effect: str = "Allow", **extra: Any
     return doc({"Effect": effect, "Principal": principal, "Action": action, "Resource": "*", **extra})
 
 
-CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyType | None]] = [
+CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyKind | None]] = [
     # identity-based
-    ("no policy: implicit deny", {}, {}, "ImplicitDeny", PolicyType.IDENTITY),
+    ("no policy: implicit deny", {}, {}, "ImplicitDeny", PolicyKind.IDENTITY),
     ("identity allow", {"identity": [ALLOW_S3]}, {}, "Allow", None),
     ("allow in one of several policies is enough", {"identity": [NOTHING, ALLOW_S3]}, {}, "Allow", None),
-    ("explicit deny overrides allow", {"identity": [ALLOW_ALL, DENY_S3]}, {}, "ExplicitDeny", PolicyType.IDENTITY),
+    ("explicit deny overrides allow", {"identity": [ALLOW_ALL, DENY_S3]}, {}, "ExplicitDeny", PolicyKind.IDENTITY),
     # permissions boundary
     ("boundary and identity both allow", {"identity": [ALLOW_ALL], "boundary": ALLOW_S3}, {}, "Allow", None),
     ("boundary does not allow: implicit deny", {"identity": [ALLOW_ALL], "boundary": NOTHING}, {}, "ImplicitDeny",
-     PolicyType.BOUNDARY),
-    ("boundary alone grants nothing", {"boundary": ALLOW_ALL}, {}, "ImplicitDeny", PolicyType.IDENTITY),
+     PolicyKind.BOUNDARY),
+    ("boundary alone grants nothing", {"boundary": ALLOW_ALL}, {}, "ImplicitDeny", PolicyKind.IDENTITY),
     ("explicit deny in boundary", {"identity": [ALLOW_ALL], "boundary": doc(allow(), deny("s3:*"))}, {},
-     "ExplicitDeny", PolicyType.BOUNDARY),
+     "ExplicitDeny", PolicyKind.BOUNDARY),
     # SCPs
     ("SCP allows", {"identity": [ALLOW_S3], "scps": [[ALLOW_ALL]]}, {}, "Allow", None),
     ("SCP level without allow", {"identity": [ALLOW_S3], "scps": [[ALLOW_ALL], [NOTHING]]}, {}, "ImplicitDeny",
-     PolicyType.SCP),
+     PolicyKind.SCP),
     ("every SCP level must allow", {"identity": [ALLOW_S3], "scps": [[ALLOW_ALL], [ALLOW_S3], [ALLOW_ALL]]}, {},
      "Allow", None),
     ("one policy of a level is enough", {"identity": [ALLOW_S3], "scps": [[NOTHING, ALLOW_S3]]}, {}, "Allow",
      None),
     ("SCP explicit deny", {"identity": [ALLOW_S3], "scps": [[ALLOW_ALL, DENY_S3]]}, {}, "ExplicitDeny",
-     PolicyType.SCP),
-    ("SCP alone grants nothing", {"scps": [[ALLOW_ALL]]}, {}, "ImplicitDeny", PolicyType.IDENTITY),
-    ("SCPs limit the root user", {"scps": [[NOTHING]]}, {"principal": ROOT}, "ImplicitDeny", PolicyType.SCP),
+     PolicyKind.SCP),
+    ("SCP alone grants nothing", {"scps": [[ALLOW_ALL]]}, {}, "ImplicitDeny", PolicyKind.IDENTITY),
+    ("SCPs limit the root user", {"scps": [[NOTHING]]}, {"principal": ROOT}, "ImplicitDeny", PolicyKind.SCP),
     # RCPs
     ("RCP deny", {"identity": [ALLOW_S3], "rcps": [[doc({"Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                                                          "Resource": "*"})]]}, {}, "ExplicitDeny", PolicyType.RCP),
+                                                          "Resource": "*"})]]}, {}, "ExplicitDeny", PolicyKind.RCP),
     ("RCPs cannot grant, only deny (RCPFullAWSAccess implied)", {"identity": [ALLOW_S3], "rcps": [[doc(
         {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"})]]}, {}, "Allow", None),
     ("RCP with condition on principal account", {"identity": [ALLOW_S3], "rcps": [[doc(
         {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*",
          "Condition": {"StringNotEquals": {"aws:PrincipalAccount": OTHER}}})]]}, {}, "ExplicitDeny",
-     PolicyType.RCP),
+     PolicyKind.RCP),
     ("RCPs do not apply to service principals", {"resource": rp({"Service": "logs.amazonaws.com"}),
                                                  "rcps": [[doc({"Effect": "Deny", "Principal": "*", "Action": "*",
                                                                 "Resource": "*"})]]},
@@ -69,9 +69,9 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyType | None]] 
     ("root needs no identity policy in its account", {}, {"principal": ROOT}, "Allow", None),
     ("identity policies do not apply to root", {"identity": [DENY_S3]}, {"principal": ROOT}, "Allow", None),
     ("resource policy deny applies to root", {"resource": rp({"AWS": ACCOUNT}, effect="Deny")},
-     {"principal": ROOT}, "ExplicitDeny", PolicyType.RESOURCE),
+     {"principal": ROOT}, "ExplicitDeny", PolicyKind.RESOURCE),
     ("root across accounts needs the resource policy", {},
-     {"principal": f"arn:aws:iam::{OTHER}:root", "resource_account": ACCOUNT}, "ImplicitDeny", PolicyType.RESOURCE),
+     {"principal": f"arn:aws:iam::{OTHER}:root", "resource_account": ACCOUNT}, "ImplicitDeny", PolicyKind.RESOURCE),
     ("root across accounts with resource policy", {"resource": rp({"AWS": OTHER})},
      {"principal": f"arn:aws:iam::{OTHER}:root", "resource_account": ACCOUNT}, "Allow", None),
     # resource-based policies, same account
@@ -82,32 +82,32 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyType | None]] 
     ("same account: identity or resource policy is enough", {"identity": [ALLOW_S3], "resource": rp(
         {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"})}, {}, "Allow", None),
     ("same account: account principal delegates to identity policies", {"resource": rp({"AWS": ACCOUNT})}, {},
-     "ImplicitDeny", PolicyType.IDENTITY),
+     "ImplicitDeny", PolicyKind.IDENTITY),
     ("same account: account principal plus identity allow", {"resource": rp({"AWS": ROOT}),
                                                              "identity": [ALLOW_S3]}, {}, "Allow", None),
     ("same account: wildcard principal grants", {"resource": rp("*")}, {}, "Allow", None),
     ("same account: resource policy naming someone else", {"resource": rp({"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"})},
-     {}, "ImplicitDeny", PolicyType.IDENTITY),
+     {}, "ImplicitDeny", PolicyKind.IDENTITY),
     ("resource policy explicit deny wins over identity allow", {"identity": [ALLOW_ALL], "resource": rp(
-        {"AWS": ALICE}, effect="Deny")}, {}, "ExplicitDeny", PolicyType.RESOURCE),
+        {"AWS": ALICE}, effect="Deny")}, {}, "ExplicitDeny", PolicyKind.RESOURCE),
     ("resource policy for another action", {"resource": rp({"AWS": ALICE}, action="sqs:*")}, {}, "ImplicitDeny",
-     PolicyType.IDENTITY),
+     PolicyKind.IDENTITY),
     ("resource policy condition", {"resource": rp({"AWS": ALICE}, Condition={
         "Bool": {"aws:SecureTransport": "true"}})}, {"keys": {"aws:SecureTransport": "false"}}, "ImplicitDeny",
-     PolicyType.IDENTITY),
+     PolicyKind.IDENTITY),
     # role sessions
     ("session: identity allow (no session policy)", {"identity": [ALLOW_S3]}, {"principal": SESSION}, "Allow",
      None),
     ("session policy must allow too", {"identity": [ALLOW_ALL], "session": [NOTHING]}, {"principal": SESSION},
-     "ImplicitDeny", PolicyType.SESSION),
+     "ImplicitDeny", PolicyKind.SESSION),
     ("session policy intersection", {"identity": [ALLOW_ALL], "session": [ALLOW_S3]}, {"principal": SESSION},
      "Allow", None),
     ("session policies: any of them may allow", {"identity": [ALLOW_ALL], "session": [NOTHING, ALLOW_S3]},
      {"principal": SESSION}, "Allow", None),
     ("session policy grants nothing alone", {"session": [ALLOW_ALL]}, {"principal": SESSION}, "ImplicitDeny",
-     PolicyType.IDENTITY),
+     PolicyKind.IDENTITY),
     ("session policy explicit deny", {"identity": [ALLOW_ALL], "session": [doc(allow(), deny("s3:*"))]},
-     {"principal": SESSION}, "ExplicitDeny", PolicyType.SESSION),
+     {"principal": SESSION}, "ExplicitDeny", PolicyKind.SESSION),
     ("resource policy naming the session ARN is not limited by session policy",
      {"resource": rp({"AWS": SESSION}), "session": [NOTHING], "boundary": NOTHING}, {"principal": SESSION},
      "Allow", None),
@@ -115,27 +115,27 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyType | None]] 
      {"principal": SESSION}, "Allow", None),
     ("resource policy naming the role ARN is limited by the session policy",
      {"resource": rp({"AWS": ROLE}), "session": [NOTHING]}, {"principal": SESSION}, "ImplicitDeny",
-     PolicyType.SESSION),
+     PolicyKind.SESSION),
     ("resource policy naming the role ARN is limited by the boundary",
      {"resource": rp({"AWS": ROLE}), "boundary": NOTHING}, {"principal": SESSION}, "ImplicitDeny",
-     PolicyType.BOUNDARY),
+     PolicyKind.BOUNDARY),
     ("role ARN with a path names the session's role", {"resource": rp({"AWS": f"arn:aws:iam::{ACCOUNT}:role/p/app"})},
      {"principal": SESSION, "role_arn": f"arn:aws:iam::{ACCOUNT}:role/p/app"}, "Allow", None),
     # federated users (GetFederationToken)
     ("federated user without session policy is denied", {"identity": [ALLOW_ALL]}, {"principal": FED},
-     "ImplicitDeny", PolicyType.SESSION),
+     "ImplicitDeny", PolicyKind.SESSION),
     ("federated user: identity and session policy", {"identity": [ALLOW_ALL], "session": [ALLOW_S3]},
      {"principal": FED}, "Allow", None),
     ("federated user: resource policy naming the session grants directly", {"resource": rp({"AWS": FED})},
      {"principal": FED}, "Allow", None),
     ("federated user: resource policy naming the IAM user is limited by the session policy",
      {"resource": rp({"AWS": f"arn:aws:iam::{ACCOUNT}:user/carol"}), "session": [NOTHING]}, {"principal": FED},
-     "ImplicitDeny", PolicyType.SESSION),
+     "ImplicitDeny", PolicyKind.SESSION),
     # cross-account
     ("cross account: identity alone is not enough", {"identity": [ALLOW_S3]},
-     {"resource_account": OTHER}, "ImplicitDeny", PolicyType.RESOURCE),
+     {"resource_account": OTHER}, "ImplicitDeny", PolicyKind.RESOURCE),
     ("cross account: resource policy alone is not enough", {"resource": rp({"AWS": ALICE})},
-     {"resource_account": OTHER}, "ImplicitDeny", PolicyType.IDENTITY),
+     {"resource_account": OTHER}, "ImplicitDeny", PolicyKind.IDENTITY),
     ("cross account: both sides allow", {"identity": [ALLOW_S3], "resource": rp({"AWS": ALICE})},
      {"resource_account": OTHER}, "Allow", None),
     ("cross account: account principal is the resource side's consent", {"identity": [ALLOW_S3],
@@ -143,31 +143,31 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, PolicyType | None]] 
      {"resource_account": OTHER}, "Allow", None),
     ("cross account: boundary still limits", {"identity": [ALLOW_S3], "resource": rp({"AWS": ALICE}),
                                               "boundary": NOTHING}, {"resource_account": OTHER}, "ImplicitDeny",
-     PolicyType.BOUNDARY),
+     PolicyKind.BOUNDARY),
     ("cross account: resource account taken from the ARN", {"identity": [ALLOW_ALL]},
      {"resource": f"arn:aws:sqs:us-east-1:{OTHER}:q", "action": "sqs:SendMessage"}, "ImplicitDeny",
-     PolicyType.RESOURCE),
+     PolicyKind.RESOURCE),
     # service principals and anonymous callers
     ("service principal granted by resource policy", {"resource": rp({"Service": "cloudtrail.amazonaws.com"})},
      {"principal": "cloudtrail.amazonaws.com"}, "Allow", None),
     ("service principal not named", {"resource": rp({"Service": "ec2.amazonaws.com"})},
-     {"principal": "cloudtrail.amazonaws.com"}, "ImplicitDeny", PolicyType.RESOURCE),
+     {"principal": "cloudtrail.amazonaws.com"}, "ImplicitDeny", PolicyKind.RESOURCE),
     ("service principals are not subject to SCPs", {"resource": rp({"Service": "cloudtrail.amazonaws.com"}),
                                                     "scps": [[NOTHING]]},
      {"principal": "cloudtrail.amazonaws.com"}, "Allow", None),
     ("anonymous needs a public resource policy", {"resource": rp("*")}, {"principal": "*"}, "Allow", None),
     ("anonymous and an account principal", {"resource": rp({"AWS": ACCOUNT})}, {"principal": "*"}, "ImplicitDeny",
-     PolicyType.RESOURCE),
+     PolicyKind.RESOURCE),
     # NotPrincipal
     ("NotPrincipal deny excludes only fully named principals", {"identity": [ALLOW_ALL], "resource": rp(
-        {"AWS": [ALICE, ROOT]}, effect="Deny", **{})}, {}, "ExplicitDeny", PolicyType.RESOURCE),
+        {"AWS": [ALICE, ROOT]}, effect="Deny", **{})}, {}, "ExplicitDeny", PolicyKind.RESOURCE),
 ]
 
 
 @pytest.mark.parametrize(("note", "policies", "request_kw", "expected", "denied_by"), CASES,
                          ids=[c[0] for c in CASES])
 def test_interaction(note: str, policies: dict[str, Any], request_kw: dict[str, Any], expected: str,
-                     denied_by: PolicyType | None) -> None:
+                     denied_by: PolicyKind | None) -> None:
     request_kw = dict(request_kw)
     action = request_kw.pop("action", "s3:GetObject")
     resource = request_kw.pop("resource", S3)
@@ -210,17 +210,17 @@ TRUST = [
     ("trust policy naming the user: no identity permission needed (same account)",
      {"AWS": ALICE}, [], "Allow", None),
     ("trust policy naming the account: identity permission needed", {"AWS": ACCOUNT}, [], "ImplicitDeny",
-     PolicyType.IDENTITY),
+     PolicyKind.IDENTITY),
     ("trust policy naming the account plus identity allow", {"AWS": ACCOUNT},
      [doc(allow("sts:AssumeRole", ROLE))], "Allow", None),
     ("trust policy naming someone else", {"AWS": f"arn:aws:iam::{ACCOUNT}:user/bob"},
-     [doc(allow("sts:AssumeRole", "*"))], "ImplicitDeny", PolicyType.TRUST),
+     [doc(allow("sts:AssumeRole", "*"))], "ImplicitDeny", PolicyKind.TRUST),
 ]
 
 
 @pytest.mark.parametrize(("note", "principal", "identity", "expected", "denied_by"), TRUST, ids=[t[0] for t in TRUST])
 def test_assume_role_trust(note: str, principal: Any, identity: list[Any], expected: str,
-                           denied_by: PolicyType | None) -> None:
+                           denied_by: PolicyKind | None) -> None:
     trust = doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})
     decision = decide(identity, ctx("sts:AssumeRole", ROLE), resource=trust, trust=True)
     assert (decision.kind.value, decision.denied_by) == (expected, denied_by), note
@@ -257,7 +257,7 @@ def test_matched_statements_name_policy_sid_index_and_position() -> None:
     ps = PolicySet(identity=[LabelledPolicy(compile_policy(parse(text)), "arn:aws:iam::aws:policy/S3")])
     decision = evaluate(ps, ctx())
     (m,) = decision.matched
-    assert (m.policy, m.sid, m.index, m.policy_type) == ("arn:aws:iam::aws:policy/S3", "A", 0, PolicyType.IDENTITY)
+    assert (m.policy, m.sid, m.index, m.policy_type) == ("arn:aws:iam::aws:policy/S3", "A", 0, PolicyKind.IDENTITY)
     assert (m.start.line, m.start.column, m.end.line, m.end.column) == (1, 39, 1, 97)
 
 

@@ -26,7 +26,7 @@ from joserfc.jwk import RSAKey
 
 import gatehouse.services.authorization as authorization
 from gatehouse.app import Application
-from gatehouse.policy import Decision, DecisionKind, PolicyType, RequestContext
+from gatehouse.policy import Decision, DecisionKind, PolicyKind, RequestContext
 from gatehouse.services.authorization_reference import DATA_FILE
 from gatehouse.services.federation.issuer_keys import IssuerKeys, parse_jwks
 from tests.security.support import ACCOUNT, Keys, call, ok, unsigned, user_with_key
@@ -84,7 +84,7 @@ class Watch:
     def __call__(self, policy_set: Any, ctx: RequestContext) -> Decision:
         self.seen.append(ctx)
         if len(self.seen) == self.deny_at:
-            return Decision(DecisionKind.EXPLICIT_DENY, (), PolicyType.IDENTITY)
+            return Decision(DecisionKind.EXPLICIT_DENY, (), PolicyKind.IDENTITY)
         return self.real(policy_set, ctx)
 
 

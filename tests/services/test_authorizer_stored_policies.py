@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from gatehouse.policy import DecisionKind, PolicySet, PolicyType, Principal, RequestContext, evaluate
+from gatehouse.policy import DecisionKind, PolicyKind, PolicySet, Principal, RequestContext, evaluate
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 
@@ -16,8 +16,8 @@ ALLOW_ALL = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow
 
 def test_unreadable_identity_policy_denies_everything():
     authz = Authorizer(AwsManagedPolicies())
-    broken = authz.compile(LEGACY, "user/alice/legacy", PolicyType.IDENTITY)
-    allow = authz.compile(ALLOW_ALL, "user/alice/admin", PolicyType.IDENTITY)
+    broken = authz.compile(LEGACY, "user/alice/legacy", PolicyKind.IDENTITY)
+    allow = authz.compile(ALLOW_ALL, "user/alice/admin", PolicyKind.IDENTITY)
     assert broken is not None and allow is not None
     ctx = RequestContext(Principal.from_arn("arn:aws:iam::123456789012:user/alice"), "iam:ListUsers", "*")
     decision = evaluate(PolicySet(identity=[allow, broken]), ctx)
@@ -26,4 +26,4 @@ def test_unreadable_identity_policy_denies_everything():
 
 
 def test_unreadable_trust_policy_gives_nothing_to_trust():
-    assert Authorizer(AwsManagedPolicies()).compile("{not json", "trust", PolicyType.TRUST) is None
+    assert Authorizer(AwsManagedPolicies()).compile("{not json", "trust", PolicyKind.TRUST) is None

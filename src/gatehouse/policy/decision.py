@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from .document import Position
+from .kinds import PolicyKind
 
 
 class DecisionKind(Enum):
@@ -18,24 +19,12 @@ class DecisionKind(Enum):
     IMPLICIT_DENY = "ImplicitDeny"
 
 
-class PolicyType(Enum):
-    """The policy types of AWS's evaluation logic; `.value` is how the eval output and messages name them."""
-
-    IDENTITY = "identity"
-    RESOURCE = "resource"
-    TRUST = "trust"
-    BOUNDARY = "boundary"
-    SESSION = "session"
-    SCP = "scp"
-    RCP = "rcp"
-
-
 @dataclass(frozen=True, slots=True)
 class MatchedStatement:
     """A statement that applied to the request."""
 
     policy: str
-    policy_type: PolicyType
+    policy_type: PolicyKind
     sid: str | None
     index: int
     effect: str
@@ -53,7 +42,7 @@ class Decision:
         self,
         kind: DecisionKind,
         matched: tuple[MatchedStatement, ...] = (),
-        denied_by: PolicyType | None = None,
+        denied_by: PolicyKind | None = None,
         missing_keys: tuple[str, ...] = (),
         error: str | None = None,
     ) -> None:

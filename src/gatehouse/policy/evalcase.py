@@ -18,7 +18,7 @@ from typing import Any
 
 from .compile import Compiler
 from .context import RequestContext
-from .decision import Decision, DecisionKind, PolicyType
+from .decision import Decision, DecisionKind
 from .diagnostics import PolicyError
 from .document import Policy, parse
 from .evaluate import LabelledPolicy, PolicySet, evaluate
@@ -79,41 +79,38 @@ def _read_case(case: Mapping[str, Any], compiler: Compiler) -> tuple[RequestCont
     if not isinstance(policies, Mapping):
         raise CaseError("policies: not an object")
 
-    def one(raw: Any, where: str, kind: PolicyKind, ptype: PolicyType) -> LabelledPolicy:
-        return LabelledPolicy(compiler.compile(_parse(raw, where, kind)), where, ptype)
+    def one(raw: Any, where: str, kind: PolicyKind) -> LabelledPolicy:
+        return LabelledPolicy(compiler.compile(_parse(raw, where, kind)), where, kind)
 
-    def many(raw: Any, where: str, kind: PolicyKind, ptype: PolicyType) -> list[LabelledPolicy]:
+    def many(raw: Any, where: str, kind: PolicyKind) -> list[LabelledPolicy]:
         if raw is None:
             return []
         if not isinstance(raw, list):
             raw = [raw]
-        return [one(doc, f"{where}[{i}]", kind, ptype) for i, doc in enumerate(raw)]
+        return [one(doc, f"{where}[{i}]", kind) for i, doc in enumerate(raw)]
 
-    def levels(raw: Any, where: str, kind: PolicyKind, ptype: PolicyType) -> list[list[LabelledPolicy]]:
+    def levels(raw: Any, where: str, kind: PolicyKind) -> list[list[LabelledPolicy]]:
         if raw is None:
             return []
         if not isinstance(raw, list) or not all(isinstance(level, list) for level in raw):
             raise CaseError(f"policies.{where}: must be a list of levels, each a list of policies")
-        return [[one(doc, f"{where}[{n}][{i}]", kind, ptype) for i, doc in enumerate(level)]
+        return [[one(doc, f"{where}[{n}][{i}]", kind) for i, doc in enumerate(level)]
                 for n, level in enumerate(raw)]
 
     resource_raw = policies.get("resource")
     trust = resource_raw is not None and _looks_like_trust(resource_raw, ctx)
     resource = None
     if resource_raw is not None:
-        kind, ptype = (PolicyKind.TRUST, PolicyType.TRUST) if trust else (PolicyKind.RESOURCE, PolicyType.RESOURCE)
-        resource = one(resource_raw, "resource", kind, ptype)
+        resource = one(resource_raw, "resource", PolicyKind.TRUST if trust else PolicyKind.RESOURCE)
     boundary_raw = policies.get("permissions_boundary")
     session_raw = policies.get("session")
     policy_set = PolicySet(
-        identity=many(policies.get("identity"), "identity", PolicyKind.IDENTITY, PolicyType.IDENTITY),
+        identity=many(policies.get("identity"), "identity", PolicyKind.IDENTITY),
         resource=resource,
-        boundary=None if boundary_raw is None else one(boundary_raw, "permissions_boundary", PolicyKind.BOUNDARY,
-                                                       PolicyType.BOUNDARY),
-        session=None if session_raw is None else many(session_raw, "session", PolicyKind.SESSION,
-                                                      PolicyType.SESSION),
-        scps=levels(policies.get("scps"), "scps", PolicyKind.SCP, PolicyType.SCP),
-        rcps=levels(policies.get("rcps"), "rcps", PolicyKind.RCP, PolicyType.RCP),
+        boundary=None if boundary_raw is None else one(boundary_raw, "permissions_boundary", PolicyKind.BOUNDARY),
+        session=None if session_raw is None else many(session_raw, "session", PolicyKind.SESSION),
+        scps=levels(policies.get("scps"), "scps", PolicyKind.SCP),
+        rcps=levels(policies.get("rcps"), "rcps", PolicyKind.RCP),
         trust=trust,
     )
     return ctx, policy_set

@@ -32,7 +32,7 @@ from typing import Any
 
 from .compile import CompiledPolicy, CompiledStatement, compile_policy
 from .context import RequestContext
-from .decision import Decision, DecisionKind, MatchedStatement, PolicyType
+from .decision import Decision, DecisionKind, MatchedStatement, PolicyKind
 from .document import Policy
 from .principals import DIRECT, NO_MATCH, ROLE
 
@@ -46,7 +46,7 @@ class LabelledPolicy:
 
     policy: CompiledPolicy
     label: str
-    policy_type: PolicyType | None = None
+    policy_type: PolicyKind | None = None
 
 
 PolicyInput = CompiledPolicy | LabelledPolicy | Policy
@@ -57,7 +57,7 @@ PolicyInput = CompiledPolicy | LabelledPolicy | Policy
 _Bound = tuple[Any, bool, MatchedStatement, Any, Any]
 
 
-def _bind(cs: CompiledStatement, label: str, ptype: PolicyType) -> _Bound:
+def _bind(cs: CompiledStatement, label: str, ptype: PolicyKind) -> _Bound:
     st = cs.statement
     record = MatchedStatement(label, ptype, st.sid, st.index, st.effect.value, st.path, st.start, st.end)
     return (cs.match, cs.deny, record, cs.principal, cs.not_principal)
@@ -119,7 +119,7 @@ class _Group:
 
     __slots__ = ("_bound", "entries", "memo", "ptype")
 
-    def __init__(self, entries: tuple[LabelledPolicy, ...], ptype: PolicyType) -> None:
+    def __init__(self, entries: tuple[LabelledPolicy, ...], ptype: PolicyKind) -> None:
         self.entries = entries
         self.ptype = ptype
         self.memo: dict[str, _Index] = {}
@@ -148,7 +148,7 @@ class PolicySet:
 
     `scps` and `rcps` are lists of levels (organization root first, the account last); each level is a list of
     policies and, for SCPs, must allow on its own. An empty list means no such policies apply. `resource` may be a
-    role trust policy: give it the `PolicyType.TRUST` type (`LabelledPolicy(..., policy_type=PolicyType.TRUST)` or
+    role trust policy: give it the `PolicyKind.TRUST` type (`LabelledPolicy(..., policy_type=PolicyKind.TRUST)` or
     `trust=True`) to make its allow required.
     """
 
@@ -165,24 +165,24 @@ class PolicySet:
         *,
         trust: bool = False,
     ) -> None:
-        self.identity = _group(identity, "identity", PolicyType.IDENTITY)
-        rtype = PolicyType.TRUST if trust else PolicyType.RESOURCE
-        if isinstance(resource, LabelledPolicy) and resource.policy_type is PolicyType.TRUST:
-            rtype = PolicyType.TRUST
-        self.trust = rtype is PolicyType.TRUST
+        self.identity = _group(identity, "identity", PolicyKind.IDENTITY)
+        rtype = PolicyKind.TRUST if trust else PolicyKind.RESOURCE
+        if isinstance(resource, LabelledPolicy) and resource.policy_type is PolicyKind.TRUST:
+            rtype = PolicyKind.TRUST
+        self.trust = rtype is PolicyKind.TRUST
         self.resource = _group([] if resource is None else [resource], "resource", rtype, single=True)
-        self.boundary = _group([] if boundary is None else [boundary], "permissions_boundary", PolicyType.BOUNDARY,
+        self.boundary = _group([] if boundary is None else [boundary], "permissions_boundary", PolicyKind.BOUNDARY,
                                single=True)
         sessions: list[PolicyInput] = [] if session is None else (
             list(session) if isinstance(session, list | tuple) else [session])  # type: ignore[list-item]
-        self.session = _group(sessions, "session", PolicyType.SESSION) if session is not None else None
-        self.scps = tuple(_group(level, f"scps[{n}]", PolicyType.SCP) for n, level in enumerate(scps))
-        self.rcps = tuple(_group(level, f"rcps[{n}]", PolicyType.RCP) for n, level in enumerate(rcps))
+        self.session = _group(sessions, "session", PolicyKind.SESSION) if session is not None else None
+        self.scps = tuple(_group(level, f"scps[{n}]", PolicyKind.SCP) for n, level in enumerate(scps))
+        self.rcps = tuple(_group(level, f"rcps[{n}]", PolicyKind.RCP) for n, level in enumerate(rcps))
         self.identity_only = not (self.scps or self.rcps or self.resource.entries or self.boundary.entries
                                   or self.session is not None)
 
 
-def _group(items: Iterable[PolicyInput], prefix: str, ptype: PolicyType, *, single: bool = False) -> _Group:
+def _group(items: Iterable[PolicyInput], prefix: str, ptype: PolicyKind, *, single: bool = False) -> _Group:
     entries = []
     for n, item in enumerate(items):
         label = prefix if single else f"{prefix}[{n}]"
@@ -262,12 +262,12 @@ def evaluate(policy_set: PolicySet, ctx: RequestContext) -> Decision:
                         allows.append(record)
             missing_keys = tuple(dict.fromkeys(missing)) if missing else ()
             if denies:
-                return Decision(DecisionKind.EXPLICIT_DENY, tuple(denies), PolicyType.IDENTITY, missing_keys)
+                return Decision(DecisionKind.EXPLICIT_DENY, tuple(denies), PolicyKind.IDENTITY, missing_keys)
             if allows:
                 if ctx.resource_account == ctx.principal.account:
                     return Decision(DecisionKind.ALLOW, tuple(allows), None, missing_keys)
-                return Decision(DecisionKind.IMPLICIT_DENY, tuple(allows), PolicyType.RESOURCE, missing_keys)
-            return Decision(DecisionKind.IMPLICIT_DENY, (), PolicyType.IDENTITY, missing_keys)
+                return Decision(DecisionKind.IMPLICIT_DENY, tuple(allows), PolicyKind.RESOURCE, missing_keys)
+            return Decision(DecisionKind.IMPLICIT_DENY, (), PolicyKind.IDENTITY, missing_keys)
         return _evaluate(policy_set, ctx)
     except Exception as exc:  # a policy that errors never yields an Allow
         return Decision(DecisionKind.IMPLICIT_DENY, error=f"{type(exc).__name__}: {exc}")
@@ -297,9 +297,9 @@ def _evaluate(ps: PolicySet, ctx: RequestContext) -> Decision:
     missing_keys = tuple(dict.fromkeys(missing)) if missing else ()
     rtype = ps.resource.ptype
 
-    deny_order: list[tuple[PolicyType, list[MatchedStatement]]] = [
-        *((PolicyType.RCP, d) for _, d in rcp), *((PolicyType.SCP, d) for _, d in scp),
-        (rtype, r_deny), (PolicyType.IDENTITY, i_deny), (PolicyType.BOUNDARY, b_deny), (PolicyType.SESSION, s_deny),
+    deny_order: list[tuple[PolicyKind, list[MatchedStatement]]] = [
+        *((PolicyKind.RCP, d) for _, d in rcp), *((PolicyKind.SCP, d) for _, d in scp),
+        (rtype, r_deny), (PolicyKind.IDENTITY, i_deny), (PolicyKind.BOUNDARY, b_deny), (PolicyKind.SESSION, s_deny),
     ]
     denied = [(t, d) for t, d in deny_order if d]
     if denied:
@@ -308,11 +308,11 @@ def _evaluate(ps: PolicySet, ctx: RequestContext) -> Decision:
     scp_allows = [a for a, _ in scp]
     allowed = _records(*scp_allows, r_allow, i_allow, b_allow, s_allow)
 
-    def deny(by: PolicyType) -> Decision:
+    def deny(by: PolicyKind) -> Decision:
         return Decision(DecisionKind.IMPLICIT_DENY, allowed, by, missing_keys)
 
     if any(not a for a in scp_allows):
-        return deny(PolicyType.SCP)
+        return deny(PolicyKind.SCP)
 
     if not (iam_identity or kind == "root"):  # service, anonymous, web identity, SAML: resource policy only
         return Decision(DecisionKind.ALLOW, allowed, None, missing_keys) if grant else deny(rtype)
@@ -332,18 +332,18 @@ def _evaluate(ps: PolicySet, ctx: RequestContext) -> Decision:
         if grant == ROLE:
             identity_ok = True
         if not identity_ok:
-            return deny(PolicyType.IDENTITY)
+            return deny(PolicyKind.IDENTITY)
     else:
         if not identity_ok:
-            return deny(PolicyType.IDENTITY)
+            return deny(PolicyKind.IDENTITY)
         if not grant:
             return deny(rtype)
     if has_boundary and not b_allow:
-        return deny(PolicyType.BOUNDARY)
+        return deny(PolicyKind.BOUNDARY)
     if p.is_session and applies_identity:
         if ps.session is not None:
             if not s_allow:
-                return deny(PolicyType.SESSION)
+                return deny(PolicyKind.SESSION)
         elif kind == "federated-user":
-            return deny(PolicyType.SESSION)
+            return deny(PolicyKind.SESSION)
     return Decision(DecisionKind.ALLOW, allowed, None, missing_keys)

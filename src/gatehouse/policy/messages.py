@@ -14,26 +14,27 @@ messages within one account or organization; we do the same when the matched pol
 from __future__ import annotations
 
 from .context import RequestContext
-from .decision import Decision, DecisionKind, PolicyType
+from .decision import Decision, DecisionKind
+from .kinds import PolicyKind
 
 _IMPLICIT = {
-    PolicyType.IDENTITY: "because no identity-based policy allows the {action} action",
-    PolicyType.RESOURCE: "because no resource-based policy allows the {action} action",
-    PolicyType.BOUNDARY: "because no permissions boundary allows the {action} action",
-    PolicyType.SESSION: "because no session policy allows the {action} action",
-    PolicyType.SCP: "with an explicit deny in a service control policy",
-    PolicyType.RCP: "with an explicit deny in a resource control policy",
-    PolicyType.TRUST: "",
+    PolicyKind.IDENTITY: "because no identity-based policy allows the {action} action",
+    PolicyKind.RESOURCE: "because no resource-based policy allows the {action} action",
+    PolicyKind.BOUNDARY: "because no permissions boundary allows the {action} action",
+    PolicyKind.SESSION: "because no session policy allows the {action} action",
+    PolicyKind.SCP: "with an explicit deny in a service control policy",
+    PolicyKind.RCP: "with an explicit deny in a resource control policy",
+    PolicyKind.TRUST: "",
 }
 
 _EXPLICIT = {
-    PolicyType.IDENTITY: "with an explicit deny in an identity-based policy",
-    PolicyType.RESOURCE: "with an explicit deny in a resource-based policy",
-    PolicyType.BOUNDARY: "with an explicit deny in a permissions boundary",
-    PolicyType.SESSION: "with an explicit deny in a session policy",
-    PolicyType.SCP: "with an explicit deny in a service control policy",
-    PolicyType.RCP: "with an explicit deny in a resource control policy",
-    PolicyType.TRUST: "with an explicit deny in the role trust policy",
+    PolicyKind.IDENTITY: "with an explicit deny in an identity-based policy",
+    PolicyKind.RESOURCE: "with an explicit deny in a resource-based policy",
+    PolicyKind.BOUNDARY: "with an explicit deny in a permissions boundary",
+    PolicyKind.SESSION: "with an explicit deny in a session policy",
+    PolicyKind.SCP: "with an explicit deny in a service control policy",
+    PolicyKind.RCP: "with an explicit deny in a resource control policy",
+    PolicyKind.TRUST: "with an explicit deny in the role trust policy",
 }
 
 
@@ -42,7 +43,7 @@ def access_denied_message(decision: Decision, ctx: RequestContext, *, include_po
     head = f"User: {ctx.principal.arn} is not authorized to perform: {ctx.action}"
     if ctx.resource and ctx.resource != "*":
         head += f" on resource: {ctx.resource}"
-    by = decision.denied_by or PolicyType.IDENTITY
+    by = decision.denied_by or PolicyKind.IDENTITY
     if decision.kind is DecisionKind.EXPLICIT_DENY:
         reason = _EXPLICIT[by]
         if include_policy_arn:

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from gatehouse.errors import AccessDenied
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, Tag
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, SessionKind, Tag
 from gatehouse.policy import (
     Compiler,
     Decision,
@@ -29,7 +29,6 @@ from gatehouse.policy import (
     PolicyError,
     PolicyKind,
     PolicySet,
-    PolicyType,
     Principal,
     RequestContext,
     access_denied_message,
@@ -281,12 +280,12 @@ class Authorizer:
         principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn)
         tags = gathered.tags
         session_policies: list[LabelledPolicy] | None = None
-        if session is not None and session.kind != "user-session":
+        if session is not None and session.kind != SessionKind.USER_SESSION:
             by_key = {t.key.lower(): t for t in tags}
             by_key.update({t.key.lower(): t for t in session.session_tags})  # session tags win over the role's
             tags = tuple(by_key.values())
             session_policies = self._session_policies(tx, partition, account, session)
-            if session.kind == "assumed-role" and not (session.session_policies or session.policy_arns):
+            if session.kind == SessionKind.ASSUMED_ROLE and not (session.session_policies or session.policy_arns):
                 # No session policy passed: the role's permissions apply unchanged. Decided by what the session
                 # was given, not by what still compiles: a session scoped down by a managed policy that has since
                 # been deleted keeps its limit (and so allows nothing), never the role's full permissions.
@@ -300,7 +299,7 @@ class Authorizer:
                           ) -> list[LabelledPolicy]:
         out = []
         for n, text in enumerate(session.session_policies):
-            compiled = self.compile(text, f"session[{n}]", PolicyType.SESSION)
+            compiled = self.compile(text, f"session[{n}]", PolicyKind.SESSION)
             if compiled:
                 out.append(compiled)
         for arn in session.policy_arns:
@@ -311,7 +310,7 @@ class Authorizer:
             if document is None:
                 version = tx.policies.version(found[0].policy_id, found[0].default_version_id)
                 document = version.document if version else None
-            compiled = self.compile(document or "", arn, PolicyType.SESSION)
+            compiled = self.compile(document or "", arn, PolicyKind.SESSION)
             if compiled:
                 out.append(compiled)
         return out
@@ -346,7 +345,7 @@ class Authorizer:
                out: Gathered) -> None:
         for inline in tx.inline.all_for(kind, owner_id):
             label = f"{kind.value}/{owner_name}/{inline.name}"
-            compiled = self.compile(inline.document, label, PolicyType.IDENTITY)
+            compiled = self.compile(inline.document, label, PolicyKind.IDENTITY)
             if compiled:
                 out.identity.append(compiled)
                 out.sources[label] = (inline.name, kind.value)
@@ -354,7 +353,7 @@ class Authorizer:
             found = default_document(tx, self.managed, policy_account, policy_id)
             if found:
                 label = found[0].arn(partition)
-                compiled = self.compile(found[1], label, PolicyType.IDENTITY)
+                compiled = self.compile(found[1], label, PolicyKind.IDENTITY)
                 if compiled:
                     out.identity.append(compiled)
                     out.sources[label] = (found[0].name, "aws-managed" if found[0].aws_managed else "user-managed")
@@ -365,21 +364,19 @@ class Authorizer:
         found = stored_policy(tx, self.managed, account_id, arn)
         if found is None:
             # A boundary whose policy is gone must not lift the limit: it denies everything.
-            return self.compile(_DENY_ALL, arn, PolicyType.BOUNDARY)
+            return self.compile(_DENY_ALL, arn, PolicyKind.BOUNDARY)
         document = found[1].document if found[1] else None
         if document is None:
             version = tx.policies.version(found[0].policy_id, found[0].default_version_id)
             document = version.document if version else None
-        return self.compile(document or "", arn, PolicyType.BOUNDARY)
+        return self.compile(document or "", arn, PolicyKind.BOUNDARY)
 
-    def compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
-        kind = {PolicyType.BOUNDARY: PolicyKind.BOUNDARY, PolicyType.SESSION: PolicyKind.SESSION,
-                PolicyType.TRUST: PolicyKind.TRUST, PolicyType.RESOURCE: PolicyKind.RESOURCE}.get(
-                    ptype, PolicyKind.IDENTITY)
+    def compile(self, document: str, label: str, ptype: PolicyKind) -> LabelledPolicy | None:
+        kind = ptype  # one enum names both the grammar and the evaluation type
         try:
             policy = parse(document, kind=kind)
         except PolicyError:
-            if ptype in (PolicyType.TRUST, PolicyType.RESOURCE):
+            if ptype in (PolicyKind.TRUST, PolicyKind.RESOURCE):
                 return None  # the caller denies when the resource side cannot be read
             # A stored policy that no longer parses (accepted by an older, laxer validator) must neither lift a
             # limit nor silently drop its Deny statements: it denies everything until it is rewritten.

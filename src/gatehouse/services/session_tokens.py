@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gatehouse.model import SessionKind
+
 _VERSION = b"\x01"
 _PREFIX = "GHST"
 
@@ -35,7 +37,7 @@ class InvalidSessionToken(ValueError):
 class SessionClaims:
     """What a temporary credential is. `kind`: assumed-role, user-session (GetSessionToken), federated-user."""
 
-    kind: str
+    kind: SessionKind
     account_id: str
     access_key_id: str
     secret_access_key: str = field(repr=False)
@@ -95,6 +97,10 @@ class SessionTokens:
         for name in ("policies", "policy_arns", "transitive_tag_keys"):
             data[name] = tuple(data.get(name) or ())
         data["tags"] = tuple((k, v) for k, v in data.get("tags") or ())
+        try:
+            data["kind"] = SessionKind(str(data.get("kind")))
+        except ValueError:
+            raise InvalidSessionToken() from None
         claims = SessionClaims(**data)
         if claims.access_key_id != access_key_id:
             raise InvalidSessionToken()

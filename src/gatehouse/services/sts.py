@@ -24,8 +24,8 @@ from gatehouse.errors import (
     PackedPolicyTooLarge,
 )
 from gatehouse.errors import ValidationError as AwsValidationError
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, Tag, make_arn
-from gatehouse.policy import PolicyKind, PolicyType, validate
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, SessionKind, Tag, make_arn
+from gatehouse.policy import PolicyKind, validate
 from gatehouse.services import ids
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import InvalidEncodedMessage
@@ -180,7 +180,7 @@ class Sts:
         denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}")
         if role is None:
             raise denied
-        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST)
         if trust is None:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
@@ -217,7 +217,7 @@ class Sts:
         now = self.deps.clock()
         key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
         claims = SessionClaims(
-            kind="assumed-role", account_id=role.account_id, access_key_id=key_id,
+            kind=SessionKind.ASSUMED_ROLE, account_id=role.account_id, access_key_id=key_id,
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=role.role_id, role_name=role.name,
             session_name=session_name, policies=policies, policy_arns=arns, tags=tuple(session_tags),
@@ -260,7 +260,7 @@ class Sts:
             mfa = self._check_mfa(caller, serial_number, token_code)
         now = self.deps.clock()
         claims = SessionClaims(
-            kind="user-session", account_id=caller.account_id,
+            kind=SessionKind.USER_SESSION, account_id=caller.account_id,
             access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, mfa=mfa,
@@ -285,7 +285,7 @@ class Sts:
         policies, arns = self._session_policies(caller.partition, caller.account_id, request)
         now = self.deps.clock()
         claims = SessionClaims(
-            kind="federated-user", account_id=caller.account_id,
+            kind=SessionKind.FEDERATED_USER, account_id=caller.account_id,
             access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, session_name=name,

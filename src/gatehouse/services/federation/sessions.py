@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from gatehouse.errors import AccessDenied, InvalidIdentityToken
-from gatehouse.model import Caller, OwnerKind, Role, Tag
-from gatehouse.policy import PolicyType, Principal
+from gatehouse.model import Caller, OwnerKind, Role, SessionKind, Tag
+from gatehouse.policy import PolicyKind, Principal
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims
@@ -74,7 +74,7 @@ class FederatedRoles:
         if cap_seconds is not None:
             duration = max(1, min(duration, cap_seconds))
         policies, arns = self.sts._session_policies(caller.partition, role.account_id, request)
-        self.sts._packed(SessionClaims(kind="assumed-role", account_id=role.account_id, access_key_id="",
+        self.sts._packed(SessionClaims(kind=SessionKind.ASSUMED_ROLE, account_id=role.account_id, access_key_id="",
                                        secret_access_key="", issued=0, expires=0, policies=policies,
                                        policy_arns=arns, tags=tuple(tags), transitive_tag_keys=transitive))
         if before_issue is not None:
@@ -86,7 +86,7 @@ class FederatedRoles:
     def _authorize(self, caller: Caller, role: Role, principal: Principal, action: str, facts: RequestFacts, *,
                    tag_session: bool, set_source_identity: bool) -> None:
         denied = AccessDenied(f"Not authorized to perform {action}")
-        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST)
         if trust is None:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (

@@ -20,7 +20,6 @@ from gatehouse.policy import (
     PolicyError,
     PolicyKind,
     PolicySet,
-    PolicyType,
     Principal,
     RequestContext,
     context_keys,
@@ -40,7 +39,7 @@ _LIST_TYPES = {"stringList", "numericList", "booleanList", "ipList", "binaryList
 
 
 def _parse_inputs(documents: Sequence[str] | None, name: str, kind: PolicyKind, authz: Any,
-                  ptype: PolicyType) -> tuple[list[LabelledPolicy], dict[str, tuple[str, str]]]:
+                  ptype: PolicyKind) -> tuple[list[LabelledPolicy], dict[str, tuple[str, str]]]:
     out, sources = [], {}
     for n, document in enumerate(documents or (), start=1):
         try:
@@ -112,10 +111,10 @@ class Simulator(IamBase):
         with self.store.read(caller.account_id) as tx:
             gathered, principal = self._source(tx, caller, "iam:SimulatePrincipalPolicy", policy_source_arn)
         extra, sources = _parse_inputs(policy_input_list, "PolicyInputList", PolicyKind.IDENTITY, self.authz,
-                                       PolicyType.IDENTITY)
+                                       PolicyKind.IDENTITY)
         boundaries, b_sources = _parse_inputs(permissions_boundary_policy_input_list,
                                               "PermissionsBoundaryPolicyInputList", PolicyKind.BOUNDARY, self.authz,
-                                              PolicyType.BOUNDARY)
+                                              PolicyKind.BOUNDARY)
         boundary = boundaries[0] if boundaries else gathered.boundary
         return self._simulate(caller, principal, gathered.identity + extra, boundary, [],
                               {**gathered.sources, **sources, **b_sources}, gathered.tags, action_names,
@@ -133,12 +132,12 @@ class Simulator(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:SimulateCustomPolicy", "*")
         identity, sources = _parse_inputs(policy_input_list, "PolicyInputList", PolicyKind.IDENTITY, self.authz,
-                                          PolicyType.IDENTITY)
+                                          PolicyKind.IDENTITY)
         boundaries, b_sources = _parse_inputs(permissions_boundary_policy_input_list,
                                               "PermissionsBoundaryPolicyInputList", PolicyKind.BOUNDARY, self.authz,
-                                              PolicyType.BOUNDARY)
+                                              PolicyKind.BOUNDARY)
         scps, s_sources = _parse_inputs(ordered_organization_policy_input_list, "OrderedOrganizationPolicyInputList",
-                                        PolicyKind.SCP, self.authz, PolicyType.SCP)
+                                        PolicyKind.SCP, self.authz, PolicyKind.SCP)
         principal = Principal(f"arn:{caller.partition}:iam::{caller.account_id}:user/", caller.account_id, "user")
         return self._simulate(caller, principal, identity, boundaries[0] if boundaries else None,
                               [[s] for s in scps], {**sources, **b_sources, **s_sources}, (), action_names,
@@ -159,7 +158,7 @@ class Simulator(IamBase):
                 doc = parse(resource_policy, kind=PolicyKind.RESOURCE)
             except PolicyError as e:
                 raise InvalidInput(f"ResourcePolicy: {e.message}") from None
-            resource = LabelledPolicy(self.authz.compiler.compile(doc), "ResourcePolicy", PolicyType.RESOURCE)
+            resource = LabelledPolicy(self.authz.compiler.compile(doc), "ResourcePolicy", PolicyKind.RESOURCE)
             sources["ResourcePolicy"] = ("ResourcePolicy", "resource")
         if caller_arn:
             try:
@@ -196,9 +195,9 @@ class Simulator(IamBase):
         }
         if boundary is not None:
             result["PermissionsBoundaryDecisionDetail"] = {
-                "AllowedByPermissionsBoundary": decision.denied_by is not PolicyType.BOUNDARY}
+                "AllowedByPermissionsBoundary": decision.denied_by is not PolicyKind.BOUNDARY}
         if scps:
-            result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": decision.denied_by is not PolicyType.SCP}
+            result["OrganizationsDecisionDetail"] = {"AllowedByOrganizations": decision.denied_by is not PolicyKind.SCP}
         if policy_set.resource.entries:
             result["EvalDecisionDetails"] = {"ResourcePolicy": _DECISIONS[decision.kind]}
         return result
@@ -223,7 +222,7 @@ class Simulator(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetContextKeysForCustomPolicy", "*")
         inputs, _ = _parse_inputs(policy_input_list, "PolicyInputList", PolicyKind.IDENTITY, self.authz,
-                                  PolicyType.IDENTITY)
+                                  PolicyKind.IDENTITY)
         return {"ContextKeyNames": context_keys([lp.policy.policy for lp in inputs])}
 
     @operation
@@ -232,5 +231,5 @@ class Simulator(IamBase):
         with self.store.read(caller.account_id) as tx:
             gathered, _ = self._source(tx, caller, "iam:GetContextKeysForPrincipalPolicy", policy_source_arn)
         inputs, _ = _parse_inputs(policy_input_list, "PolicyInputList", PolicyKind.IDENTITY, self.authz,
-                                  PolicyType.IDENTITY)
+                                  PolicyKind.IDENTITY)
         return {"ContextKeyNames": context_keys([lp.policy.policy for lp in gathered.identity + inputs])}
