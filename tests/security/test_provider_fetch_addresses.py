@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from gatehouse.app import worker_settings_env
 from gatehouse.services.federation.web_token import NO_KEY
+from gatehouse.settings import Settings
 from tests.support.oidc_issuer import CLIENT_ID, OidcIssuer
 from tests.support.pki import LoopbackCa
 from tests.support.servers import Endpoint, running
@@ -59,3 +61,8 @@ def test_a_private_provider_is_never_reached_and_looks_like_an_unreachable_one(s
     unreachable_url = "https://127.0.0.2:1"
     unreachable = failure(server, unreachable_url, issuer.token(iss=unreachable_url))
     assert refused == unreachable == ("IDPCommunicationError", NO_KEY)
+
+
+def test_worker_processes_get_the_operators_allowance() -> None:
+    raw = json.loads(worker_settings_env(Settings(fetch_allow_private=("10.20.0.0/16",))))
+    assert raw["fetch_allow_private"] == ["10.20.0.0/16"]
