@@ -19,7 +19,7 @@ from gatehouse.services.bootstrap import BootstrapResult, PartitionMismatch, boo
 from gatehouse.services.clock import Clock, system_clock
 from gatehouse.services.federation.https_fetch import HttpsJsonFetcher
 from gatehouse.services.federation.issuer_keys import IssuerKeys
-from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation
+from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation, issuer_base
 from gatehouse.services.federation.saml_federation import SamlFederation
 from gatehouse.services.federation.sessions import FederatedRoles
 from gatehouse.services.federation.web_identity import WebIdentityFederation
@@ -215,9 +215,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
-                                               public_url=settings.public_url))
+                                               public_url=issuer_base(settings.public_url, settings.dev, settings.host,
+                                                                      settings.port)))
     iam += [OidcProviders(deps), SamlProviders(deps), outbound]
-    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
+    fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
+    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
