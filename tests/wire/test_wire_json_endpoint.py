@@ -166,3 +166,24 @@ def test_a_user_without_permission_is_denied_in_json(live: Live) -> None:
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents",
                                                  "Resource": "*"}]}))
     assert trail.lookup_events()["Events"][0]["EventId"] == "e-1"
+
+
+def test_json_calls_leave_through_the_same_exit(live: Live) -> None:
+    from tests.wire.test_single_exit import Recording
+
+    endpoint = live.app.services.endpoint
+    recording = Recording()
+    ours = AwsEndpoint(Router(endpoint.models, {"cloudtrail": [live.trail]}), endpoint.authenticator, WireConfig(),
+                       live.app.clock, recorder=recording)
+    headers = _signed_headers(live.url, f"{PREFIX}.LookupEvents", b'{"MaxResults": 3}')
+    reply = ours.respond("POST", "/", "", {k.lower(): v for k, v in headers.items()} | {"host": live.url[7:]},
+                         b'{"MaxResults": 3}', "127.0.0.1", False)
+    assert reply.status == 200, reply
+    (served,) = recording.finished
+    assert (served.service, served.operation, served.read_only) == ("cloudtrail", "LookupEvents", True)
+    assert served.request_parameters == {"maxResults": 3} and served.response_elements is None
+    recording.clear()
+    reply = ours.respond("POST", "/", "", {"x-amz-target": f"{PREFIX}.LookupEvents"}, b"{}", "127.0.0.1", False)
+    (refused,) = recording.recorded
+    assert (refused.service, refused.operation, refused.error_code) == (
+        "cloudtrail", "LookupEvents", "MissingAuthenticationTokenException")

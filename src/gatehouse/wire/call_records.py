@@ -42,47 +42,70 @@ def keeps_response(operation: str) -> bool:
     return operation in _RESPONSE_KEPT or not operation.startswith(_RESPONSE_DROPPED)
 
 
-def request_parameters(operation: OperationModel, params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The input as CloudTrail's `requestParameters`: lowerCamelCase names, secrets removed; None when empty."""
-    shape = operation.input_shape
-    if shape is None or not params:
-        return None
-    value = _clean(shape, params)
-    return value or None
+class CallRecords:
+    """Turns a call's input and output into CloudTrail's `requestParameters` and `responseElements`.
 
+    What to keep of each structure (member, record name) is worked out once per shape and kept on this instance
+    (one per endpoint): botocore builds a shape's traits anew on every read, which would cost tens of microseconds
+    a call."""
 
-def response_elements(operation: OperationModel, result: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The output as CloudTrail's `responseElements` (None for the reads CloudTrail does not record a response of)."""
-    shape = operation.output_shape
-    if shape is None or not result or not keeps_response(operation.name):
-        return None
-    value = _clean(shape, result)
-    return value or None
+    def __init__(self) -> None:
+        self._plans: dict[Shape, tuple[tuple[str, str, Shape], ...]] = {}
+        self._sensitive: dict[Shape, bool] = {}
 
-
-def _secret(name: str, member: Shape) -> bool:
-    return name in SECRET_MEMBERS or bool(member.metadata.get("sensitive"))
-
-
-def _clean(shape: Shape, value: Any) -> Any:
-    kind = shape.type_name
-    if kind == "structure":
-        if not isinstance(value, Mapping):
+    def request_parameters(self, operation: OperationModel, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The input as CloudTrail's `requestParameters`: lowerCamelCase names, secrets removed; None when empty."""
+        shape = operation.input_shape
+        if shape is None or not params:
             return None
-        out: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            item = value.get(name)
-            if item is None or _secret(name, member):
-                continue
-            out[member_path_name(name)] = _clean(member, item)
-        return out
-    if shape.metadata.get("sensitive"):
-        return None
-    if kind == "list":
-        return [_clean(shape.member, item) for item in value if item is not None] if isinstance(value, list | tuple) \
-            else None
-    if kind == "map":
-        return {str(k): _clean(shape.value, v) for k, v in value.items()} if isinstance(value, Mapping) else None
+        return self._clean(shape, params) or None
+
+    def response_elements(self, operation: OperationModel, result: Mapping[str, Any] | None
+                          ) -> dict[str, Any] | None:
+        """The output as CloudTrail's `responseElements` (None for the reads CloudTrail records no response of)."""
+        shape = operation.output_shape
+        if shape is None or not result or not keeps_response(operation.name):
+            return None
+        return self._clean(shape, result) or None
+
+    def _plan(self, shape: Shape) -> tuple[tuple[str, str, Shape], ...]:
+        plan = self._plans.get(shape)
+        if plan is None:
+            plan = tuple((name, member_path_name(name), member) for name, member in shape.members.items()
+                         if name not in SECRET_MEMBERS and not member.metadata.get("sensitive"))
+            self._plans[shape] = plan
+        return plan
+
+    def _is_sensitive(self, shape: Shape) -> bool:
+        found = self._sensitive.get(shape)
+        if found is None:
+            found = self._sensitive[shape] = bool(shape.metadata.get("sensitive"))
+        return found
+
+    def _clean(self, shape: Shape, value: Any) -> Any:
+        kind = shape.type_name
+        if kind == "structure":
+            if not isinstance(value, Mapping):
+                return None
+            out: dict[str, Any] = {}
+            for name, out_name, member in self._plan(shape):
+                item = value.get(name)
+                if item is not None:
+                    out[out_name] = self._clean(member, item)
+            return out
+        if self._is_sensitive(shape):
+            return None
+        if kind == "list":
+            if not isinstance(value, list | tuple):
+                return None
+            return [self._clean(shape.member, item) for item in value if item is not None]
+        if kind == "map":
+            return {str(k): self._clean(shape.value, v) for k, v in value.items()} if isinstance(value, Mapping) \
+                else None
+        return _scalar(kind, value)
+
+
+def _scalar(kind: str, value: Any) -> Any:
     if kind == "timestamp":
         if isinstance(value, dt.datetime):
             moment = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -45,7 +45,7 @@ from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator, Credential
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.ids import account_of_key
-from gatehouse.wire.call_records import read_only, request_parameters, response_elements
+from gatehouse.wire.call_records import CallRecords, read_only
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.protocols import Protocols, WireProtocol
@@ -157,6 +157,7 @@ class AwsEndpoint:
         self.verifier = SigV4Verifier()
         self.protocols = Protocols(router.models)
         self.validator = InputValidator()
+        self.records = CallRecords()
 
     def handle(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
                client_ip: str, secure: bool) -> tuple[int, bytes]:
@@ -301,10 +302,10 @@ class AwsEndpoint:
             operation=ex.operation_name, region=ex.region, source_ip=ex.source_ip, user_agent=ex.user_agent,
             caller=ex.caller, account_id=ex.caller.account_id if ex.caller else ex.account_id,
             access_key_id=ex.access_key_id, read_only=read_only(ex.operation_name),
-            request_parameters=(request_parameters(operation, ex.params)
+            request_parameters=(self.records.request_parameters(operation, ex.params)
                                 if operation is not None and ex.params is not None else None),
-            response_elements=response_elements(operation, result) if operation is not None and error is None
-            else None,
+            response_elements=(self.records.response_elements(operation, result)
+                               if operation is not None and error is None else None),
             error_code=code if error is not None else None,
             error_message=(error.message or None) if error is not None else None,
             decisions=tuple(ex.decisions))
