@@ -26,7 +26,14 @@ from gatehouse.errors import AwsError
 from gatehouse.model import make_arn
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock
-from gatehouse.services.lockouts import LockoutPolicy, Lockouts, LockTarget, root_target, user_target
+from gatehouse.services.lockouts import (
+    LockoutPolicy,
+    Lockouts,
+    LockTarget,
+    RateLimits,
+    root_target,
+    user_target,
+)
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_changes import check_password, new_password_hash
 from gatehouse.services.password_hashing import Passwords
@@ -36,15 +43,6 @@ from gatehouse.storage.credentials import SigninEvent
 from gatehouse.storage.repository import Store
 
 DEFAULT_SESSION_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Sign-in attempts allowed per `window` seconds from one source address, and for one name typed."""
-
-    per_address: int = 60
-    per_name: int = 20
-    window: int = 60
 
 
 class SigninFailed(Exception):
