@@ -47,6 +47,7 @@ from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
+from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.migrate import SchemaMismatch
@@ -207,5 +208,6 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
-                         extra_routes=signin_routes(signin) + issuer_routes(outbound))
+                         extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
+                         + issuer_routes(outbound))
     return app
