@@ -33,6 +33,7 @@ from gatehouse.policy import (
     Principal,
     RequestContext,
     access_denied_message,
+    bind_principals,
     context_keys,
     evaluate,
     parse,
@@ -246,7 +247,10 @@ class Authorizer:
             gathered = self.gather(tx, partition, account, OwnerKind.USER, caller.principal_id)
             user = tx.users.by_id(caller.principal_id)
             role_arn = user.arn(partition) if user and caller.kind is PrincipalKind.FEDERATED_USER else None
-        principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn)
+        # The unique id behind the caller (its user, its role), as bound policies name it; none for a role or user
+        # since deleted, whose sessions keep nothing.
+        unique_id = caller.principal_id if role_arn is not None or caller.kind is PrincipalKind.USER else None
+        principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn, unique_id=unique_id)
         tags = gathered.tags
         session_policies: list[LabelledPolicy] | None = None
         if session is not None and session.kind != "user-session":
@@ -340,7 +344,9 @@ class Authorizer:
             document = version.document if version else None
         return self.compile(document or "", arn, PolicyType.BOUNDARY)
 
-    def compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
+    def compile(self, document: str, label: str, ptype: PolicyType,
+                principals: Sequence[tuple[str, str]] = ()) -> LabelledPolicy | None:
+        """`principals`: a stored resource policy's bindings (ARN as written, unique id), matched by id."""
         kind = {PolicyType.BOUNDARY: PolicyKind.BOUNDARY, PolicyType.SESSION: PolicyKind.SESSION,
                 PolicyType.TRUST: PolicyKind.TRUST, PolicyType.RESOURCE: PolicyKind.RESOURCE}.get(
                     ptype, PolicyKind.IDENTITY)
@@ -352,4 +358,6 @@ class Authorizer:
             # A stored policy that no longer parses (accepted by an older, laxer validator) must neither lift a
             # limit nor silently drop its Deny statements: it denies everything until it is rewritten.
             policy = parse(_DENY_ALL, kind=kind)
+        if principals:
+            policy = bind_principals(policy, dict(principals))
         return LabelledPolicy(self.compiler.compile(policy), label, ptype)
