@@ -239,6 +239,13 @@ def test_another_accounts_principal_held_here_is_bound_too(world: World) -> None
     assert not world.assume(world.user("bob", B))
 
 
+def test_many_bound_ids_are_looked_up_in_bounded_batches(world: World) -> None:
+    alice = world.user("alice")
+    with world.store.read(A) as tx:
+        found = tx.principals.by_ids([f"AIDA{n:017d}" for n in range(1000)] + [alice.user_id])
+    assert list(found) == [alice.user_id] and found[alice.user_id].arn("aws") == alice.arn
+
+
 # --- the engine: bound values match by id, purely --------------------------------------------------------------
 
 
@@ -316,5 +323,10 @@ def test_the_migration_binds_the_principals_of_stored_trust_policies(old_databas
         world = _world(store)
         world.users.delete_user(world.root(), "alice")
         assert world.shown()["Statement"][0]["Principal"]["AWS"][:2] == ["AIDAALICEALICEALICE00", role_arn]
+        world.roles.update_assume_role_policy(world.root(), "Deploy", trust(cross_arn, role_arn))
+        with store.read(A) as tx:
+            deploy = tx.roles.get("Deploy")
+        assert deploy is not None and deploy.trust_principals == (
+            (cross_arn, "AIDABOBBOBBOBBOBBOB00"), (role_arn, "AROACICICICICICICI000"))
     finally:
         store.close()

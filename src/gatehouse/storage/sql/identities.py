@@ -59,6 +59,7 @@ _PRINCIPAL_USER = select(_U.account_id, literal("user").label("kind"), _U.user_i
 _PRINCIPAL_ROLE = select(_R.account_id, literal("role").label("kind"), _R.role_id.label("unique_id"), _R.name, _R.path)
 _FIND_USER = _PRINCIPAL_USER.where(_U.account_id == bindparam("acct"), _U.name_key == bindparam("key"))
 _FIND_ROLE = _PRINCIPAL_ROLE.where(_R.account_id == bindparam("acct"), _R.name_key == bindparam("key"))
+_IDS_PER_QUERY = 400
 _BY_IDS = union_all(_PRINCIPAL_USER.where(_U.user_id.in_(bindparam("ids", expanding=True))),
                     _PRINCIPAL_ROLE.where(_R.role_id.in_(bindparam("ids", expanding=True))))
 
@@ -267,6 +268,8 @@ class SqlPrincipals:
     def by_ids(self, unique_ids: Iterable[str]) -> dict[str, IamPrincipal]:
         """The users and roles that still hold these ids, by id (a deleted principal's id is simply absent)."""
         wanted = sorted(set(unique_ids))
-        if not wanted:
-            return {}
-        return {r.unique_id: _principal(r) for r in self.conn.execute(_BY_IDS, {"ids": wanted})}
+        found: dict[str, IamPrincipal] = {}
+        for start in range(0, len(wanted), _IDS_PER_QUERY):  # bounded: SQLite caps the parameters of a statement
+            rows = self.conn.execute(_BY_IDS, {"ids": wanted[start:start + _IDS_PER_QUERY]})
+            found.update((r.unique_id, _principal(r)) for r in rows)
+        return found
