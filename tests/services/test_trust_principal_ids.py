@@ -199,6 +199,10 @@ def test_a_trusted_role_recreated_under_its_name_is_not_trusted(world: World) ->
     world.roles.create_role(world.root(), "Ci", trust(f"arn:aws:iam::{A}:root"))
     world.roles.create_role(world.root(), "Deploy", trust(f"arn:aws:iam::{A}:role/Ci"))
     old_id = world.roles.get_role(world.root(), "Ci")["Role"]["RoleId"]
+    old_session = Caller(account_id=A, kind=PrincipalKind.ASSUMED_ROLE, arn=f"arn:aws:sts::{A}:assumed-role/Ci/s",
+                         user_id=f"{old_id}:s", name="s", access_key_id="ASIASESSIONSESSIONSS",
+                         request=RequestMeta("r"), principal_id=old_id)
+    assert world.assume(old_session)  # a session of the trusted role: trusted through its role's id
     world.roles.delete_role(world.root(), "Ci")
     assert world.shown()["Statement"][0]["Principal"]["AWS"] == old_id
     world.roles.create_role(world.root(), "Ci", trust(f"arn:aws:iam::{A}:root"))
@@ -209,9 +213,6 @@ def test_a_trusted_role_recreated_under_its_name_is_not_trusted(world: World) ->
                      principal_id=new_id)
     world.inline.put_role_policy(world.root(), "Ci", "assume", ALLOW_ASSUME)
     assert not world.assume(session)
-    old_session = Caller(account_id=A, kind=PrincipalKind.ASSUMED_ROLE, arn=session.arn, user_id=f"{old_id}:s",
-                         name="s", access_key_id="ASIASESSIONSESSIONSS", request=RequestMeta("r"),
-                         principal_id=old_id)
     assert not world.assume(old_session)  # a deleted role's sessions carry no identity
 
 
