@@ -50,6 +50,7 @@ from gatehouse.storage.repository import UnitOfWork
 _UNCHECKED: ContextVar[bool] = ContextVar("gatehouse_unchecked", default=False)
 
 _CACHE_SIZE = 4096
+_RESOURCE_CACHE_SIZE = 1024
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
 
 
@@ -108,6 +109,8 @@ class Authorizer:
         self.messages = messages
         self.compiler = Compiler()
         self._cache: OrderedDict[tuple[str, str, int, str], PrincipalPolicies] = OrderedDict()
+        self._resource_cache: OrderedDict[tuple[str, str, PolicyType, tuple[tuple[str, str], ...]],
+                                          LabelledPolicy | None] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- the question every use case asks ----------------------------------------------------------------
@@ -346,7 +349,26 @@ class Authorizer:
 
     def compile(self, document: str, label: str, ptype: PolicyType,
                 principals: Sequence[tuple[str, str]] = ()) -> LabelledPolicy | None:
-        """`principals`: a stored resource policy's bindings (ARN as written, unique id), matched by id."""
+        """`principals`: a stored resource policy's bindings (ARN as written, unique id), matched by id.
+
+        A resource policy (a trust policy) is compiled for each request that reads it, so the result is kept, by
+        everything it is a pure function of; identity policies are kept with the principal's policies."""
+        if ptype not in (PolicyType.TRUST, PolicyType.RESOURCE):
+            return self._compile(document, label, ptype, principals)
+        key = (document, label, ptype, tuple(principals))
+        with self._lock:
+            if key in self._resource_cache:
+                self._resource_cache.move_to_end(key)
+                return self._resource_cache[key]
+        compiled = self._compile(document, label, ptype, principals)
+        with self._lock:
+            self._resource_cache[key] = compiled
+            if len(self._resource_cache) > _RESOURCE_CACHE_SIZE:
+                self._resource_cache.popitem(last=False)
+        return compiled
+
+    def _compile(self, document: str, label: str, ptype: PolicyType,
+                 principals: Sequence[tuple[str, str]]) -> LabelledPolicy | None:
         kind = {PolicyType.BOUNDARY: PolicyKind.BOUNDARY, PolicyType.SESSION: PolicyKind.SESSION,
                 PolicyType.TRUST: PolicyKind.TRUST, PolicyType.RESOURCE: PolicyKind.RESOURCE}.get(
                     ptype, PolicyKind.IDENTITY)
