@@ -6,6 +6,7 @@ PostgreSQL schemas."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import urllib.parse
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from gatehouse.errors import AccessDenied, MalformedPolicyDocument
-from gatehouse.model import Account, Caller, PrincipalKind, RequestMeta
+from gatehouse.model import Account, Caller, PrincipalKind, RequestMeta, SessionInfo
 from gatehouse.policy import (
     DecisionKind,
     LabelledPolicy,
@@ -184,6 +185,17 @@ def test_a_deleted_principal_shows_as_its_unique_id_and_a_recreated_one_is_not_t
     # Saving the ARN again binds the new user, as in AWS.
     world.roles.update_assume_role_policy(world.root(), "Deploy", trust(again.arn))
     assert world.assume(again)
+
+
+def test_a_session_outliving_its_deleted_user_is_not_trusted_through_the_old_id(world: World) -> None:
+    deployer = world.user("deployer")
+    world.roles.create_role(world.root(), "Deploy", trust(deployer.arn))
+    now = dt.datetime.now(dt.UTC)
+    session = dataclasses.replace(deployer, access_key_id="ASIAUSERSESSIONUSERS", session=SessionInfo(
+        kind="user-session", issued=now, expires=now + dt.timedelta(hours=1)))
+    assert world.assume(session)
+    world.gone("deployer")
+    assert not world.assume(session)
 
 
 def test_the_shown_id_cannot_be_saved_back(world: World) -> None:

@@ -240,19 +240,19 @@ class Authorizer:
     def _build(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
         partition, account = caller.partition, caller.account_id
         session = caller.session
-        gathered, role_arn = Gathered(), None
+        # unique_id: the id behind the caller (its user, its role), as bound policies name it; none for a role or
+        # user since deleted, whose sessions keep nothing.
+        gathered, role_arn, unique_id = Gathered(), None, None
         if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.principal_id:
             role = tx.roles.by_id(caller.principal_id)
             if role is not None:  # a deleted role's sessions keep nothing
                 gathered = self.gather(tx, partition, account, OwnerKind.ROLE, role.role_id)
-                role_arn = role.arn(partition)
+                role_arn, unique_id = role.arn(partition), role.role_id
         elif caller.kind in (PrincipalKind.USER, PrincipalKind.FEDERATED_USER) and caller.principal_id:
             gathered = self.gather(tx, partition, account, OwnerKind.USER, caller.principal_id)
             user = tx.users.by_id(caller.principal_id)
             role_arn = user.arn(partition) if user and caller.kind is PrincipalKind.FEDERATED_USER else None
-        # The unique id behind the caller (its user, its role), as bound policies name it; none for a role or user
-        # since deleted, whose sessions keep nothing.
-        unique_id = caller.principal_id if role_arn is not None or caller.kind is PrincipalKind.USER else None
+            unique_id = user.user_id if user else None
         principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn, unique_id=unique_id)
         tags = gathered.tags
         session_policies: list[LabelledPolicy] | None = None
