@@ -3,8 +3,10 @@
 When a trust policy naming an IAM user or role is saved, AWS checks the principal exists and "transforms the ARN
 to a unique principal ID"; it shows the ARN again when the policy is read while the principal exists, and the bare
 id (`AIDA…`, `AROA…`) once it is deleted: "The policy no longer applies, even if you recreate the user or role"
-(IAM User Guide, role trust policy examples). Why: otherwise a role trusting `user/deployer` would trust whoever is
-next created under that name.
+(IAM User Guide, role trust policy examples). A renamed user stays trusted and is shown by its new name and path
+("Any resource or role policies that refer to the user as a principal ... are automatically updated": IAM User
+Guide, renaming an IAM user). Why: otherwise a role trusting `user/deployer` would trust whoever is next created
+under that name.
 
 The stored document stays as written; the role keeps (ARN as written, unique id) pairs beside it. Authorization
 compiles the document with those ids in place of the ARNs (`policy.bind_principals`), and every view of a role
