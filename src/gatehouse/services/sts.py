@@ -182,7 +182,8 @@ class Sts:
         denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}")
         if role is None:
             raise denied
-        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST)
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyType.TRUST,
+                                  role.trust_principals)
         if trust is None:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
