@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import argparse
 import ast
-import io
 import json
 import re
-import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pypi_wheels  # beside this script
 
 DATASET = "localstack-core"
 MEMBER = "localstack/services/iam/resources/service_linked_roles.py"
@@ -168,27 +168,15 @@ DOCUMENTED: dict[str, tuple[str, bool | None, str]] = {
 
 def download_wheel(version: str | None, into: Path) -> Path:
     """The dataset's wheel through pip, the registry's ordinary client."""
-    spec = f"{DATASET}=={version}" if version else DATASET
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                    "--dest", str(into), spec], check=True)
-    wheels = sorted(into.glob("localstack_core-*.whl"))
-    if len(wheels) != 1:
-        raise SystemExit(f"expected one {DATASET} wheel in {into}, found {[w.name for w in wheels]}")
-    return wheels[0]
+    return pypi_wheels.download_wheel(DATASET, version, into)
 
 
 def read_dataset(wheel: bytes) -> dict[str, Any]:
     """The table from the wheel's module, read without running it: its one dict literal."""
-    with zipfile.ZipFile(io.BytesIO(wheel)) as zf:
-        source = zf.read(MEMBER).decode()
-    for node in ast.parse(source).body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == VARIABLE):
-            data = ast.literal_eval(node.value)
-            if not isinstance(data, dict):
-                raise SystemExit(f"{MEMBER}: {VARIABLE} is not a dict")
-            return data
-    raise SystemExit(f"{MEMBER} has no {VARIABLE}")
+    data = ast.literal_eval(pypi_wheels.assigned_value(wheel, MEMBER, VARIABLE))
+    if not isinstance(data, dict):
+        raise SystemExit(f"{MEMBER}: {VARIABLE} is not a dict")
+    return data
 
 
 def build(dataset: dict[str, Any], version: str) -> dict[str, Any]:
