@@ -15,7 +15,7 @@ from gatehouse.services.bootstrap import BootstrapResult, PartitionMismatch, boo
 from gatehouse.services.clock import Clock, system_clock
 from gatehouse.services.federation.https_fetch import HttpsJsonFetcher
 from gatehouse.services.federation.issuer_keys import IssuerKeys
-from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation
+from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation, issuer_base
 from gatehouse.services.federation.saml_federation import SamlFederation
 from gatehouse.services.federation.sessions import FederatedRoles
 from gatehouse.services.federation.web_identity import WebIdentityFederation
@@ -148,6 +148,7 @@ def worker_settings_env(settings: Settings) -> str:
     return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
+                       "fetch_allow_private": list(settings.fetch_allow_private),
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
@@ -158,7 +159,7 @@ def worker_app() -> AwsAsgi:
     settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
-                        public_url=raw.get("public_url"),
+                        public_url=raw.get("public_url"), fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
@@ -192,9 +193,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
-                                               public_url=settings.public_url))
+                                               public_url=issuer_base(settings.public_url, settings.dev, settings.host,
+                                                                      settings.port)))
     iam += [OidcProviders(deps), SamlProviders(deps), outbound]
-    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
+    fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
+    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are

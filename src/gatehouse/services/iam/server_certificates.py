@@ -18,6 +18,7 @@ from gatehouse.services.iam.common import (
     page_result,
 )
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
@@ -43,6 +44,7 @@ class ServerCertificates(IamBase):
         return self.authorized(tx, caller, action, cert, target,
                                NoSuchEntity(f"The Server Certificate with name {name} cannot be found."), facts)
 
+    @operation
     def upload_server_certificate(self, caller: Caller, server_certificate_name: str, certificate_body: str,
                                   private_key: str, path: str | None = None, certificate_chain: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class ServerCertificates(IamBase):
             out["Tags"] = tags_view(new_tags)
         return out
 
+    @operation
     def get_server_certificate(self, caller: Caller, server_certificate_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             cert = self._certificate_for(tx, caller, "iam:GetServerCertificate", server_certificate_name)
@@ -86,6 +89,7 @@ class ServerCertificates(IamBase):
         out["Tags"] = tags_view(tags)  # [] when untagged (LocalStack's AWS-validated server certificate snapshots)
         return {"ServerCertificate": out}
 
+    @operation
     def list_server_certificates(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                                  max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -95,6 +99,7 @@ class ServerCertificates(IamBase):
         return page_result("ServerCertificateMetadataList", page,
                            lambda c: server_certificate_metadata(c, caller.partition))
 
+    @operation
     def update_server_certificate(self, caller: Caller, server_certificate_name: str, new_path: str | None = None,
                                   new_server_certificate_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -109,6 +114,7 @@ class ServerCertificates(IamBase):
                 tx.server_certificates.rename(cert.certificate_id, name, path)
         return {}
 
+    @operation
     def delete_server_certificate(self, caller: Caller, server_certificate_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             cert = self._certificate_for(tx, caller, "iam:DeleteServerCertificate", server_certificate_name)
@@ -121,16 +127,19 @@ class ServerCertificates(IamBase):
     def _tagged_certificate(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self._certificate_for(tx, caller, action, name, facts).certificate_id
 
+    @operation
     def tag_server_certificate(self, caller: Caller, server_certificate_name: str, tags: list[dict[str, str]]
                                ) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:TagServerCertificate",
                                self._tagged_certificate(caller, server_certificate_name), tags)
 
+    @operation
     def untag_server_certificate(self, caller: Caller, server_certificate_name: str, tag_keys: list[str]
                                  ) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:UntagServerCertificate",
                                  self._tagged_certificate(caller, server_certificate_name), tag_keys)
 
+    @operation
     def list_server_certificate_tags(self, caller: Caller, server_certificate_name: str, marker: str | None = None,
                                      max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.SERVER_CERTIFICATE, "iam:ListServerCertificateTags",
