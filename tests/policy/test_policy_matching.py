@@ -202,3 +202,15 @@ def test_role_session_principal_arn_is_the_role() -> None:
 def test_given_keys_win_over_derived_ones() -> None:
     policy = doc(allow(Condition={"StringEquals": {"aws:username": "mallory"}}))
     assert decide([policy], ctx(keys={"aws:username": "mallory"})).allowed
+
+
+def test_a_resource_variable_with_no_value_matches_no_resource() -> None:
+    """IAM User Guide, "Policy variables with no value": such a Resource entry matches no resource, so as a
+    NotResource entry it excludes nothing: "deny all but your home" denies the home too without aws:username."""
+    home = "arn:aws:s3:::bucket/home/${aws:username}/*"
+    role = f"arn:aws:sts::{ACCOUNT}:assumed-role/app/s1"
+    request = ctx("s3:GetObject", "arn:aws:s3:::bucket/home/app/x", principal=role)
+    assert not decide([doc(allow("s3:*", home))], request).allowed
+    guarded = [doc(allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:*", "NotResource": home})]
+    assert decide(guarded, request).kind.value == "ExplicitDeny"
+    assert decide(guarded, ctx("s3:GetObject", "arn:aws:s3:::bucket/home/alice/x")).allowed

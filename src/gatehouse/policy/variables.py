@@ -6,9 +6,9 @@ substituted value is always literal text: a user name containing `*` does not be
 that a pattern can contain a literal `*`, `?` or `$`.
 
 A variable whose key is absent from the request (or multivalued) and has no default has no value ("Policy variables
-with no value" in "IAM policy elements: Variables and tags"): a `Resource` that uses it matches no resource, and a
-condition value that uses it is effectively null, which the inverted operators (`StringNotEquals`, ...) match
-(`conditions.py`).
+with no value" in "IAM policy elements: Variables and tags"): a `Resource` entry that uses it matches no resource
+(and as a `NotResource` entry excludes none), and a condition value that uses it is effectively null, which the
+inverted operators (`StringNotEquals`, ...) match (`conditions.py`).
 """
 
 from __future__ import annotations
