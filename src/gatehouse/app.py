@@ -45,12 +45,13 @@ from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
-from gatehouse.services.lockouts import LockoutPolicy, Lockouts
+from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
-from gatehouse.services.signin import RateLimits, Signin
+from gatehouse.services.signin import Signin
+from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.migrate import SchemaMismatch
@@ -204,14 +205,16 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     iam: list[object] = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps),
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
                          Simulator(deps)]
-    passwords, codes = Passwords(), MfaCodes(store, box, clock)
     # Sign-in lockout: the server's defaults, which an account may override (`gatehouse account lockout`).
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
-    # ChangePassword checks a password too: its failures count toward the sign-in lockout.
-    iam += [LoginProfiles(deps, passwords, Lockouts(store, lockout)), PasswordPolicyOps(deps), MfaDevices(deps, codes),
+    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user)
+    # ChangePassword and MFA codes (STS, Enable/ResyncMFADevice) check a secret too: their failures count toward
+    # the sign-in lockout.
+    lockouts = Lockouts(store, lockout, limits)
+    passwords, codes = Passwords(), MfaCodes(store, box, clock, lockouts)
+    iam += [LoginProfiles(deps, passwords, lockouts), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
-    signin = Signin(store, passwords, codes, tokens, clock, lockout,
-                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user))
+    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits)
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
@@ -238,5 +241,6 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
-                         extra_routes=signin_routes(signin) + issuer_routes(outbound))
+                         extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
+                         + issuer_routes(outbound))
     return app

@@ -21,13 +21,13 @@ first one's message is what IAM answers with `MalformedPolicyDocument` (`validat
 from .compile import CompiledPolicy, CompiledStatement, Compiler, compile_policy
 from .context import RequestContext
 from .contextkeys import context_keys
-from .decision import Decision, DecisionKind, MatchedStatement
+from .decision import Decision, DecisionKind, MatchedStatement, PolicyType
 from .diagnostics import Diagnostic, PolicyError
 from .document import ConditionClause, Effect, Policy, Position, PrincipalSpec, Statement, parse
 from .evaluate import LabelledPolicy, PolicySet, evaluate
 from .kinds import PolicyKind
 from .messages import access_denied_message
-from .principals import Principal
+from .principals import Principal, bind_principals
 from .validate import validate
 
 __all__ = [
@@ -45,12 +45,14 @@ __all__ = [
     "PolicyError",
     "PolicyKind",
     "PolicySet",
+    "PolicyType",
     "Position",
     "Principal",
     "PrincipalSpec",
     "RequestContext",
     "Statement",
     "access_denied_message",
+    "bind_principals",
     "compile_policy",
     "context_keys",
     "evaluate",

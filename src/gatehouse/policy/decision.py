@@ -12,6 +12,10 @@ from enum import Enum
 from .document import Position
 from .kinds import PolicyKind
 
+# One enum names a policy's grammar and its place in evaluation. `PolicyType` was its twin; the name is kept as an
+# alias only so that branches written against it still merge: new code says PolicyKind.
+PolicyType = PolicyKind
+
 
 class DecisionKind(Enum):
     ALLOW = "Allow"
@@ -34,9 +38,12 @@ class MatchedStatement:
 
 
 class Decision:
-    """`kind`, the statements that `matched`, which policy type `denied_by`, and condition keys `missing_keys`."""
+    """`kind`, the statements that `matched`, which policy type `denied_by`, and condition keys `missing_keys`.
 
-    __slots__ = ("denied_by", "error", "kind", "matched", "missing_keys")
+    `rule` names a documented special rule that decided instead of the policies (see `evaluate.py`), else None.
+    """
+
+    __slots__ = ("denied_by", "error", "kind", "matched", "missing_keys", "rule")
 
     def __init__(
         self,
@@ -45,12 +52,14 @@ class Decision:
         denied_by: PolicyKind | None = None,
         missing_keys: tuple[str, ...] = (),
         error: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.kind = kind
         self.matched = matched
         self.denied_by = denied_by
         self.missing_keys = missing_keys
         self.error = error
+        self.rule = rule
 
     @property
     def allowed(self) -> bool:

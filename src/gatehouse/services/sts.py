@@ -22,6 +22,7 @@ from gatehouse.errors import (
     InvalidParameterValue,
     MalformedPolicyDocument,
     PackedPolicyTooLarge,
+    Throttling,
 )
 from gatehouse.errors import ValidationError as AwsValidationError
 from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, SessionKind, Tag, make_arn
@@ -32,6 +33,7 @@ from gatehouse.services.authorization_messages import InvalidEncodedMessage
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.lockouts import Guess
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims, SessionTokens
@@ -44,9 +46,9 @@ ROOT_MAX = 3600
 
 
 class MfaCheck(Protocol):
-    """Verifies a one-time code of an MFA device (the sign-in issue provides virtual TOTP devices)."""
+    """Checks a one-time code of the caller's MFA device under the guessing lockout (`mfa_codes.MfaCodes`)."""
 
-    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
+    def guess_code(self, caller: Caller, serial_number: str, code: str) -> Guess: ...
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,8 @@ class Sts:
         denied = AccessDenied(f"User: {caller.arn} is not authorized to perform: {action} on resource: {resource}")
         if role is None:
             raise denied
-        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST)
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST,
+                                  role.trust_principals)
         if trust is None:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
@@ -372,7 +375,10 @@ class Sts:
     def _check_mfa(self, caller: Caller, serial_number: str | None, token_code: str | None) -> bool:
         if not serial_number or not token_code:
             raise AccessDenied("MultiFactorAuthentication failed, both SerialNumber and TokenCode are required.")
-        user_id = caller.principal_id if caller.kind is PrincipalKind.USER else None
-        if not self.deps.mfa.verify_code(caller.account_id, serial_number, token_code, user_id):
+        # Wrong codes count toward the caller's sign-in lock; while it holds, a right code gets the same answer.
+        outcome = self.deps.mfa.guess_code(caller, serial_number, token_code)
+        if outcome is Guess.THROTTLED:
+            raise Throttling("Rate exceeded")
+        if outcome is not Guess.RIGHT:
             raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
         return True

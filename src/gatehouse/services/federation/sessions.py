@@ -86,7 +86,7 @@ class FederatedRoles:
     def _authorize(self, caller: Caller, role: Role, principal: Principal, action: str, facts: RequestFacts, *,
                    tag_session: bool, set_source_identity: bool) -> None:
         denied = AccessDenied(f"Not authorized to perform {action}")
-        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST)
+        trust = self.authz.compile(role.trust_policy, "trust policy", PolicyKind.TRUST, role.trust_principals)
         if trust is None:
             raise denied
         actions = [action] + (["sts:TagSession"] if tag_session else []) + (
