@@ -217,3 +217,18 @@ def test_a_request_rejected_before_reading_is_recorded(app: Application, rec: Re
     assert reply.status == 413
     got = only(rec)
     assert (got.error_code, got.source_ip) == ("RequestEntityTooLarge", "10.0.0.1")
+
+
+def test_a_trust_policy_decision_reaches_the_record(app: Application, rec: Recording) -> None:
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "RootMayAssume", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sts:AssumeRole"}]})
+    ok(app, "iam", "CreateRole", {"RoleName": "assumable", "AssumeRolePolicyDocument": trust})
+    carol = user_with_key(app, "carol", policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    rec.clear()
+    ok(app, "sts", "AssumeRole", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/assumable", "RoleSessionName": "sess"},
+       carol)
+    got = only(rec)
+    assert [(d.action, d.allowed) for d in got.decisions] == [("sts:AssumeRole", True)]
+    assert got.decisions[0].statement in ("RootMayAssume", "0")

@@ -133,17 +133,24 @@ class Authorizer:
                 facts: RequestFacts | None = None) -> None:
         """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
         `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
-        collected = _DECISIONS.get()
         if caller.is_root or not self.enforcing():
+            collected = _DECISIONS.get()
             if collected is not None:
                 arn = resource.arn if isinstance(resource, Target) else resource
                 collected.append(CallDecision(action, arn, True))  # the root, or development's unchecked mode
             return
         decision, ctx = self.decide(tx, caller, action, resource, facts=facts)
-        if collected is not None:
-            collected.append(deciding(decision, ctx))
+        self.note(decision, ctx)
         if not decision.allowed:
             raise self.denied(decision, ctx)
+
+    @staticmethod
+    def note(decision: Decision, ctx: RequestContext) -> None:
+        """Keep a decision for the request's record. `require` notes its own; a use case that asks the engine
+        directly (a trust policy, ChangePassword) notes the decision it acts on."""
+        collected = _DECISIONS.get()
+        if collected is not None:
+            collected.append(deciding(decision, ctx))
 
     @staticmethod
     @contextmanager

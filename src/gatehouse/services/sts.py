@@ -195,6 +195,7 @@ class Sts:
             for act in actions:
                 decision, ctx = self.authz.decide(tx, caller, act, target, facts=facts, resource_policy=trust,
                                                   resource_account=account)
+                self.authz.note(decision, ctx)
                 if not decision.allowed:
                     raise self.authz.denied(decision, ctx)
         return role

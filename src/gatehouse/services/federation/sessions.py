@@ -95,8 +95,9 @@ class FederatedRoles:
             tags = tx.tags.get(OwnerKind.ROLE, role.role_id)  # the trust policy takes part: it may test them
         target = Target(role.arn(principal.partition), OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
         for act in actions:
-            decision, _ = self.authz.decide_federated(principal, act, target, trust, self.global_keys(caller), facts,
-                                                      role.account_id)
+            decision, ctx = self.authz.decide_federated(principal, act, target, trust, self.global_keys(caller),
+                                                        facts, role.account_id)
+            self.authz.note(decision, ctx)
             if not decision.allowed:
                 raise denied
 
