@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -53,6 +55,7 @@ from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
+from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
@@ -150,10 +153,11 @@ def worker_settings_env(settings: Settings) -> str:
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
                        "fetch_allow_private": list(settings.fetch_allow_private),
+                       "forwarded_allow_ips": list(settings.forwarded_allow_ips),
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
-def worker_app() -> AwsAsgi:
+def worker_app() -> ASGIApp:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
     raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
@@ -161,10 +165,17 @@ def worker_app() -> AwsAsgi:
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
                         public_url=raw.get("public_url"), fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
+                        forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
-    return app.asgi
+    return served(app.asgi, settings)
+
+
+def served(asgi: AwsAsgi, settings: Settings) -> ASGIApp:
+    """What uvicorn runs: the application, behind `Forwarded` handling when the operator names trusted proxies
+    (uvicorn itself handles their `X-Forwarded-*`)."""
+    return ForwardedHeader(asgi, settings.forwarded_allow_ips) if settings.forwarded_allow_ips else asgi
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:

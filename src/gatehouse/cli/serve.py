@@ -145,8 +145,10 @@ def serve_command(
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
                     log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
         return
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False, **_proxy_options(settings))
+    from gatehouse.app import served
+
+    uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
+                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
 
 
 def _list(value: str | None) -> tuple[str, ...]:
