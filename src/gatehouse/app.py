@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from gatehouse.services.account_security import AccountSecurity
 from gatehouse.services.audit.calls import CallRecorder
 from gatehouse.services.audit.no_trail import NoTrail
@@ -57,6 +59,7 @@ from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
+from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
@@ -181,11 +184,18 @@ class Application:
         self.store.close()
 
 
-def worker_app() -> AwsAsgi:
+def worker_app() -> ASGIApp:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
-    app = build(worker_settings(), migrate=False)
+    settings = worker_settings()
+    app = build(settings, migrate=False)
     assert app.asgi is not None
-    return app.asgi
+    return served(app.asgi, settings)
+
+
+def served(asgi: AwsAsgi, settings: Settings) -> ASGIApp:
+    """What uvicorn runs: the application, behind `Forwarded` handling when the operator names trusted proxies
+    (uvicorn itself handles their `X-Forwarded-*`)."""
+    return ForwardedHeader(asgi, settings.forwarded_allow_ips) if settings.forwarded_allow_ips else asgi
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:

@@ -234,11 +234,12 @@ class PrincipalKind(StrEnum):
 
 
 class SessionKind(StrEnum):
-    """What a temporary credential is, by the STS call (or sign-in) that issued it."""
+    """What a temporary credential was issued by: AssumeRole (and federation), GetSessionToken (and console
+    sign-in), GetFederationToken."""
 
-    ASSUMED_ROLE = "assumed-role"  # AssumeRole, AssumeRoleWithWebIdentity, AssumeRoleWithSAML
-    USER_SESSION = "user-session"  # GetSessionToken, and console sign-in
-    FEDERATED_USER = "federated-user"  # GetFederationToken
+    ASSUMED_ROLE = "assumed-role"
+    USER_SESSION = "user-session"
+    FEDERATED_USER = "federated-user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,9 +278,7 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """What a temporary credential binds (see services.session_tokens): the caller of a session request.
-
-    kind: what issued the credential (see SessionKind)."""
+    """What a temporary credential binds (see services.session_tokens): the caller of a session request."""
 
     kind: SessionKind
     issued: dt.datetime

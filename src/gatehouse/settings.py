@@ -178,6 +178,7 @@ def export_for_workers(settings: Settings) -> None:
         "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
         "log_level": settings.log_level, "public_url": settings.public_url,
         "fetch_allow_private": list(settings.fetch_allow_private),
+        "forwarded_allow_ips": list(settings.forwarded_allow_ips),
         "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
@@ -188,4 +189,5 @@ def worker_settings() -> Settings:
                     master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                     master_key=env_secret("MASTER_KEY"), log_level=raw["log_level"],
                     public_url=raw.get("public_url"),
-                    fetch_allow_private=tuple(raw.get("fetch_allow_private", ())), **raw.get("signin", {}))
+                    fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
+                    forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())), **raw.get("signin", {}))

@@ -143,9 +143,11 @@ def serve_command(
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
                     log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
         return
+    from gatehouse.app import served
+
     assert app.asgi is not None
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False, server_header=False,
-                **_proxy_options(settings))
+    uvicorn.run(served(app.asgi, settings), host=host, port=port, log_level=log_level, access_log=False,
+                server_header=False, **_proxy_options(settings))
 
 
 def _list(value: str | None) -> tuple[str, ...]:

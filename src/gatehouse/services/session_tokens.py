@@ -35,7 +35,7 @@ class InvalidSessionToken(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SessionClaims:
-    """What a temporary credential is. `kind`: assumed-role, user-session (GetSessionToken), federated-user."""
+    """What a temporary credential is."""
 
     kind: SessionKind
     account_id: str
