@@ -67,6 +67,15 @@ class Settings:
     signin_rate_per_user: int = 20
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
+    # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
+    # seconds a client has to send a request's headers, then its body; seconds an idle keep-alive connection is
+    # kept; connections (and requests) served at once before new requests are answered 503.
+    throttle_per_key: float = 400.0
+    throttle_per_account: float = 1000.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: int = 5
+    max_connections: int = 1000
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""
@@ -82,6 +91,10 @@ class Settings:
             raise SettingsError("--lockout-window and --lockout-duration must be at least 1 second")
         if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
             raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
+        if min(self.throttle_per_key, self.throttle_per_account) < 0:
+            raise SettingsError("--throttle-per-key and --throttle-per-account cannot be negative (0: no limit)")
+        if min(self.header_timeout, self.body_timeout, self.keep_alive_timeout) <= 0 or self.max_connections < 1:
+            raise SettingsError("connection timeouts must be positive and --max-connections at least 1")
         if self.public_url is not None:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:

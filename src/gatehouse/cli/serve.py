@@ -54,6 +54,21 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+# Limits (see wire/limits.py and wire/connections.py).
+ThrottleKey = Annotated[float, typer.Option("--throttle-per-key", envvar="GATEHOUSE_THROTTLE_PER_KEY", min=0,
+                                            help="API requests per second per access key (bursts of 2 s); 0: no "
+                                                 "limit. Over it: Throttling.")]
+ThrottleAccount = Annotated[float, typer.Option("--throttle-per-account", envvar="GATEHOUSE_THROTTLE_PER_ACCOUNT",
+                                                min=0, help="API requests per second per account; 0: no limit.")]
+HeaderTimeout = Annotated[float, typer.Option("--header-timeout", envvar="GATEHOUSE_HEADER_TIMEOUT", min=0.1,
+                                              help="Seconds a connection has to send a request's headers.")]
+BodyTimeout = Annotated[float, typer.Option("--body-timeout", envvar="GATEHOUSE_BODY_TIMEOUT", min=0.1,
+                                            help="Seconds a request has to send its body.")]
+KeepAlive = Annotated[int, typer.Option("--keep-alive-timeout", envvar="GATEHOUSE_KEEP_ALIVE_TIMEOUT", min=1,
+                                        help="Seconds an idle keep-alive connection stays open.")]
+MaxConnections = Annotated[int, typer.Option("--max-connections", envvar="GATEHOUSE_MAX_CONNECTIONS", min=1,
+                                             help="Connections and requests at once per process; beyond: 503.")]
+
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
@@ -101,6 +116,9 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    throttle_per_key: ThrottleKey = 400.0, throttle_per_account: ThrottleAccount = 1000.0,
+    header_timeout: HeaderTimeout = 10.0, body_timeout: BodyTimeout = 30.0, keep_alive_timeout: KeepAlive = 5,
+    max_connections: MaxConnections = 1000,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -123,8 +141,16 @@ def serve_command(
                          master_key_file, workers, log_level, partition)
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
-                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url)
+                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url,
+                                   throttle_per_key=throttle_per_key, throttle_per_account=throttle_per_account,
+                                   header_timeout=header_timeout, body_timeout=body_timeout,
+                                   keep_alive_timeout=keep_alive_timeout, max_connections=max_connections)
     app, result = _start(settings)
+    from gatehouse.wire.connections import HEADER_TIMEOUT_ENV, PROTOCOL
+
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout)  # read by the protocol, in every worker
+    connections = {"http": PROTOCOL, "timeout_keep_alive": settings.keep_alive_timeout,
+                   "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024}
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
     if settings.workers > 1:
@@ -133,10 +159,10 @@ def serve_command(
         app.close()  # type: ignore[attr-defined]
         os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
-                    log_level=log_level, access_log=False, server_header=False)
+                    log_level=log_level, access_log=False, server_header=False, **connections)  # type: ignore[arg-type]
         return
     uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False)
+                server_header=False, **connections)  # type: ignore[arg-type]
 
 
 def init_command(
