@@ -112,6 +112,7 @@ class Application:
     box: SecretBox
     clock: Clock
     asgi: AwsAsgi | None = None
+    authz: Authorizer | None = None  # for tests and tools that look at its caches
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -202,9 +203,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
-    throttle = Throttle(ThrottleConfig(settings.throttle_per_key, settings.throttle_per_account))
+    throttle = Throttle(ThrottleConfig(settings.throttle_per_key or 0.0, settings.throttle_per_account or 0.0))
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch, throttle)
-    app = Application(settings=settings, store=store, box=box, clock=clock)
+    app = Application(settings=settings, store=store, box=box, clock=clock, authz=authz)
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin) + issuer_routes(outbound))

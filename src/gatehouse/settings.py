@@ -69,9 +69,10 @@ class Settings:
     public_url: str | None = None
     # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
     # seconds a client has to send a request's headers, then its body; seconds an idle keep-alive connection is
-    # kept; connections (and requests) served at once before new requests are answered 503.
-    throttle_per_key: float = 400.0
-    throttle_per_account: float = 1000.0
+    # kept; connections (and requests) served at once before new requests are answered 503. Throttling left unset
+    # (None) is 400 and 1,000 requests/s, and off in development mode (test suites hammer one key there).
+    throttle_per_key: float | None = None
+    throttle_per_account: float | None = None
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     keep_alive_timeout: int = 5
@@ -91,7 +92,7 @@ class Settings:
             raise SettingsError("--lockout-window and --lockout-duration must be at least 1 second")
         if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
             raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
-        if min(self.throttle_per_key, self.throttle_per_account) < 0:
+        if min(self.throttle_per_key or 0, self.throttle_per_account or 0) < 0:
             raise SettingsError("--throttle-per-key and --throttle-per-account cannot be negative (0: no limit)")
         if min(self.header_timeout, self.body_timeout, self.keep_alive_timeout) <= 0 or self.max_connections < 1:
             raise SettingsError("connection timeouts must be positive and --max-connections at least 1")
@@ -99,6 +100,11 @@ class Settings:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise SettingsError("--public-url must be an http(s) URL without query or fragment")
+        if self.throttle_per_key is None or self.throttle_per_account is None:
+            self = replace(self, throttle_per_key=(0.0 if self.dev else 400.0) if self.throttle_per_key is None
+                           else self.throttle_per_key,
+                           throttle_per_account=(0.0 if self.dev else 1000.0) if self.throttle_per_account is None
+                           else self.throttle_per_account)
         if self.dev:
             if self.db_url:
                 raise SettingsError("--dev keeps everything in memory; it does not take --db")

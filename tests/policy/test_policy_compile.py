@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 from gatehouse.policy import Compiler, LabelledPolicy, PolicySet, evaluate, parse
@@ -40,7 +41,45 @@ def test_compiler_caches_by_content() -> None:
     compiler.compile(parse(json.dumps(doc(allow("s3:*")))))
     compiler.compile(parse(json.dumps(doc(allow("sqs:*")))))
     assert len(compiler) == 2
-    assert compiler.compile(parse(json.dumps(doc(allow())))) is not a
+    # Out of the LRU, but still held (by a cached policy set, here by this test): shared by digest, not recompiled.
+    assert compiler.compile(parse(json.dumps(doc(allow())))) is a
+    digest = a.digest
+    del a
+    gc.collect()
+    assert compiler.compile(parse(json.dumps(doc(allow("iam:*"))))).digest != digest
+
+
+def test_compiler_is_bounded_by_estimated_bytes() -> None:
+    text = json.dumps(doc(allow([f"s{n}:Get*" for n in range(200)])))
+    one = Compiler().compile(parse(text)).estimated_bytes
+    assert one > 32 * len(text) - 1
+    compiler = Compiler(maxsize=1000, max_bytes=3 * one)
+    for n in range(10):
+        compiler.compile(parse(text.replace("Get", f"Get{n}")))
+    assert len(compiler) <= 3 and compiler.estimated_bytes <= 3 * one + 1000
+
+
+def test_compiler_shared_by_threads_never_raises() -> None:
+    """Under threads, an eviction beside a look-up could raise KeyError; the lock keeps the cache whole."""
+    import threading
+
+    compiler = Compiler(maxsize=4)
+    policies = [parse(json.dumps(doc(allow(f"s{n}:*")))) for n in range(16)]
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(200):
+                for p in policies:
+                    assert compiler.compile(p).digest == p.digest
+        except BaseException as e:
+            errors.append(e)
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(compiler) <= 4
 
 
 def test_two_compilers_share_nothing() -> None:

@@ -55,11 +55,13 @@ SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="G
                                              help="Sign-in attempts per minute for one user name.")]
 
 # Limits (see wire/limits.py and wire/connections.py).
-ThrottleKey = Annotated[float, typer.Option("--throttle-per-key", envvar="GATEHOUSE_THROTTLE_PER_KEY", min=0,
-                                            help="API requests per second per access key (bursts of 2 s); 0: no "
-                                                 "limit. Over it: Throttling.")]
-ThrottleAccount = Annotated[float, typer.Option("--throttle-per-account", envvar="GATEHOUSE_THROTTLE_PER_ACCOUNT",
-                                                min=0, help="API requests per second per account; 0: no limit.")]
+ThrottleKey = Annotated[float | None, typer.Option(
+    "--throttle-per-key", envvar="GATEHOUSE_THROTTLE_PER_KEY", min=0, show_default=False,
+    help="API requests per second per access key (bursts of 2 s; over it: Throttling); 0: no limit. "
+         "Default 400, none with --dev.")]
+ThrottleAccount = Annotated[float | None, typer.Option(
+    "--throttle-per-account", envvar="GATEHOUSE_THROTTLE_PER_ACCOUNT", min=0, show_default=False,
+    help="API requests per second per account; 0: no limit. Default 1000, none with --dev.")]
 HeaderTimeout = Annotated[float, typer.Option("--header-timeout", envvar="GATEHOUSE_HEADER_TIMEOUT", min=0.1,
                                               help="Seconds a connection has to send a request's headers.")]
 BodyTimeout = Annotated[float, typer.Option("--body-timeout", envvar="GATEHOUSE_BODY_TIMEOUT", min=0.1,
@@ -116,7 +118,7 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
-    throttle_per_key: ThrottleKey = 400.0, throttle_per_account: ThrottleAccount = 1000.0,
+    throttle_per_key: ThrottleKey = None, throttle_per_account: ThrottleAccount = None,
     header_timeout: HeaderTimeout = 10.0, body_timeout: BodyTimeout = 30.0, keep_alive_timeout: KeepAlive = 5,
     max_connections: MaxConnections = 1000,
     list_operations: Annotated[bool, typer.Option(
