@@ -188,7 +188,8 @@ def heavy(server: Server, args: argparse.Namespace) -> dict[str, Any]:
                 ContextEntries=ctx)
             outcome["heavy_outcome"] = "answered"
         except Exception as e:
-            outcome["heavy_outcome"] = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
+            response = getattr(e, "response", None) or {}
+            outcome["heavy_outcome"] = response.get("Error", {}).get("Code") or type(e).__name__
         outcome["heavy_s"] = round(time.monotonic() - start, 2)
         time.sleep(0.5)
     return {**outcome, **watch.figures()}
