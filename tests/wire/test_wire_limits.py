@@ -50,3 +50,34 @@ def test_the_claimed_caller_is_read_cheaply_from_the_credential() -> None:
     assert claimed_caller([(b"authorization", header)], b"", "10.0.0.1") == "AKIAEXAMPLE"
     assert claimed_caller([], b"X-Amz-Credential=ASIAX%2F2026", "10.0.0.1") == "ASIAX"
     assert claimed_caller([], b"Action=AssumeRoleWithWebIdentity", "10.0.0.1") == "ip:10.0.0.1"
+
+
+def test_a_body_that_never_ends_is_answered_request_timeout_and_the_connection_closed() -> None:
+    import asyncio
+    from typing import Any
+
+    from tests.security.support import new_app
+
+    app = new_app()
+    try:
+        assert app.asgi is not None
+        app.asgi.body_timeout = 0.3
+        scope = {"type": "http", "method": "POST", "path": "/", "raw_path": b"/", "query_string": b"",
+                 "headers": [(b"content-type", b"application/x-www-form-urlencoded")], "client": ("127.0.0.1", 1)}
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if not sent and not getattr(receive, "done", False):
+                receive.done = True  # type: ignore[attr-defined]
+                return {"type": "http.request", "body": b"Action=Li", "more_body": True}
+            await asyncio.sleep(3600)  # the rest never comes
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(asyncio.wait_for(app.asgi(scope, receive, send), timeout=10))
+        assert sent[0]["status"] == 400 and (b"connection", b"close") in sent[0]["headers"]
+        assert b"<Code>RequestTimeout</Code>" in sent[1]["body"]
+    finally:
+        app.close()
