@@ -98,7 +98,7 @@ class Executor:
     thread touches `_waiting`, so it needs no lock.
     """
 
-    def __init__(self, threads: int = 16, per_caller: int = 8) -> None:
+    def __init__(self, threads: int = 8, per_caller: int = 4) -> None:
         self.threads = threads
         self.per_caller = per_caller
         self._limiter: anyio.CapacityLimiter | None = None
