@@ -28,12 +28,18 @@ from gatehouse.services import ids
 from gatehouse.services.clock import Clock
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, LockTarget, root_target, user_target
 from gatehouse.services.mfa_codes import MfaCodes
-from gatehouse.services.password_changes import check_password, new_password_hash
+from gatehouse.services.password_changes import (
+    PasswordChecks,
+    PasswordWrite,
+    check_password,
+    new_password_hash,
+    set_password,
+)
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.password_rules import is_expired
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
 from gatehouse.storage.credentials import SigninEvent
-from gatehouse.storage.repository import Store
+from gatehouse.storage.repository import Store, UnitOfWork
 
 DEFAULT_SESSION_SECONDS = 3600
 
@@ -221,14 +227,18 @@ class Signin:
 
     def _change_password(self, principal: _Principal, new_password: str, now: dt.datetime) -> None:
         assert principal.user_id is not None
-        try:
-            with self.store.write(principal.account_id) as tx:
-                profile = tx.logins.get(principal.user_id)
-                if profile is None:
-                    raise _invalid()
-                hashed = new_password_hash(tx, self.passwords, principal.user_id, new_password, now)
-                tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
-                                                  reset_required=False))
+        user_id = principal.user_id
+
+        def decide(tx: UnitOfWork, checks: PasswordChecks) -> PasswordWrite:
+            profile = tx.logins.get(user_id)
+            if profile is None:
+                raise _invalid()
+            hashed = new_password_hash(tx, checks, user_id, new_password)
+            return PasswordWrite(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                                     reset_required=False), new_password=True)
+
+        try:  # the argon2 work (reuse checks, the new hash) runs outside the write transaction
+            set_password(self.store, principal.account_id, self.passwords, now, decide)
         except AwsError as e:
             raise SigninFailed(e.code, e.message, status=400) from None
 

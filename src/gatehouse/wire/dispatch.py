@@ -16,6 +16,7 @@ from botocore.model import OperationModel
 
 from gatehouse.errors import InvalidAction
 from gatehouse.model import Caller
+from gatehouse.services.off_loop import runs_off_event_loop
 from gatehouse.wire.service_models import ServiceModels
 
 
@@ -35,6 +36,7 @@ class Router:
     def __init__(self, models: ServiceModels, handlers: Mapping[str, Sequence[object]]) -> None:
         self.models = models
         self._routes: dict[tuple[str, str], Route] = {}
+        off_loop: set[bytes] = set()
         for service, objects in handlers.items():
             info = models.service(service)
             for name in info.operation_names:
@@ -46,6 +48,10 @@ class Router:
                 members = op.input_shape.members if op.input_shape is not None else {}
                 self._routes[(service, name)] = Route(service, op, method,
                                                       {m: xform_name(m) for m in members})
+                if runs_off_event_loop(method):
+                    off_loop.add(name.encode())
+        # Action names (any service) whose use case is marked `off_event_loop`: the wire layer runs them on a thread.
+        self.off_loop_actions = frozenset(off_loop)
 
     def route(self, service: str, action: str, version: str | None = None) -> Route:
         found = self._routes.get((service, action))
