@@ -237,7 +237,7 @@ class Application:
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
 _SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
-                    "signin_rate_per_user")
+                    "signin_rate_per_user", "signin_event_retention_days")
 
 
 def worker_settings_env(settings: Settings) -> str:
@@ -293,7 +293,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     iam += [LoginProfiles(deps, passwords, Lockouts(store, lockout)), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
     signin = Signin(store, passwords, codes, tokens, clock, lockout,
-                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user))
+                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user,
+                               event_retention_days=settings.signin_event_retention_days))
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,

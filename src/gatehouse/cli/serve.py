@@ -54,6 +54,10 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
+                                              envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
+                                              help="Days sign-in events are kept before they are pruned.")]
+
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
@@ -101,6 +105,7 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    signin_event_retention_days: SigninRetention = 90,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -123,7 +128,8 @@ def serve_command(
                          master_key_file, workers, log_level, partition)
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
-                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url)
+                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url,
+                                   signin_event_retention_days=signin_event_retention_days)
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")

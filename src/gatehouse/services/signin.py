@@ -51,6 +51,10 @@ class RateLimits:
     per_address: int = 60
     per_name: int = 20
     window: int = 60
+    # How long sign-in events are kept (--signin-event-retention-days), and how often this process prunes what no
+    # longer counts (rate windows passed, failure windows and locks over, events past retention).
+    event_retention_days: int = 90
+    prune_every: int = 60
 
 
 class SigninFailed(Exception):
@@ -113,6 +117,7 @@ class Signin:
         self.clock = clock
         self.lockouts = Lockouts(store, lockout)
         self.limits = limits
+        self._next_prune = 0  # epoch seconds: this process's next pruning
 
     # --- signing in ----------------------------------------------------------------------------------------
 
@@ -126,6 +131,7 @@ class Signin:
             raise SigninFailed("BadRequest", "The request contains a character that is not allowed.", status=400)
         now = self.clock()
         epoch = int(now.timestamp())
+        self.prune(now)
         self._throttle(request, epoch)
         account_id, principal, policy = self._find(request)
         # Counted and locked by the name typed, whether or not it names anyone: the same answers either way.
@@ -161,6 +167,16 @@ class Signin:
             self.store.signin.password_used(principal.account_id, principal.user_id, now.replace(microsecond=0))
         self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa)
         return self._session(principal, mfa, epoch)
+
+    def prune(self, now: dt.datetime, *, force: bool = False) -> None:
+        """Forget sign-in bookkeeping once its window has passed (at most every `prune_every` seconds per process):
+        without it, names typed at random would add rows forever."""
+        epoch = int(now.timestamp())
+        if not force and epoch < self._next_prune:
+            return
+        self._next_prune = epoch + self.limits.prune_every
+        self.store.signin.prune(epoch, self.limits.window,
+                                now - dt.timedelta(days=self.limits.event_retention_days))
 
     def _throttle(self, request: SigninRequest, epoch: int) -> None:
         limits, ledger = self.limits, self.store.signin
