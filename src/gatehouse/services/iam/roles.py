@@ -101,6 +101,7 @@ class Roles(IamBase):
                 created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
                 description=description, max_session_duration=max_session_duration or 3600,
                 permissions_boundary=permissions_boundary, tags=tuple(new_tags)))
+            self.deps.documents.check_stored(tx)
         # AWS's CreateRole answer has no Description (even when one was given), no RoleLastUsed, and no
         # MaxSessionDuration when none was given (GetRole has them all). Whether it echoes a MaxSessionDuration
         # that was given is unconfirmed; we do.
@@ -150,6 +151,7 @@ class Roles(IamBase):
             self.deps.documents.check_trust(policy_document)
             check_trust_principals(tx, caller.account_id, policy_document)
             tx.roles.update(dataclasses.replace(role, trust_policy=policy_document))
+            self.deps.documents.check_stored(tx)
         return {}
 
     def delete_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
