@@ -226,7 +226,7 @@ class RequestMeta:
     user_agent: str = ""
     secure_transport: bool = False
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
-    host: str = ""  # the Host header: names this server when no public URL is configured
+    host: str = ""  # the Host header as sent: the caller's choice, so it never names this server (see outbound)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from gatehouse.errors import (
     InvalidParameterValue,
     MalformedPolicyDocument,
     PackedPolicyTooLarge,
+    Throttling,
 )
 from gatehouse.errors import ValidationError as AwsValidationError
 from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, Tag, make_arn
@@ -32,6 +33,8 @@ from gatehouse.services.authorization_messages import InvalidEncodedMessage
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.lockouts import Guess
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims, SessionTokens
 from gatehouse.storage.repository import Store, UnitOfWork
@@ -43,9 +46,9 @@ ROOT_MAX = 3600
 
 
 class MfaCheck(Protocol):
-    """Verifies a one-time code of an MFA device (the sign-in issue provides virtual TOTP devices)."""
+    """Checks a one-time code of the caller's MFA device under the guessing lockout (`mfa_codes.MfaCodes`)."""
 
-    def verify_code(self, account_id: str, serial_number: str, code: str, user_id: str | None) -> bool: ...
+    def guess_code(self, caller: Caller, serial_number: str, code: str) -> Guess: ...
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,11 @@ class Sts:
 
     # --- identity ------------------------------------------------------------------------------------------
 
+    @operation
     def get_caller_identity(self, caller: Caller) -> dict[str, Any]:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
+    @operation
     def get_access_key_info(self, caller: Caller, access_key_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:GetAccessKeyInfo", "*")
@@ -107,6 +112,7 @@ class Sts:
             raise InvalidParameterValue(f"The access key {access_key_id} is not valid.")
         return {"Account": account}
 
+    @operation
     def decode_authorization_message(self, caller: Caller, encoded_message: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:DecodeAuthorizationMessage", "*")
@@ -120,6 +126,7 @@ class Sts:
 
     # --- AssumeRole ----------------------------------------------------------------------------------------
 
+    @operation
     def assume_role(self, caller: Caller, role_arn: str, role_session_name: str, duration_seconds: int | None = None,
                     policy: str | None = None, policy_arns: list[dict[str, str]] | None = None,
                     tags: list[dict[str, str]] | None = None, transitive_tag_keys: list[str] | None = None,
@@ -243,6 +250,7 @@ class Sts:
 
     # --- GetSessionToken and GetFederationToken ----------------------------------------------------------
 
+    @operation
     def get_session_token(self, caller: Caller, duration_seconds: int | None = None,
                           serial_number: str | None = None, token_code: str | None = None, **_: Any
                           ) -> dict[str, Any]:
@@ -261,6 +269,7 @@ class Sts:
             mfa_time=int(now.timestamp()) if mfa else None)
         return {"Credentials": self._credentials(claims)}
 
+    @operation
     def get_federation_token(self, caller: Caller, name: str, policy: str | None = None,
                              policy_arns: list[dict[str, str]] | None = None, duration_seconds: int | None = None,
                              tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
@@ -365,7 +374,10 @@ class Sts:
     def _check_mfa(self, caller: Caller, serial_number: str | None, token_code: str | None) -> bool:
         if not serial_number or not token_code:
             raise AccessDenied("MultiFactorAuthentication failed, both SerialNumber and TokenCode are required.")
-        user_id = caller.principal_id if caller.kind is PrincipalKind.USER else None
-        if not self.deps.mfa.verify_code(caller.account_id, serial_number, token_code, user_id):
+        # Wrong codes count toward the caller's sign-in lock; while it holds, a right code gets the same answer.
+        outcome = self.deps.mfa.guess_code(caller, serial_number, token_code)
+        if outcome is Guess.THROTTLED:
+            raise Throttling("Rate exceeded")
+        if outcome is not Guess.RIGHT:
             raise AccessDenied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
         return True

@@ -19,6 +19,7 @@ from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, user_target
 from gatehouse.services.off_loop import off_event_loop
+from gatehouse.services.operation import operation
 from gatehouse.services.password_changes import (
     PasswordChecks,
     PasswordReused,
@@ -64,6 +65,7 @@ class LoginProfiles(IamBase):
             raise no_profile(user.name)
         return profile
 
+    @operation
     @off_event_loop
     def create_login_profile(self, caller: Caller, user_name: str | None = None, password: str | None = None,
                              password_reset_required: bool | None = None,
@@ -88,6 +90,7 @@ class LoginProfiles(IamBase):
         out = set_password(self.store, caller.account_id, self.passwords, now, decide)
         return {"LoginProfile": login_profile_view(found[0], out.profile)}
 
+    @operation
     def get_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         name = self._user_name(caller, user_name)
         with self.store.read(caller.account_id) as tx:
@@ -95,6 +98,7 @@ class LoginProfiles(IamBase):
             profile = self._profile(tx, user)
         return {"LoginProfile": login_profile_view(user, profile)}
 
+    @operation
     @off_event_loop
     def update_login_profile(self, caller: Caller, user_name: str, password: str | None = None,
                              password_reset_required: bool | None = None,
@@ -120,6 +124,7 @@ class LoginProfiles(IamBase):
         set_password(self.store, caller.account_id, self.passwords, now, decide)
         return {}
 
+    @operation
     def delete_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         name = self._user_name(caller, user_name)
         with self.store.write(caller.account_id) as tx:
@@ -128,6 +133,7 @@ class LoginProfiles(IamBase):
             tx.logins.delete(user.user_id)
         return {}
 
+    @operation
     @off_event_loop
     def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
         """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is

@@ -3,6 +3,8 @@ consecutive codes, resync, deactivate, delete, list, tag.
 
 The seed is sealed at rest under the master key and never returned after creation. Enabling and resyncing spend
 the time steps of the codes they were given (the device's `last_step`), so those codes cannot be replayed later.
+Their wrong codes count toward the sign-in lock of the user named (`lockouts`), and while it holds even right codes
+are refused, as at sign-in and STS.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from gatehouse.services.iam.common import (
     short_page,
 )
 from gatehouse.services.iam.views import tags_view, user_view
+from gatehouse.services.lockouts import LockTarget, user_target
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
@@ -35,6 +39,10 @@ QR_ISSUER = "Gatehouse"
 
 def _bad_code() -> InvalidAuthenticationCode:
     return InvalidAuthenticationCode("Authentication code for device is not valid.")
+
+
+class _WrongCodes(Exception):
+    """Codes checked and found wrong: counted toward the lock once the unit of work has ended."""
 
 
 class MfaDevices(IamBase):
@@ -73,6 +81,7 @@ class MfaDevices(IamBase):
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
+    @operation
     def create_virtual_mfa_device(self, caller: Caller, virtual_mfa_device_name: str, path: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
@@ -97,46 +106,76 @@ class MfaDevices(IamBase):
             out["Tags"] = tags_view(new_tags)
         return {"VirtualMFADevice": out}
 
+    @operation
     def enable_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:EnableMFADevice", user_name)
-            device = self._device(tx, caller, serial_number)
-            if device is None:
-                raise self._missing(serial_number)
-            if device.assigned:
-                raise EntityAlreadyExists("MFA Device is already in use.")
-            if len(tx.mfa.for_user(user.user_id)) >= MAX_DEVICES_PER_USER:
-                raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
-            step = self._consecutive(device, authentication_code1, authentication_code2, ENABLE_LOOKBACK_STEPS, 1)
-            tx.mfa.update(dataclasses.replace(device, user_id=user.user_id, enabled=whole_seconds(self.deps.clock),
-                                              last_step=step, drift=0))
+        target = user_target(caller.account_id, "", user_name)
+        locked = self._locked(target)
+        try:
+            with self.store.write(caller.account_id) as tx:
+                user = self.user_for(tx, caller, "iam:EnableMFADevice", user_name)
+                device = self._device(tx, caller, serial_number)
+                if device is None:
+                    raise self._missing(serial_number)
+                if device.assigned:
+                    raise EntityAlreadyExists("MFA Device is already in use.")
+                if len(tx.mfa.for_user(user.user_id)) >= MAX_DEVICES_PER_USER:
+                    raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
+                step = self._consecutive(device, authentication_code1, authentication_code2, ENABLE_LOOKBACK_STEPS,
+                                         1, locked)
+                tx.mfa.update(dataclasses.replace(device, user_id=user.user_id,
+                                                  enabled=whole_seconds(self.deps.clock), last_step=step, drift=0))
+        except _WrongCodes:
+            self._failed(target)
+            raise _bad_code() from None
         return {}
 
+    @operation
     def resync_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:ResyncMFADevice", user_name)
-            device = self._device(tx, caller, serial_number)
-            if device is None or device.user_id != user.user_id:
-                raise self._missing(serial_number)
-            step = self._consecutive(device, authentication_code1, authentication_code2, RESYNC_WINDOW_STEPS,
-                                     RESYNC_WINDOW_STEPS)
-            drift = step - totp.step_at(self.deps.clock().timestamp())
-            tx.mfa.update(dataclasses.replace(device, last_step=step, drift=drift))
+        target = user_target(caller.account_id, "", user_name)
+        locked = self._locked(target)
+        try:
+            with self.store.write(caller.account_id) as tx:
+                user = self.user_for(tx, caller, "iam:ResyncMFADevice", user_name)
+                device = self._device(tx, caller, serial_number)
+                if device is None or device.user_id != user.user_id:
+                    raise self._missing(serial_number)
+                step = self._consecutive(device, authentication_code1, authentication_code2, RESYNC_WINDOW_STEPS,
+                                         RESYNC_WINDOW_STEPS, locked)
+                drift = step - totp.step_at(self.deps.clock().timestamp())
+                tx.mfa.update(dataclasses.replace(device, last_step=step, drift=drift))
+        except _WrongCodes:
+            self._failed(target)
+            raise _bad_code() from None
         return {}
 
-    def _consecutive(self, device: MfaDevice, code1: str, code2: str, behind: int, ahead: int) -> int:
-        """The step of `code2`, when the two codes are consecutive, recent and not spent already."""
+    def _locked(self, target: LockTarget) -> bool:
+        """Whether the user's sign-in lock holds (read before the unit of work: the ledger is not part of it; told
+        only after the caller has been authorized)."""
+        lockouts = self.codes.lockouts
+        epoch = int(self.deps.clock().timestamp())
+        return lockouts.locked_for(target, lockouts.policy(target.account_id), epoch) > 0
+
+    def _failed(self, target: LockTarget) -> None:
+        lockouts = self.codes.lockouts
+        lockouts.failed(target, lockouts.policy(target.account_id), int(self.deps.clock().timestamp()))
+
+    def _consecutive(self, device: MfaDevice, code1: str, code2: str, behind: int, ahead: int, locked: bool) -> int:
+        """The step of `code2`, when the two codes are consecutive, recent and not spent already (and the user is
+        not locked out: then even right codes are refused, unchecked and uncounted)."""
+        if locked:
+            raise _bad_code()
         seed = self.codes.seed(device)
         if seed is None:
             raise _bad_code()
         now_step = totp.step_at(self.deps.clock().timestamp())
         step = totp.consecutive_step(seed, code1, code2, now_step, behind, ahead)
         if step is None or (device.last_step is not None and step - 1 <= device.last_step):
-            raise _bad_code()
+            raise _WrongCodes()
         return step
 
+    @operation
     def deactivate_mfa_device(self, caller: Caller, serial_number: str, user_name: str | None = None
                               ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -150,6 +189,7 @@ class MfaDevices(IamBase):
             tx.mfa.update(dataclasses.replace(device, user_id=None, for_root=False, enabled=None))
         return {}
 
+    @operation
     def delete_virtual_mfa_device(self, caller: Caller, serial_number: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             device = self._device_for(tx, caller, "iam:DeleteVirtualMFADevice", serial_number)
@@ -161,6 +201,7 @@ class MfaDevices(IamBase):
 
     # --- reading ---------------------------------------------------------------------------------------------
 
+    @operation
     def list_mfa_devices(self, caller: Caller, user_name: str | None = None, marker: str | None = None,
                          max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -170,6 +211,7 @@ class MfaDevices(IamBase):
         return short_page("MFADevices", [{"UserName": name, "SerialNumber": d.serial(caller.partition),
                                           "EnableDate": d.enabled} for d in devices], marker, max_items)
 
+    @operation
     def list_virtual_mfa_devices(self, caller: Caller, assignment_status: str | None = None,
                                  marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -193,6 +235,7 @@ class MfaDevices(IamBase):
             out["Marker"] = page.marker
         return out
 
+    @operation
     def get_mfa_device(self, caller: Caller, serial_number: str, user_name: str | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:GetMFADevice", user_name)
@@ -209,14 +252,17 @@ class MfaDevices(IamBase):
     def _tagged_device(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self._device_for(tx, caller, action, name, facts).device_id
 
+    @operation
     def tag_mfa_device(self, caller: Caller, serial_number: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "iam:TagMFADevice",
                                self._tagged_device(caller, serial_number), tags)
 
+    @operation
     def untag_mfa_device(self, caller: Caller, serial_number: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.MFA_DEVICE, "iam:UntagMFADevice",
                                  self._tagged_device(caller, serial_number), tag_keys)
 
+    @operation
     def list_mfa_device_tags(self, caller: Caller, serial_number: str, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.MFA_DEVICE, "iam:ListMFADeviceTags",
