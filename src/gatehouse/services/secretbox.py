@@ -27,10 +27,6 @@ class SealedSecretError(ValueError):
     """A sealed value does not open under this master key."""
 
 
-class WrongMasterKey(MasterKeyError):
-    """The master key is well formed but is not the one the store's secrets were sealed under."""
-
-
 def parse_master_key(encoded: str) -> bytes:
     try:
         key = base64.b64decode(encoded.strip(), validate=True)
