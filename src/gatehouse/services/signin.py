@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import AwsError
-from gatehouse.model import make_arn
+from gatehouse.model import SessionKind, make_arn
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock
 from gatehouse.services.lockouts import (
@@ -267,7 +267,7 @@ class Signin:
 
     def _session(self, principal: _Principal, mfa: bool, epoch: int) -> ConsoleSession:
         claims = SessionClaims(
-            kind="user-session", account_id=principal.account_id,
+            kind=SessionKind.USER_SESSION, account_id=principal.account_id,
             access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
             principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)

@@ -84,7 +84,7 @@ class ManagedPolicies(IamBase):
                                           "allowed.") from None
             tx.tags.replace(OwnerKind.POLICY, policy.policy_id, new_tags)
             self.deps.documents.check_stored(tx)
-        return {"Policy": policy_view(policy, caller.partition, tags=True)}
+        return {"Policy": policy_view(policy, caller.partition, tags=True, description=False)}
 
     @operation
     def get_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:

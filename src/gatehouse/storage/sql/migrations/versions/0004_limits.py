@@ -1,14 +1,14 @@
 """Limits: the master key's check value, and what sign-in bookkeeping needs to be pruned once its window passes.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
