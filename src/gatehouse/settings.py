@@ -5,6 +5,7 @@ Secrets are wrapped in `Secret` so that printing or logging the settings never s
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -65,6 +66,8 @@ class Settings:
     lockout_duration: int = 900
     signin_rate_per_address: int = 60
     signin_rate_per_user: int = 20
+    # Days sign-in events are kept before they are pruned.
+    signin_event_retention_days: int = 90
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
     # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
@@ -77,6 +80,11 @@ class Settings:
     body_timeout: float = 30.0
     keep_alive_timeout: int = 5
     max_connections: int = 1000
+    # The proxies (addresses or CIDR blocks, "*" for any) whose X-Forwarded-For and X-Forwarded-Proto are believed;
+    # empty: none, so aws:SourceIp and aws:SecureTransport are what this server sees on the connection.
+    forwarded_allow_ips: tuple[str, ...] = ()
+    # Non-public networks (CIDR blocks) identity-provider fetches may connect to besides the public internet.
+    fetch_allow_private: tuple[str, ...] = ()
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""
@@ -90,6 +98,8 @@ class Settings:
             raise SettingsError("--lockout-threshold, --lockout-window and --lockout-duration cannot be negative")
         if self.lockout_threshold and (self.lockout_window < 1 or self.lockout_duration < 1):
             raise SettingsError("--lockout-window and --lockout-duration must be at least 1 second")
+        if self.signin_event_retention_days < 1:
+            raise SettingsError("--signin-event-retention-days must be at least 1")
         if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
             raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
         if min(self.throttle_per_key or 0, self.throttle_per_account or 0) < 0:
@@ -100,6 +110,8 @@ class Settings:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise SettingsError("--public-url must be an http(s) URL without query or fragment")
+        _check_networks(self.forwarded_allow_ips, "--forwarded-allow-ips", allow_any=True)
+        _check_networks(self.fetch_allow_private, "--fetch-allow-private", allow_any=False)
         if self.throttle_per_key is None or self.throttle_per_account is None:
             self = replace(self, throttle_per_key=(0.0 if self.dev else 400.0) if self.throttle_per_key is None
                            else self.throttle_per_key,
@@ -127,3 +139,14 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite+pysqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
+
+
+def _check_networks(values: tuple[str, ...], flag: str, *, allow_any: bool) -> None:
+    """Each value an IP address or CIDR block (or "*" where any address may be named)."""
+    for value in values:
+        if allow_any and value == "*":
+            continue
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise SettingsError(f"{flag} takes IP addresses or CIDR blocks, comma-separated, not {value!r}") from None

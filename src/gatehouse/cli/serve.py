@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +42,14 @@ Workers = Annotated[int, typer.Option("--workers", envvar="GATEHOUSE_WORKERS", m
 LogLevel = Annotated[str, typer.Option("--log-level", envvar="GATEHOUSE_LOG_LEVEL")]
 PublicUrl = Annotated[str | None, typer.Option("--public-url", envvar="GATEHOUSE_PUBLIC_URL",
                                                help="URL clients reach this server at (names the outbound token "
-                                                    "issuer); default: the request's Host.")]
+                                                    "issuer); with --dev, default: the listening address.")]
+ForwardedAllowIps = Annotated[str | None, typer.Option(
+    "--forwarded-allow-ips", envvar="GATEHOUSE_FORWARDED_ALLOW_IPS",
+    help="Proxies (ADDR or CIDR, comma-separated; * for any) whose X-Forwarded-For/-Proto are believed; default: "
+         "none, the address and transport are the connection's.")]
+FetchAllowPrivate = Annotated[str | None, typer.Option(
+    "--fetch-allow-private", envvar="GATEHOUSE_FETCH_ALLOW_PRIVATE",
+    help="Non-public networks (CIDR, comma-separated) identity-provider fetches may reach; default: public only.")]
 LockoutThreshold = Annotated[int, typer.Option("--lockout-threshold", envvar="GATEHOUSE_LOCKOUT_THRESHOLD", min=0,
                                                 help="Failed sign-ins before a user is locked out (0: never).")]
 LockoutWindow = Annotated[int, typer.Option("--lockout-window", envvar="GATEHOUSE_LOCKOUT_WINDOW", min=1,
@@ -54,6 +61,9 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
+                                              envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
+                                              help="Days sign-in events are kept before they are pruned.")]
 # Limits (see wire/limits.py and wire/connections.py).
 ThrottleKey = Annotated[float | None, typer.Option(
     "--throttle-per-key", envvar="GATEHOUSE_THROTTLE_PER_KEY", min=0, show_default=False,
@@ -118,6 +128,8 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    forwarded_allow_ips: ForwardedAllowIps = None, fetch_allow_private: FetchAllowPrivate = None,
+    signin_event_retention_days: SigninRetention = 90,
     throttle_per_key: ThrottleKey = None, throttle_per_account: ThrottleAccount = None,
     header_timeout: HeaderTimeout = 10.0, body_timeout: BodyTimeout = 30.0, keep_alive_timeout: KeepAlive = 5,
     max_connections: MaxConnections = 1000,
@@ -144,6 +156,9 @@ def serve_command(
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
+                                   forwarded_allow_ips=_list(forwarded_allow_ips),
+                                   fetch_allow_private=_list(fetch_allow_private),
+                                   signin_event_retention_days=signin_event_retention_days,
                                    throttle_per_key=throttle_per_key, throttle_per_account=throttle_per_account,
                                    header_timeout=header_timeout, body_timeout=body_timeout,
                                    keep_alive_timeout=keep_alive_timeout, max_connections=max_connections)
@@ -161,10 +176,27 @@ def serve_command(
         app.close()  # type: ignore[attr-defined]
         os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
-                    log_level=log_level, access_log=False, server_header=False, **connections)  # type: ignore[arg-type]
+                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
+                    **connections)  # type: ignore[arg-type]
         return
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False, **connections)  # type: ignore[arg-type]
+    from gatehouse.app import served
+
+    uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
+                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
+                **connections)  # type: ignore[arg-type]
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's proxy headers, off unless the operator names the proxies: uvicorn's default believes
+    X-Forwarded-For/-Proto from any loopback peer, which anything forwarding onto the host would hand to remote
+    callers (aws:SourceIp, aws:SecureTransport and the sign-in limits would be theirs to choose)."""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.forwarded_allow_ips)}
 
 
 def init_command(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from gatehouse.model import Caller
 
@@ -54,3 +55,23 @@ class ApiCall:
     error_code: str | None = None
     error_message: str | None = None
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
+
+
+class CallRecord(Protocol):
+    """One request's place in the trail, open while the request is served."""
+
+    def finish(self, call: ApiCall) -> None:
+        """Append `call`'s event. A write the request made inside this scope commits in the same transaction as
+        its event, so there is no change without its event and no event for a change that rolled back."""
+        ...
+
+
+class CallRecorder(Protocol):
+    """What the single exit of the request path hands every call to.
+
+    `request()` opens the scope in which a served call runs: writes made in it are held open (not committed) until
+    `finish`; leaving the scope without `finish` (an exception) rolls them back. `record` appends a call that ran no
+    write (refused before it was served, or failed): reads may be batched."""
+
+    def request(self) -> AbstractContextManager[CallRecord]: ...
+    def record(self, call: ApiCall) -> None: ...

@@ -17,6 +17,7 @@ from gatehouse.services.iam.instance_profiles import MAX_INSTANCE_PROFILES
 from gatehouse.services.iam.managed_policies import MAX_POLICIES, MAX_VERSIONS, arn_suffix
 from gatehouse.services.iam.policy_refs import default_document
 from gatehouse.services.iam.roles import MAX_ROLES
+from gatehouse.services.iam.trust import shown
 from gatehouse.services.iam.users import MAX_USERS
 from gatehouse.services.iam.views import (
     boundary_view,
@@ -26,6 +27,7 @@ from gatehouse.services.iam.views import (
     tags_view,
     version_view,
 )
+from gatehouse.services.operation import operation
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -33,6 +35,7 @@ from gatehouse.storage.repository import Duplicate, UnitOfWork
 class AccountOps(IamBase):
     # --- alias -----------------------------------------------------------------------------------------------
 
+    @operation
     def create_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
         if account_alias.isdigit() and len(account_alias) == 12:
             # "it cannot be a 12 digit number" (IAM User Guide, IAM and AWS STS quotas, IAM name requirements).
@@ -52,6 +55,7 @@ class AccountOps(IamBase):
             raise taken from None
         return {}
 
+    @operation
     def delete_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:DeleteAccountAlias", "*")
@@ -61,6 +65,7 @@ class AccountOps(IamBase):
             tx.accounts.set_alias(None)
         return {}
 
+    @operation
     def list_account_aliases(self, caller: Caller, marker: str | None = None, max_items: int | None = None
                              ) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -70,6 +75,7 @@ class AccountOps(IamBase):
 
     # --- preferences and summary -----------------------------------------------------------------------------
 
+    @operation
     def set_security_token_service_preferences(self, caller: Caller, global_endpoint_token_version: str
                                                ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -77,6 +83,7 @@ class AccountOps(IamBase):
             tx.accounts.set_sts_token_version(global_endpoint_token_version)
         return {}
 
+    @operation
     def get_account_summary(self, caller: Caller) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetAccountSummary", "*")
@@ -105,6 +112,7 @@ class AccountOps(IamBase):
 
     # --- authorization details -------------------------------------------------------------------------------
 
+    @operation
     def get_account_authorization_details(self, caller: Caller, filter: list[str] | None = None,
                                           marker: str | None = None, max_items: int | None = None
                                           ) -> dict[str, Any]:
@@ -119,7 +127,8 @@ class AccountOps(IamBase):
             if "Group" in wanted:
                 items += [("GroupDetailList", partial(self._group_detail, tx, caller, g)) for g in tx.groups.all()]
             if "Role" in wanted:
-                items += [("RoleDetailList", partial(self._role_detail, tx, caller, r)) for r in tx.roles.all()]
+                items += [("RoleDetailList", partial(self._role_detail, tx, caller, r))
+                          for r in shown(tx, tx.roles.all())]
             items += [("Policies", p) for p in self._policy_details(tx, caller, wanted)]
             position = decode_marker(marker) if marker else "0"
             # another listing's marker is not ours (isascii: str.isdigit() alone accepts "²", which int() refuses)

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from gatehouse.errors import (
     DeleteConflict,
     EntityAlreadyExists,
     LimitExceeded,
-    MalformedPolicyDocument,
     UnmodifiableEntity,
 )
 from gatehouse.model import Caller, OwnerKind, Role
-from gatehouse.policy import PolicyKind, parse
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
@@ -24,29 +21,13 @@ from gatehouse.services.iam.common import (
     listing,
     page_result,
 )
+from gatehouse.services.iam.trust import bind_trust, shown
 from gatehouse.services.iam.views import role_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_ROLES = 1000
-_IAM_PRINCIPAL = re.compile(r"arn:[^:]+:iam::(\d{12}):(user|role)(/(?:[^/]+/)*)([^/]+)\Z")
-
-
-def check_trust_principals(tx: UnitOfWork, account_id: str, document: str) -> None:
-    """AWS resolves the IAM users and roles a trust policy names when it is saved, and refuses one that does not
-    exist (exact name and path, as ARNs compare): MalformedPolicyDocument 'Invalid principal in policy:
-    "AWS":"<arn>"'. Only principals of the caller's own account can be checked here; a role naming itself in
-    CreateRole is refused too, as it does not exist yet."""
-    for statement in parse(document, kind=PolicyKind.TRUST).statements:
-        for spec in (statement.principal, statement.not_principal):
-            for value in spec.values("AWS") if spec is not None else ():
-                m = _IAM_PRINCIPAL.match(value)
-                if not m or m.group(1) != account_id:
-                    continue
-                kind, path, name = m.group(2), m.group(3), m.group(4)
-                found = tx.users.get(name) if kind == "user" else tx.roles.get(name)
-                if found is None or found.name != name or found.path != path:
-                    raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{value}"')
 
 
 def protect(role: Role) -> None:
@@ -80,6 +61,7 @@ def delete_role_row(tx: UnitOfWork, role: Role) -> None:
 
 
 class Roles(IamBase):
+    @operation
     def create_role(self, caller: Caller, role_name: str, assume_role_policy_document: str,
                     path: str | None = None, description: str | None = None, max_session_duration: int | None = None,
                     permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None,
@@ -93,14 +75,15 @@ class Roles(IamBase):
             if tx.roles.get(role_name):
                 raise EntityAlreadyExists(f"Role with name {role_name} already exists.")
             self.deps.documents.check_trust(assume_role_policy_document)
-            check_trust_principals(tx, caller.account_id, assume_role_policy_document)
+            bindings = bind_trust(tx, assume_role_policy_document)
             if permissions_boundary:
                 permissions_boundary = self.check_boundary(permissions_boundary, boundary)
             role = insert_role(tx, Role(
                 account_id=caller.account_id, role_id=ids.unique_id(ids.Prefix.ROLE), name=role_name, path=path,
                 created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
                 description=description, max_session_duration=max_session_duration or 3600,
-                permissions_boundary=permissions_boundary, tags=tuple(new_tags)))
+                permissions_boundary=permissions_boundary, tags=tuple(new_tags), trust_principals=bindings))
+            self.deps.documents.check_stored(tx)
         # AWS's CreateRole answer has no Description (even when one was given), no RoleLastUsed, and no
         # MaxSessionDuration when none was given (GetRole has them all). Whether it echoes a MaxSessionDuration
         # that was given is unconfirmed; we do.
@@ -109,19 +92,23 @@ class Roles(IamBase):
         view.pop("Description")
         return {"Role": view}
 
+    @operation
     def get_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:GetRole", role_name)
-            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+            role = dataclasses.replace(shown(tx, [role])[0], tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
         return {"Role": role_view(role, caller.partition, full=True)}
 
+    @operation
     def list_roles(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                    max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListRoles", self.arn(caller, f"role{path_prefix or '/'}"))
             page = tx.roles.page(listing(path_prefix, marker, max_items))
+            page = dataclasses.replace(page, items=shown(tx, page.items))
         return page_result("Roles", page, lambda r: role_view(r, caller.partition))
 
+    @operation
     def update_role(self, caller: Caller, role_name: str, description: str | None = None,
                     max_session_duration: int | None = None, **_: Any) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -133,25 +120,29 @@ class Roles(IamBase):
                 max_session_duration=max_session_duration or role.max_session_duration))
         return {}
 
+    @operation
     def update_role_description(self, caller: Caller, role_name: str, description: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:UpdateRoleDescription", role_name)
             role = dataclasses.replace(role, description=description)
             tx.roles.update(role)
-            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+            role = dataclasses.replace(shown(tx, [role])[0], tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
         view = role_view(role, caller.partition, full=True, basic=True)
         view.pop("RoleLastUsed")  # as CreateRole's: no MaxSessionDuration, no RoleLastUsed
         return {"Role": view}
 
+    @operation
     def update_assume_role_policy(self, caller: Caller, role_name: str, policy_document: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:UpdateAssumeRolePolicy", role_name)
             protect(role)
             self.deps.documents.check_trust(policy_document)
-            check_trust_principals(tx, caller.account_id, policy_document)
-            tx.roles.update(dataclasses.replace(role, trust_policy=policy_document))
+            tx.roles.update(dataclasses.replace(role, trust_policy=policy_document,
+                                                trust_principals=bind_trust(tx, policy_document)))
+            self.deps.documents.check_stored(tx)
         return {}
 
+    @operation
     def delete_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:DeleteRole", role_name)
@@ -164,14 +155,17 @@ class Roles(IamBase):
     def _tagged_role(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.role_for(tx, caller, action, name, facts).role_id
 
+    @operation
     def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.ROLE, "iam:TagRole",
                                self._tagged_role(caller, role_name), tags)
 
+    @operation
     def untag_role(self, caller: Caller, role_name: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.ROLE, "iam:UntagRole",
                                  self._tagged_role(caller, role_name), tag_keys)
 
+    @operation
     def list_role_tags(self, caller: Caller, role_name: str, marker: str | None = None, max_items: int | None = None
                        ) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.ROLE, "iam:ListRoleTags", self._tagged_role(caller, role_name),
@@ -179,6 +173,7 @@ class Roles(IamBase):
 
     # --- permissions boundary ----------------------------------------------------------------------------
 
+    @operation
     def put_role_permissions_boundary(self, caller: Caller, role_name: str, permissions_boundary: str
                                       ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -190,6 +185,7 @@ class Roles(IamBase):
             tx.roles.update(dataclasses.replace(role, permissions_boundary=permissions_boundary))
         return {}
 
+    @operation
     def delete_role_permissions_boundary(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:DeleteRolePermissionsBoundary", role_name)

@@ -29,6 +29,7 @@ from gatehouse.policy import (
 )
 from gatehouse.services.authorization import Gathered
 from gatehouse.services.iam.common import IamBase
+from gatehouse.services.operation import operation
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import StaleMarker, UnitOfWork
 
@@ -67,7 +68,8 @@ def _parse_inputs(documents: Sequence[str] | None, name: str, kind: PolicyKind, 
     out, sources = [], {}
     for n, document in enumerate(documents or (), start=1):
         try:
-            policy = parse(document, kind=kind)
+            # Read as the simulator evaluates it, not as IAM stores it: storage-time rules do not refuse it.
+            policy = parse(document, kind=kind, stored=False)
         except PolicyError as e:
             raise InvalidInput(f"{name}.{n}: {e.message}") from None
         label = f"{name}.{n}"
@@ -124,6 +126,7 @@ class Simulator(IamBase):
 
     # --- simulation ------------------------------------------------------------------------------------------
 
+    @operation
     def simulate_principal_policy(self, caller: Caller, policy_source_arn: str, action_names: list[str],
                                   policy_input_list: list[str] | None = None,
                                   permissions_boundary_policy_input_list: list[str] | None = None,
@@ -144,6 +147,7 @@ class Simulator(IamBase):
                               resource_arns, resource_policy, resource_owner, caller_arn, context_entries,
                               max_items, marker)
 
+    @operation
     def simulate_custom_policy(self, caller: Caller, policy_input_list: list[str], action_names: list[str],
                                permissions_boundary_policy_input_list: list[str] | None = None,
                                ordered_organization_policy_input_list: list[str] | None = None,
@@ -177,7 +181,7 @@ class Simulator(IamBase):
             if not caller_arn and principal.arn.endswith(":user/"):
                 raise InvalidInput("CallerArn is required when ResourcePolicy is specified.")
             try:
-                doc = parse(resource_policy, kind=PolicyKind.RESOURCE)
+                doc = parse(resource_policy, kind=PolicyKind.RESOURCE, stored=False)
             except PolicyError as e:
                 raise InvalidInput(f"ResourcePolicy: {e.message}") from None
             resource = LabelledPolicy(self.authz.compiler.compile(doc), "ResourcePolicy", PolicyType.RESOURCE)
@@ -250,6 +254,7 @@ class Simulator(IamBase):
 
     # --- context keys --------------------------------------------------------------------------------------
 
+    @operation
     def get_context_keys_for_custom_policy(self, caller: Caller, policy_input_list: list[str]) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetContextKeysForCustomPolicy", "*")
@@ -257,6 +262,7 @@ class Simulator(IamBase):
                                   PolicyType.IDENTITY)
         return {"ContextKeyNames": context_keys([lp.policy.policy for lp in inputs])}
 
+    @operation
     def get_context_keys_for_principal_policy(self, caller: Caller, policy_source_arn: str,
                                               policy_input_list: list[str] | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
