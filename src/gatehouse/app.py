@@ -238,6 +238,8 @@ class Application:
         self.bootstrap()
 
     def close(self) -> None:
+        if self.asgi is not None:
+            self.asgi.executor.close()
         self.store.close()
 
 

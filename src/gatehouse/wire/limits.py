@@ -13,15 +13,14 @@ Both are process-local (with `--workers N`, each process has its own): a bound o
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
-
-import anyio
-import anyio.to_thread
 
 from gatehouse.errors import Throttling
 
@@ -94,31 +93,37 @@ class Throttle:
 class Executor:
     """Runs blocking handlers in at most `threads` worker threads, at most `per_caller` of them per caller.
 
-    Created outside the event loop; the anyio primitives are made on first use, inside it. Only the event loop
-    thread touches `_waiting`, so it needs no lock.
+    A plain `ThreadPoolExecutor` under the running asyncio loop: measured at about a third of anyio's
+    `to_thread` overhead per hop (~30 µs against ~80 µs of CPU), which every request pays. The pool and the
+    per-caller semaphores are made on first use; only the event loop thread touches `_callers`, so it needs no lock.
     """
 
     def __init__(self, threads: int = 8, per_caller: int = 4) -> None:
         self.threads = threads
         self.per_caller = per_caller
-        self._limiter: anyio.CapacityLimiter | None = None
-        self._callers: dict[str, tuple[anyio.Semaphore, list[int]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._callers: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
     async def run(self, caller: str, fn: Callable[..., T], *args: object) -> T:
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(self.threads)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="gatehouse-api")
         entry = self._callers.get(caller)
         if entry is None:
-            entry = self._callers[caller] = (anyio.Semaphore(self.per_caller), [0])
+            entry = self._callers[caller] = (asyncio.Semaphore(self.per_caller), [0])
         semaphore, users = entry
         users[0] += 1
         try:
             async with semaphore:
-                return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+                return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
         finally:
             users[0] -= 1
             if users[0] == 0:
                 del self._callers[caller]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
 
 
 def claimed_caller(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...], query_string: bytes,
