@@ -232,3 +232,18 @@ def test_a_trust_policy_decision_reaches_the_record(app: Application, rec: Recor
     got = only(rec)
     assert [(d.action, d.allowed) for d in got.decisions] == [("sts:AssumeRole", True)]
     assert got.decisions[0].statement in ("RootMayAssume", "0")
+
+
+def test_a_throttled_request_is_recorded() -> None:
+    throttled = new_app(throttle_per_key=1.0)
+    try:
+        assert throttled.asgi is not None
+        recording = Recording()
+        throttled.asgi.endpoint.recorder = recording
+        codes = [call(throttled, "iam", "ListUsers").code for _ in range(6)]
+        assert "Throttling" in codes
+        assert len(recording.calls()) == 6
+        refused = [c for c in recording.recorded if c.error_code == "Throttling"]
+        assert refused and refused[0].caller is None and refused[0].account_id == ACCOUNT
+    finally:
+        throttled.close()

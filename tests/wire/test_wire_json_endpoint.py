@@ -176,14 +176,14 @@ def test_json_calls_leave_through_the_same_exit(live: Live) -> None:
     ours = AwsEndpoint(Router(endpoint.models, {"cloudtrail": [live.trail]}), endpoint.authenticator, WireConfig(),
                        live.app.clock, recorder=recording)
     headers = _signed_headers(live.url, f"{PREFIX}.LookupEvents", b'{"MaxResults": 3}')
-    reply = ours.respond("POST", "/", "", {k.lower(): v for k, v in headers.items()} | {"host": live.url[7:]},
+    reply = ours.handle("POST", "/", "", {k.lower(): v for k, v in headers.items()} | {"host": live.url[7:]},
                          b'{"MaxResults": 3}', "127.0.0.1", False)
     assert reply.status == 200, reply
     (served,) = recording.finished
     assert (served.service, served.operation, served.read_only) == ("cloudtrail", "LookupEvents", True)
     assert served.request_parameters == {"maxResults": 3} and served.response_elements is None
     recording.clear()
-    reply = ours.respond("POST", "/", "", {"x-amz-target": f"{PREFIX}.LookupEvents"}, b"{}", "127.0.0.1", False)
+    reply = ours.handle("POST", "/", "", {"x-amz-target": f"{PREFIX}.LookupEvents"}, b"{}", "127.0.0.1", False)
     (refused,) = recording.recorded
     assert (refused.service, refused.operation, refused.error_code) == (
         "cloudtrail", "LookupEvents", "MissingAuthenticationTokenException")
