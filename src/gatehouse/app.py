@@ -8,6 +8,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
+from gatehouse.services.audit.signins import SigninTrail
+from gatehouse.services.audit.trail import AuditTrail
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -58,6 +61,7 @@ from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
 
 MASTER_KEY_FILE = "master.key"
+AUDIT_KEY_FILE = "audit.key"
 DATABASE_FILE = "gatehouse.db"  # as Settings.store_url names it
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
@@ -104,6 +108,63 @@ def master_key(settings: Settings) -> bytes:
     return parse_master_key(path.read_text())
 
 
+def audit_key_path(settings: Settings) -> Path | None:
+    """Where the audit trail's signing key lives: --audit-key, else (file storage) audit.key in the data dir."""
+    if settings.audit_key_file is not None:
+        return settings.audit_key_file
+    if settings.dev or settings.db_url:
+        return None
+    return settings.data_dir / AUDIT_KEY_FILE
+
+
+def audit_signer(settings: Settings, clock: Clock) -> DigestSigner | None:
+    """The digest signer: the key file is made (exclusively, 0600) on first start; development mode signs with a
+    key that lives in memory only; --db without --audit-key signs nothing (replicas must share one key file)."""
+    if settings.dev and settings.audit_key_file is None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return DigestSigner(Ed25519PrivateKey.generate(), clock)
+    path = audit_key_path(settings)
+    if path is None:
+        return None
+    try:
+        return DigestSigner(load_or_create_key(path), clock)
+    except AuditKeyError as e:
+        raise SettingsError(str(e)) from None
+
+
+@dataclass
+class AuditTools:
+    """What `gatehouse audit verify` and `export` need: the trail's storage and the digests' public key, found as
+    `serve` finds them, without migrating, bootstrapping or reading the master key."""
+
+    store: SqlStore
+    key_path: Path | None
+
+    def public_key(self) -> object | None:
+        if self.key_path is None or not self.key_path.exists():
+            return None
+        try:
+            return load_key(self.key_path).public_key()
+        except AuditKeyError as e:
+            raise SettingsError(str(e)) from None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def audit_tools(settings: Settings) -> AuditTools:
+    if settings.dev:
+        raise SettingsError("development mode keeps no trail on disk: give --data DIR or --db URL")
+    if not settings.db_url and not (settings.data_dir / DATABASE_FILE).exists():
+        raise SettingsError(f"no Gatehouse database in {settings.data_dir}")
+    try:
+        store = SqlStore(settings.store_url, migrate=False)
+    except SchemaMismatch as e:
+        raise SettingsError(str(e)) from None
+    return AuditTools(store=store, key_path=audit_key_path(settings))
+
+
 @dataclass
 class Application:
     settings: Settings
@@ -111,6 +172,7 @@ class Application:
     box: SecretBox
     clock: Clock
     asgi: AwsAsgi | None = None
+    trail: AuditTrail | None = None
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -134,6 +196,8 @@ class Application:
         self.bootstrap()
 
     def close(self) -> None:
+        if self.trail is not None:
+            self.trail.close()
         self.store.close()
 
 
@@ -148,6 +212,7 @@ def worker_settings_env(settings: Settings) -> str:
     return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
+                       "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
@@ -159,6 +224,7 @@ def worker_app() -> AwsAsgi:
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
                         public_url=raw.get("public_url"),
+                        audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
@@ -176,6 +242,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
         raise SettingsError(str(e)) from None
+    trail = AuditTrail(store.audit, audit_signer(settings, clock)) if settings.audit_enabled else None
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
@@ -188,7 +255,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     iam += [LoginProfiles(deps, passwords, Lockouts(store, lockout)), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
     signin = Signin(store, passwords, codes, tokens, clock, lockout,
-                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user))
+                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user),
+                    audit=SigninTrail(trail) if trail else None)
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
@@ -201,7 +269,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch)
-    app = Application(settings=settings, store=store, box=box, clock=clock)
+    app = Application(settings=settings, store=store, box=box, clock=clock, trail=trail)
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,

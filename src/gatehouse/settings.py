@@ -67,6 +67,10 @@ class Settings:
     signin_rate_per_user: int = 20
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
+    # The audit trail's Ed25519 digest signing key (a file outside the database): default audit.key in the data
+    # directory; with --db, digests are signed only when this names a file every replica shares.
+    audit_key_file: Path | None = None
+    audit_enabled: bool = True  # off only to measure what the trail costs (bench)
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""

@@ -135,8 +135,11 @@ def serve_command(
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
                     log_level=log_level, access_log=False, server_header=False)
         return
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False)
+    try:
+        uvicorn.run(app.asgi, host=host, port=port, log_level=log_level,  # type: ignore[attr-defined]
+                    access_log=False, server_header=False)
+    finally:
+        app.close()  # type: ignore[attr-defined]  # the trail appends what it queued and signs its heads
 
 
 def init_command(

@@ -1,0 +1,154 @@
+"""The audit trail in SQL: events appended to per-account hash chains under the chain head's row lock.
+
+Appending reads the head `FOR UPDATE` (PostgreSQL: replicas sharing the database extend one chain one at a time;
+SQLite: the writer's BEGIN IMMEDIATE already serializes), inserts the events with their hashes and moves the head,
+all on the caller's connection: for a write, the request's own transaction (see `held`), so the event commits or
+rolls back with the change. Nothing here touches `accounts.revision`: recording changes no permission.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gatehouse.storage.audit import (
+    GENESIS,
+    ChainHead,
+    DigestMaker,
+    EventQuery,
+    NewEvent,
+    StoredDigest,
+    StoredEvent,
+    chain_hash,
+)
+from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.held import Connections, HeldScope
+
+_E, _H, _D = t.audit_events, t.audit_heads, t.audit_digests
+_HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain == bindparam("c")).with_for_update()
+_HEAD_NEW = insert(_H).values(chain=bindparam("c"), seq=0, hash=GENESIS, first_seq=1)
+_HEAD_MOVE = update(_H).where(_H.c.chain == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
+_INSERT = insert(_E)
+_EVENT_COLUMNS = (_E.c.chain, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
+_FILTERS = {"event_id": _E.c.event_id, "event_name": _E.c.event_name, "read_only": _E.c.read_only,
+            "username": _E.c.username, "resource_type": _E.c.resource_type, "resource_name": _E.c.resource_name,
+            "event_source": _E.c.event_source, "access_key_id": _E.c.access_key_id}
+
+
+def append_events(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Extend each event's chain, chains in a fixed order (two appenders never wait on each other's heads)."""
+    ordered = sorted(events, key=lambda e: e.chain)
+    for chain, group in groupby(ordered, key=lambda e: e.chain):
+        seq, prev = _lock_head(conn, chain)
+        rows = []
+        for e in group:
+            seq += 1
+            digest = chain_hash(prev, e.record)
+            rows.append({"chain": chain, "seq": seq, "event_id": e.event_id, "event_time": e.event_time,
+                         "event_name": e.event_name[:128], "event_source": e.event_source[:64],
+                         "read_only": e.read_only, "username": _cut(e.username, 256),
+                         "access_key_id": _cut(e.access_key_id, 32), "resource_type": _cut(e.resource_type, 64),
+                         "resource_name": _cut(e.resource_name, 2048), "record": e.record, "prev_hash": prev,
+                         "hash": digest})
+            prev = digest
+        conn.execute(_INSERT, rows)
+        conn.execute(_HEAD_MOVE, {"c": chain, "s": seq, "h": prev})
+
+
+def _cut(value: str | None, size: int) -> str | None:
+    return None if value is None else value[:size]
+
+
+def _lock_head(conn: Connection, chain: str) -> tuple[int, str]:
+    for _ in range(3):
+        r = conn.execute(_HEAD, {"c": chain}).first()
+        if r is not None:
+            return int(r.seq), r.hash
+        try:
+            with conn.begin_nested():
+                conn.execute(_HEAD_NEW, {"c": chain})
+        except IntegrityError:  # another replica started this chain first: lock its head
+            continue
+    raise RuntimeError(f"could not lock the audit chain head of {chain!r}")
+
+
+class SqlAuditLog:
+    def __init__(self, connections: Connections) -> None:
+        self._c = connections
+
+    def hold(self) -> contextlib.AbstractContextManager[HeldScope]:
+        return self._c.hold(append_events)
+
+    def append(self, events: Sequence[NewEvent]) -> None:
+        if events:
+            with self._c.transaction(write=True) as conn:
+                append_events(conn, events)
+
+    def heads(self) -> list[ChainHead]:
+        with self._c.transaction(write=False) as conn:
+            rows = conn.execute(select(_H).order_by(_H.c.chain)).all()
+        return [ChainHead(r.chain, int(r.seq), r.hash, int(r.first_seq)) for r in rows]
+
+    def add_digest(self, created: dt.datetime, make: DigestMaker) -> StoredDigest | None:
+        """Sign every head as it is now. Two replicas signing at once: one wins, the other's is not needed."""
+        try:
+            with self._c.transaction(write=True) as conn:
+                last = conn.execute(select(_D).order_by(_D.c.seq.desc()).limit(1)).first()
+                previous = None if last is None else StoredDigest(int(last.seq), last.created, last.body,
+                                                                  last.signature)
+                heads = [ChainHead(r.chain, int(r.seq), r.hash, int(r.first_seq))
+                         for r in conn.execute(select(_H).order_by(_H.c.chain))]
+                seq = 1 if previous is None else previous.seq + 1
+                body, signature = make(seq, previous, heads)
+                conn.execute(insert(_D).values(seq=seq, created=created, body=body, signature=signature))
+        except IntegrityError:
+            return None
+        return StoredDigest(seq, created, body, signature)
+
+    def digests(self) -> list[StoredDigest]:
+        with self._c.transaction(write=False) as conn:
+            rows = conn.execute(select(_D).order_by(_D.c.seq)).all()
+        return [StoredDigest(int(r.seq), r.created, r.body, r.signature) for r in rows]
+
+    def events(self, chain: str | None = None, since: dt.datetime | None = None) -> Iterator[StoredEvent]:
+        """In pages of a thousand, each its own short read: a long export never holds a transaction open."""
+        after: tuple[str, int] = ("", 0) if chain is None else (chain, 0)
+        while True:
+            q = select(*_EVENT_COLUMNS).order_by(_E.c.chain, _E.c.seq).limit(1000)
+            if chain is not None:
+                q = q.where(_E.c.chain == chain, _E.c.seq > after[1])
+            else:
+                q = q.where((_E.c.chain > after[0]) | ((_E.c.chain == after[0]) & (_E.c.seq > after[1])))
+            if since is not None:
+                q = q.where(_E.c.event_time >= since)
+            with self._c.transaction(write=False) as conn:
+                rows = conn.execute(q).all()
+            for r in rows:
+                yield _stored(r)
+            if len(rows) < 1000:
+                return
+            after = (rows[-1].chain, int(rows[-1].seq))
+
+    def lookup(self, query: EventQuery) -> list[StoredEvent]:
+        q = select(*_EVENT_COLUMNS).where(_E.c.chain == query.chain)
+        if query.start is not None:
+            q = q.where(_E.c.event_time >= query.start)
+        if query.end is not None:
+            q = q.where(_E.c.event_time <= query.end)
+        if query.attribute is not None:
+            q = q.where(_FILTERS[query.attribute] == query.value)
+        if query.before_seq is not None:
+            q = q.where(_E.c.seq < query.before_seq)
+        q = q.order_by(_E.c.seq.desc()).limit(query.limit)
+        with self._c.transaction(write=False) as conn:
+            return [_stored(r) for r in conn.execute(q)]
+
+
+def _stored(r: object) -> StoredEvent:
+    return StoredEvent(r.chain, int(r.seq), r.event_id, r.event_time, r.record,  # type: ignore[attr-defined]
+                       r.prev_hash, r.hash)  # type: ignore[attr-defined]
