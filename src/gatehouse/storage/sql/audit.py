@@ -30,11 +30,11 @@ from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.held import Connections, HeldScope
 
 _E, _H, _D = t.audit_events, t.audit_heads, t.audit_digests
-_HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain == bindparam("c")).with_for_update()
-_HEAD_NEW = insert(_H).values(chain=bindparam("c"), seq=0, hash=GENESIS, first_seq=1)
-_HEAD_MOVE = update(_H).where(_H.c.chain == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
+_HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain_id == bindparam("c")).with_for_update()
+_HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1)
+_HEAD_MOVE = update(_H).where(_H.c.chain_id == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
 _INSERT = insert(_E)
-_EVENT_COLUMNS = (_E.c.chain, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
+_EVENT_COLUMNS = (_E.c.chain_id, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
 _FILTERS = {"event_id": _E.c.event_id, "event_name": _E.c.event_name, "read_only": _E.c.read_only,
             "username": _E.c.username, "resource_type": _E.c.resource_type, "resource_name": _E.c.resource_name,
             "event_source": _E.c.event_source, "access_key_id": _E.c.access_key_id}
@@ -49,7 +49,7 @@ def append_events(conn: Connection, events: Sequence[NewEvent]) -> None:
         for e in group:
             seq += 1
             digest = chain_hash(prev, e.record)
-            rows.append({"chain": chain, "seq": seq, "event_id": e.event_id, "event_time": e.event_time,
+            rows.append({"chain_id": chain, "seq": seq, "event_id": e.event_id, "event_time": e.event_time,
                          "event_name": e.event_name[:128], "event_source": e.event_source[:64],
                          "read_only": e.read_only, "username": _cut(e.username, 256),
                          "access_key_id": _cut(e.access_key_id, 32), "resource_type": _cut(e.resource_type, 64),
@@ -91,8 +91,8 @@ class SqlAuditLog:
 
     def heads(self) -> list[ChainHead]:
         with self._c.transaction(write=False) as conn:
-            rows = conn.execute(select(_H).order_by(_H.c.chain)).all()
-        return [ChainHead(r.chain, int(r.seq), r.hash, int(r.first_seq)) for r in rows]
+            rows = conn.execute(select(_H).order_by(_H.c.chain_id)).all()
+        return [ChainHead(r.chain_id, int(r.seq), r.hash, int(r.first_seq)) for r in rows]
 
     def add_digest(self, created: dt.datetime, make: DigestMaker) -> StoredDigest | None:
         """Sign every head as it is now. Two replicas signing at once: one wins, the other's is not needed."""
@@ -101,8 +101,8 @@ class SqlAuditLog:
                 last = conn.execute(select(_D).order_by(_D.c.seq.desc()).limit(1)).first()
                 previous = None if last is None else StoredDigest(int(last.seq), last.created, last.body,
                                                                   last.signature)
-                heads = [ChainHead(r.chain, int(r.seq), r.hash, int(r.first_seq))
-                         for r in conn.execute(select(_H).order_by(_H.c.chain))]
+                heads = [ChainHead(r.chain_id, int(r.seq), r.hash, int(r.first_seq))
+                         for r in conn.execute(select(_H).order_by(_H.c.chain_id))]
                 seq = 1 if previous is None else previous.seq + 1
                 body, signature = make(seq, previous, heads)
                 conn.execute(insert(_D).values(seq=seq, created=created, body=body, signature=signature))
@@ -119,11 +119,11 @@ class SqlAuditLog:
         """In pages of a thousand, each its own short read: a long export never holds a transaction open."""
         after: tuple[str, int] = ("", 0) if chain is None else (chain, 0)
         while True:
-            q = select(*_EVENT_COLUMNS).order_by(_E.c.chain, _E.c.seq).limit(1000)
+            q = select(*_EVENT_COLUMNS).order_by(_E.c.chain_id, _E.c.seq).limit(1000)
             if chain is not None:
-                q = q.where(_E.c.chain == chain, _E.c.seq > after[1])
+                q = q.where(_E.c.chain_id == chain, _E.c.seq > after[1])
             else:
-                q = q.where((_E.c.chain > after[0]) | ((_E.c.chain == after[0]) & (_E.c.seq > after[1])))
+                q = q.where((_E.c.chain_id > after[0]) | ((_E.c.chain_id == after[0]) & (_E.c.seq > after[1])))
             if since is not None:
                 q = q.where(_E.c.event_time >= since)
             with self._c.transaction(write=False) as conn:
@@ -132,10 +132,10 @@ class SqlAuditLog:
                 yield _stored(r)
             if len(rows) < 1000:
                 return
-            after = (rows[-1].chain, int(rows[-1].seq))
+            after = (rows[-1].chain_id, int(rows[-1].seq))
 
     def lookup(self, query: EventQuery) -> list[StoredEvent]:
-        q = select(*_EVENT_COLUMNS).where(_E.c.chain == query.chain)
+        q = select(*_EVENT_COLUMNS).where(_E.c.chain_id == query.chain)
         if query.start is not None:
             q = q.where(_E.c.event_time >= query.start)
         if query.end is not None:
@@ -150,5 +150,5 @@ class SqlAuditLog:
 
 
 def _stored(r: object) -> StoredEvent:
-    return StoredEvent(r.chain, int(r.seq), r.event_id, r.event_time, r.record,  # type: ignore[attr-defined]
+    return StoredEvent(r.chain_id, int(r.seq), r.event_id, r.event_time, r.record,  # type: ignore[attr-defined]
                        r.prev_hash, r.hash)  # type: ignore[attr-defined]

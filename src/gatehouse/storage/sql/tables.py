@@ -479,7 +479,7 @@ outbound_keys = Table(
 audit_events = Table(
     "audit_events",
     metadata,
-    Column("chain", String(12), nullable=False),
+    Column("chain_id", String(12), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("event_time", UtcDateTime, nullable=False),
@@ -493,15 +493,15 @@ audit_events = Table(
     Column("record", Text, nullable=False),  # the CloudTrail record, as hashed
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),  # sha256(prev_hash "\n" record)
-    PrimaryKeyConstraint("chain", "seq"),
-    Index("ix_audit_events_chain_time", "chain", "event_time"),
+    PrimaryKeyConstraint("chain_id", "seq"),
+    Index("ix_audit_events_chain_time", "chain_id", "event_time"),
 )
 
 # Each chain's head: appended under this row's lock, so replicas sharing PostgreSQL extend a chain one at a time.
 audit_heads = Table(
     "audit_heads",
     metadata,
-    Column("chain", String(12), primary_key=True),
+    Column("chain_id", String(12), primary_key=True),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("first_seq", BigInteger, nullable=False, default=1),  # where the kept chain starts (retention)

@@ -16,7 +16,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "audit_events",
-        sa.Column("chain", sa.String(length=12), nullable=False),
+        sa.Column("chain_id", sa.String(length=12), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("event_id", sa.String(length=36), nullable=False),
         sa.Column("event_time", sa.DateTime(), nullable=False),
@@ -30,18 +30,18 @@ def upgrade() -> None:
         sa.Column("record", sa.Text(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.PrimaryKeyConstraint("chain", "seq", name=op.f("pk_audit_events")),
+        sa.PrimaryKeyConstraint("chain_id", "seq", name=op.f("pk_audit_events")),
         sa.UniqueConstraint("event_id", name=op.f("uq_audit_events_event_id")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index("ix_audit_events_chain_time", ["chain", "event_time"], unique=False)
+        batch_op.create_index("ix_audit_events_chain_time", ["chain_id", "event_time"], unique=False)
     op.create_table(
         "audit_heads",
-        sa.Column("chain", sa.String(length=12), nullable=False),
+        sa.Column("chain_id", sa.String(length=12), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("first_seq", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("chain", name=op.f("pk_audit_heads")),
+        sa.PrimaryKeyConstraint("chain_id", name=op.f("pk_audit_heads")),
     )
     op.create_table(
         "audit_digests",
