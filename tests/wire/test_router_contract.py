@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from gatehouse.app import Application
+from gatehouse.services.operation import is_operation, operation
+from gatehouse.wire.dispatch import Router, RouterContractError
+from gatehouse.wire.service_models import ServiceModels
 from tests.security.support import call, new_app
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
@@ -48,3 +51,47 @@ def test_the_command_prints_the_same_listing() -> None:
     out = subprocess.run([sys.executable, "-m", "gatehouse", "serve", "--list-operations"], capture_output=True,
                          text=True, timeout=120, check=True).stdout
     assert out == DOCS.read_text()
+
+
+class _Handlers:
+    """Stand-in use cases: one real operation, one helper, and whatever a case adds."""
+
+    @operation
+    def get_user(self, caller: object, user_name: str | None = None) -> dict[str, object]:
+        return {"User": {"UserName": user_name}}
+
+    def helper(self) -> None:  # public but unmarked: never routed, never an error
+        return None
+
+
+class _Typo(_Handlers):
+    @operation
+    def get_usr(self, caller: object) -> dict[str, object]:
+        return {}
+
+
+@pytest.mark.parametrize(("handlers", "problem"), [
+    # A misspelt operation fails at start-up, not as InvalidAction in production.
+    ({"iam": [_Typo()]}, "_Typo.get_usr is marked @operation but names no operation"),
+    # An operation of STS marked on an object that serves only IAM names nothing IAM has.
+    ({"iam": [type("Sts", (), {"get_caller_identity": operation(lambda self, caller: {})})()]},
+     "get_caller_identity is marked @operation"),
+    # Two objects answering one operation: which one runs would depend on the order of a list.
+    ({"iam": [_Handlers(), _Handlers()]}, "iam:GetUser is answered by 2 handlers"),
+], ids=["typo", "wrong-service", "twice"])
+def test_the_router_refuses_handlers_that_break_its_contract(handlers: dict[str, list[object]], problem: str) -> None:
+    with pytest.raises(RouterContractError, match=problem):
+        Router(ServiceModels(), handlers)
+
+
+def test_only_marked_methods_are_routed() -> None:
+    router = Router(ServiceModels(), {"iam": [_Handlers()]})
+    assert router.operations("iam") == ["GetUser"]  # `helper` is public but unmarked
+
+
+def test_every_served_operation_is_a_marked_method(app: Application) -> None:
+    assert app.asgi is not None
+    router = app.asgi.endpoint.router
+    served = [router.route(service, name) for service in router.services() for name in router.operations(service)]
+    assert len(served) > 150
+    assert all(is_operation(route.call) for route in served)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -361,19 +360,6 @@ def test_non_string_values_in_string_members_are_rendered_as_text(query: QueryPr
     op = _op("sts", "GetCallerIdentity")
     parsed = _botocore_parse(op, query.serialize_result(op, {"Account": 123456789012}, "r", STS_NS))
     assert parsed["Account"] == "123456789012"
-
-
-def test_list_users_of_100_is_well_under_a_millisecond(query: QueryProtocol) -> None:
-    op = _op("iam", "ListUsers")
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    result = {"Users": [_user(i, start + timedelta(seconds=i)) for i in range(100)], "IsTruncated": False}
-    query.serialize_result(op, result, "r", IAM_NS)
-    rounds = 50
-    began = time.perf_counter()
-    for _ in range(rounds):
-        query.serialize_result(op, result, "r", IAM_NS)
-    per_call = (time.perf_counter() - began) / rounds
-    assert per_call < 0.002, f"{per_call * 1e6:.0f} µs"  # measured ~150 µs; loose bound for slow CI machines
 
 
 # --- serialize_error --------------------------------------------------------------------------------------

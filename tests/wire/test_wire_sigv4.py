@@ -501,18 +501,3 @@ def test_two_verifiers_share_nothing() -> None:
     assert first._cache and not second._cache
     error = _mismatch(sign(), second, now=SIGNED_AT + timedelta(minutes=6))
     assert error.message.endswith("(20261129T052205Z - 5 min.)")
-
-
-def test_verification_is_fast_with_a_cached_key(verifier: SigV4Verifier) -> None:
-    import time
-
-    wire = sign(token="token")
-    params = wire.parse()
-    wire.verify(verifier)
-    rounds = 500
-    began = time.perf_counter()
-    for _ in range(rounds):
-        parse_request_auth(wire.method, wire.path, wire.query, wire.headers)
-        verifier.verify(params, wire.method, wire.path, wire.query, wire.headers, wire.body, SECRET, SIGNED_AT)
-    per_request = (time.perf_counter() - began) / rounds
-    assert per_request < 200e-6, f"{per_request * 1e6:.1f} µs"  # measured ~20 µs; loose bound for slow machines

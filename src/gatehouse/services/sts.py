@@ -32,6 +32,7 @@ from gatehouse.services.authorization_messages import InvalidEncodedMessage
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import find_policy
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.session_tokens import SessionClaims, SessionTokens
 from gatehouse.storage.repository import Store, UnitOfWork
@@ -93,9 +94,11 @@ class Sts:
 
     # --- identity ------------------------------------------------------------------------------------------
 
+    @operation
     def get_caller_identity(self, caller: Caller) -> dict[str, Any]:
         return {"UserId": caller.user_id, "Account": caller.account_id, "Arn": caller.arn}
 
+    @operation
     def get_access_key_info(self, caller: Caller, access_key_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:GetAccessKeyInfo", "*")
@@ -107,6 +110,7 @@ class Sts:
             raise InvalidParameterValue(f"The access key {access_key_id} is not valid.")
         return {"Account": account}
 
+    @operation
     def decode_authorization_message(self, caller: Caller, encoded_message: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:DecodeAuthorizationMessage", "*")
@@ -120,6 +124,7 @@ class Sts:
 
     # --- AssumeRole ----------------------------------------------------------------------------------------
 
+    @operation
     def assume_role(self, caller: Caller, role_arn: str, role_session_name: str, duration_seconds: int | None = None,
                     policy: str | None = None, policy_arns: list[dict[str, str]] | None = None,
                     tags: list[dict[str, str]] | None = None, transitive_tag_keys: list[str] | None = None,
@@ -243,6 +248,7 @@ class Sts:
 
     # --- GetSessionToken and GetFederationToken ----------------------------------------------------------
 
+    @operation
     def get_session_token(self, caller: Caller, duration_seconds: int | None = None,
                           serial_number: str | None = None, token_code: str | None = None, **_: Any
                           ) -> dict[str, Any]:
@@ -261,6 +267,7 @@ class Sts:
             mfa_time=int(now.timestamp()) if mfa else None)
         return {"Credentials": self._credentials(claims)}
 
+    @operation
     def get_federation_token(self, caller: Caller, name: str, policy: str | None = None,
                              policy_arns: list[dict[str, str]] | None = None, duration_seconds: int | None = None,
                              tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:

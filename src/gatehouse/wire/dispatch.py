@@ -1,8 +1,10 @@
 """(service, operation) → the use case that answers it.
 
-Use cases are plain methods named after the operation in snake_case (`CreateUser` → `create_user`), taking the
-authenticated caller and the input members in snake_case (`UserName` → `user_name`). The table is built once,
-from the botocore model and the handler objects the composition root passes in: no per-operation wiring here.
+Use cases are methods marked `@operation` and named after the operation in snake_case (`CreateUser` →
+`create_user`), taking the authenticated caller and the input members in snake_case (`UserName` → `user_name`).
+The table is built once, from the botocore model and the handler objects the composition root passes in: no
+per-operation wiring here. The router checks its own contract as it is built: a marked method that names no
+operation of the services its object serves, or an operation two objects claim, is a `RouterContractError`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from botocore.model import OperationModel
 
 from gatehouse.errors import InvalidAction
 from gatehouse.model import Caller
+from gatehouse.services.operation import is_operation
 from gatehouse.wire.service_models import ServiceModels
 
 
@@ -31,21 +34,36 @@ class Route:
         return self.call(caller, **kwargs)
 
 
+class RouterContractError(Exception):
+    """The handlers passed to the router do not match the models: a programming error, found at start-up."""
+
+
 class Router:
     def __init__(self, models: ServiceModels, handlers: Mapping[str, Sequence[object]]) -> None:
         self.models = models
         self._routes: dict[tuple[str, str], Route] = {}
+        claimed: dict[int, set[str]] = {}  # id(handler object) -> the method names some service routed
         for service, objects in handlers.items():
             info = models.service(service)
             for name in info.operation_names:
-                method = _find(objects, xform_name(name))
-                if method is None:
+                attribute = xform_name(name)
+                found = [(obj, m) for obj in objects if (m := _marked(obj, attribute)) is not None]
+                if not found:
                     continue
+                if len(found) > 1:
+                    raise RouterContractError(f"{service}:{name} is answered by {len(found)} handlers")
                 op = info.operation(name)
                 assert op is not None
                 members = op.input_shape.members if op.input_shape is not None else {}
-                self._routes[(service, name)] = Route(service, op, method,
-                                                      {m: xform_name(m) for m in members})
+                self._routes[(service, name)] = Route(service, op, found[0][1], {m: xform_name(m) for m in members})
+                claimed.setdefault(id(found[0][0]), set()).add(attribute)
+        for objects in handlers.values():
+            for obj in objects:
+                stray = sorted(set(_operation_names(obj)) - claimed.get(id(obj), set()))
+                if stray:
+                    raise RouterContractError(
+                        f"{type(obj).__name__}.{stray[0]} is marked @operation but names no operation of the "
+                        f"services it serves")
 
     def route(self, service: str, action: str, version: str | None = None) -> Route:
         found = self._routes.get((service, action))
@@ -87,9 +105,10 @@ class Router:
         return "\n".join(lines) + "\n"
 
 
-def _find(objects: Sequence[object], attribute: str) -> Callable[..., dict[str, Any]] | None:
-    for obj in objects:
-        method = getattr(obj, attribute, None)
-        if callable(method):
-            return method  # type: ignore[no-any-return]
-    return None
+def _marked(obj: object, attribute: str) -> Callable[..., dict[str, Any]] | None:
+    method = getattr(obj, attribute, None)
+    return method if callable(method) and is_operation(method) else None
+
+
+def _operation_names(obj: object) -> list[str]:
+    return [name for name in dir(type(obj)) if not name.startswith("_") and is_operation(getattr(type(obj), name))]

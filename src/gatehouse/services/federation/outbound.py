@@ -32,6 +32,7 @@ from gatehouse.model import Caller, OutboundIssuer, OwnerKind, PrincipalKind, Ta
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
 from gatehouse.services.federation.outbound_keys import ALGORITHMS, TokenSigner, generate_keys, jwks
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.services.secretbox import SecretBox
 from gatehouse.storage.repository import Store, UnitOfWork
@@ -65,6 +66,7 @@ class OutboundFederation:
 
     # --- IAM -----------------------------------------------------------------------------------------------
 
+    @operation
     def enable_outbound_web_identity_federation(self, caller: Caller, **_: Any) -> dict[str, Any]:
         account = caller.account_id
         with self.store.read(account) as tx:
@@ -82,6 +84,7 @@ class OutboundFederation:
             tx.outbound.put(OutboundIssuer(account_id=account, issuer=issuer, enabled=True, keys=keys))
         return {"IssuerIdentifier": issuer}
 
+    @operation
     def disable_outbound_web_identity_federation(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             self.authz.require(tx, caller, "iam:DisableOutboundWebIdentityFederation", "*")
@@ -92,6 +95,7 @@ class OutboundFederation:
                                            keys=current.keys))
         return {}
 
+    @operation
     def get_outbound_web_identity_federation_info(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "iam:GetOutboundWebIdentityFederationInfo", "*")
@@ -102,6 +106,7 @@ class OutboundFederation:
 
     # --- STS -----------------------------------------------------------------------------------------------
 
+    @operation
     def get_web_identity_token(self, caller: Caller, audience: list[str], signing_algorithm: str,
                                duration_seconds: int | None = None, tags: list[dict[str, str]] | None = None,
                                **_: Any) -> dict[str, Any]:

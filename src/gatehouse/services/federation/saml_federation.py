@@ -33,6 +33,7 @@ from gatehouse.services.federation.sessions import (
     checked_session_name,
     checked_source_identity,
 )
+from gatehouse.services.operation import operation
 from gatehouse.services.sts import parse_role_arn
 from gatehouse.storage.repository import Store
 
@@ -69,6 +70,7 @@ class SamlFederation:
         self.store = store
         self.clock = clock
 
+    @operation
     def assume_role_with_saml(self, caller: Caller, role_arn: str, principal_arn: str, saml_assertion: str,
                               policy_arns: list[dict[str, str]] | None = None, policy: str | None = None,
                               duration_seconds: int | None = None, **_: Any) -> dict[str, Any]:

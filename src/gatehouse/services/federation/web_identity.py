@@ -18,6 +18,7 @@ from gatehouse.services.clock import Clock
 from gatehouse.services.federation.issuer_keys import IssuerKeys
 from gatehouse.services.federation.sessions import FederatedRoles, FederatedSession, checked_source_identity
 from gatehouse.services.federation.web_token import issuer_url_key, read_unverified, verify
+from gatehouse.services.operation import operation
 from gatehouse.services.sts import parse_role_arn
 from gatehouse.storage.repository import Store
 
@@ -33,6 +34,7 @@ class WebIdentityFederation:
         self.keys = keys
         self.clock = clock
 
+    @operation
     def assume_role_with_web_identity(self, caller: Caller, role_arn: str, role_session_name: str,
                                       web_identity_token: str, provider_id: str | None = None,
                                       policy_arns: list[dict[str, str]] | None = None, policy: str | None = None,

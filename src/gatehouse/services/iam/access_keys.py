@@ -11,6 +11,7 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, short_page
 from gatehouse.services.iam.views import key_metadata_view
+from gatehouse.services.operation import operation
 from gatehouse.storage.repository import UnitOfWork
 
 MAX_KEYS = 2
@@ -25,6 +26,7 @@ class AccessKeys(IamBase):
             return None
         return self.user_for(tx, caller, action, name)
 
+    @operation
     def create_access_key(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:CreateAccessKey", user_name)
@@ -45,6 +47,7 @@ class AccessKeys(IamBase):
             raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
         return key
 
+    @operation
     def update_access_key(self, caller: Caller, access_key_id: str, status: str, user_name: str | None = None
                           ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -53,6 +56,7 @@ class AccessKeys(IamBase):
             tx.keys.set_status(access_key_id, status)
         return {}
 
+    @operation
     def delete_access_key(self, caller: Caller, access_key_id: str, user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:DeleteAccessKey", user_name)
@@ -60,6 +64,7 @@ class AccessKeys(IamBase):
             tx.keys.delete(access_key_id)
         return {}
 
+    @operation
     def list_access_keys(self, caller: Caller, user_name: str | None = None, marker: str | None = None,
                          max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -68,6 +73,7 @@ class AccessKeys(IamBase):
         return short_page("AccessKeyMetadata", [key_metadata_view(k, user.name if user else None) for k in keys],
                           marker, max_items)
 
+    @operation
     def get_access_key_last_used(self, caller: Caller, access_key_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             key = tx.keys.get(access_key_id)

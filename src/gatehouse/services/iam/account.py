@@ -24,6 +24,7 @@ from gatehouse.services.iam.views import (
     tags_view,
     version_view,
 )
+from gatehouse.services.operation import operation
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -31,6 +32,7 @@ from gatehouse.storage.repository import Duplicate, UnitOfWork
 class AccountOps(IamBase):
     # --- alias -----------------------------------------------------------------------------------------------
 
+    @operation
     def create_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
         if account_alias.isdigit() and len(account_alias) == 12:
             # "it cannot be a 12 digit number" (IAM User Guide, IAM and AWS STS quotas, IAM name requirements).
@@ -50,6 +52,7 @@ class AccountOps(IamBase):
             raise taken from None
         return {}
 
+    @operation
     def delete_account_alias(self, caller: Caller, account_alias: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:DeleteAccountAlias", "*")
@@ -59,6 +62,7 @@ class AccountOps(IamBase):
             tx.accounts.set_alias(None)
         return {}
 
+    @operation
     def list_account_aliases(self, caller: Caller, marker: str | None = None, max_items: int | None = None
                              ) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -68,6 +72,7 @@ class AccountOps(IamBase):
 
     # --- preferences and summary -----------------------------------------------------------------------------
 
+    @operation
     def set_security_token_service_preferences(self, caller: Caller, global_endpoint_token_version: str
                                                ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -75,6 +80,7 @@ class AccountOps(IamBase):
             tx.accounts.set_sts_token_version(global_endpoint_token_version)
         return {}
 
+    @operation
     def get_account_summary(self, caller: Caller) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetAccountSummary", "*")
@@ -103,6 +109,7 @@ class AccountOps(IamBase):
 
     # --- authorization details -------------------------------------------------------------------------------
 
+    @operation
     def get_account_authorization_details(self, caller: Caller, filter: list[str] | None = None,
                                           marker: str | None = None, max_items: int | None = None
                                           ) -> dict[str, Any]:

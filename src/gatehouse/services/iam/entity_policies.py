@@ -12,6 +12,7 @@ from gatehouse.services.iam.common import IamBase
 from gatehouse.services.iam.policy_refs import default_document, lookup_policy, parse_policy_arn
 from gatehouse.services.iam.roles import protect
 from gatehouse.services.iam.views import encode_document
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import UnitOfWork
@@ -142,74 +143,95 @@ class EntityPolicies(IamBase):
 
     # --- the operations, as AWS names them ------------------------------------------------------------------
 
+    @operation
     def put_user_policy(self, caller: Caller, user_name: str, policy_name: str, policy_document: str
                         ) -> dict[str, Any]:
         return self._put(caller, OwnerKind.USER, "User", user_name, policy_name, policy_document)
 
+    @operation
     def put_group_policy(self, caller: Caller, group_name: str, policy_name: str, policy_document: str
                          ) -> dict[str, Any]:
         return self._put(caller, OwnerKind.GROUP, "Group", group_name, policy_name, policy_document)
 
+    @operation
     def put_role_policy(self, caller: Caller, role_name: str, policy_name: str, policy_document: str
                         ) -> dict[str, Any]:
         return self._put(caller, OwnerKind.ROLE, "Role", role_name, policy_name, policy_document)
 
+    @operation
     def get_user_policy(self, caller: Caller, user_name: str, policy_name: str) -> dict[str, Any]:
         return self._get(caller, OwnerKind.USER, "User", user_name, policy_name)
 
+    @operation
     def get_group_policy(self, caller: Caller, group_name: str, policy_name: str) -> dict[str, Any]:
         return self._get(caller, OwnerKind.GROUP, "Group", group_name, policy_name)
 
+    @operation
     def get_role_policy(self, caller: Caller, role_name: str, policy_name: str) -> dict[str, Any]:
         return self._get(caller, OwnerKind.ROLE, "Role", role_name, policy_name)
 
+    @operation
     def delete_user_policy(self, caller: Caller, user_name: str, policy_name: str) -> dict[str, Any]:
         return self._delete(caller, OwnerKind.USER, "User", user_name, policy_name)
 
+    @operation
     def delete_group_policy(self, caller: Caller, group_name: str, policy_name: str) -> dict[str, Any]:
         return self._delete(caller, OwnerKind.GROUP, "Group", group_name, policy_name)
 
+    @operation
     def delete_role_policy(self, caller: Caller, role_name: str, policy_name: str) -> dict[str, Any]:
         return self._delete(caller, OwnerKind.ROLE, "Role", role_name, policy_name)
 
+    @operation
     def list_user_policies(self, caller: Caller, user_name: str, marker: str | None = None,
                            max_items: int | None = None) -> dict[str, Any]:
         return self._list(caller, OwnerKind.USER, "User", user_name, marker, max_items)
 
+    @operation
     def list_group_policies(self, caller: Caller, group_name: str, marker: str | None = None,
                             max_items: int | None = None) -> dict[str, Any]:
         return self._list(caller, OwnerKind.GROUP, "Group", group_name, marker, max_items)
 
+    @operation
     def list_role_policies(self, caller: Caller, role_name: str, marker: str | None = None,
                            max_items: int | None = None) -> dict[str, Any]:
         return self._list(caller, OwnerKind.ROLE, "Role", role_name, marker, max_items)
 
+    @operation
     def attach_user_policy(self, caller: Caller, user_name: str, policy_arn: str) -> dict[str, Any]:
         return self._attach(caller, OwnerKind.USER, "User", user_name, policy_arn)
 
+    @operation
     def attach_group_policy(self, caller: Caller, group_name: str, policy_arn: str) -> dict[str, Any]:
         return self._attach(caller, OwnerKind.GROUP, "Group", group_name, policy_arn)
 
+    @operation
     def attach_role_policy(self, caller: Caller, role_name: str, policy_arn: str) -> dict[str, Any]:
         return self._attach(caller, OwnerKind.ROLE, "Role", role_name, policy_arn)
 
+    @operation
     def detach_user_policy(self, caller: Caller, user_name: str, policy_arn: str) -> dict[str, Any]:
         return self._detach(caller, OwnerKind.USER, "User", user_name, policy_arn)
 
+    @operation
     def detach_group_policy(self, caller: Caller, group_name: str, policy_arn: str) -> dict[str, Any]:
         return self._detach(caller, OwnerKind.GROUP, "Group", group_name, policy_arn)
 
+    @operation
     def detach_role_policy(self, caller: Caller, role_name: str, policy_arn: str) -> dict[str, Any]:
         return self._detach(caller, OwnerKind.ROLE, "Role", role_name, policy_arn)
 
+    @operation
     def list_attached_user_policies(self, caller: Caller, user_name: str, path_prefix: str | None = None,
                                     marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         return self._list_attached(caller, OwnerKind.USER, "User", user_name, path_prefix, marker, max_items)
 
+    @operation
     def list_attached_group_policies(self, caller: Caller, group_name: str, path_prefix: str | None = None,
                                      marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         return self._list_attached(caller, OwnerKind.GROUP, "Group", group_name, path_prefix, marker, max_items)
 
+    @operation
     def list_attached_role_policies(self, caller: Caller, role_name: str, path_prefix: str | None = None,
                                     marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         return self._list_attached(caller, OwnerKind.ROLE, "Role", role_name, path_prefix, marker, max_items)

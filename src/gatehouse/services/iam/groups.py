@@ -11,6 +11,7 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, listing, page_result
 from gatehouse.services.iam.views import group_view, user_view
+from gatehouse.services.operation import operation
 from gatehouse.storage.repository import Duplicate
 
 MAX_GROUPS = 300
@@ -18,6 +19,7 @@ MAX_GROUPS_PER_USER = 10
 
 
 class Groups(IamBase):
+    @operation
     def create_group(self, caller: Caller, group_name: str, path: str | None = None) -> dict[str, Any]:
         path = path or "/"
         with self.store.write(caller.account_id) as tx:
@@ -34,6 +36,7 @@ class Groups(IamBase):
                 raise EntityAlreadyExists(f"Group with name {group_name} already exists.") from None
         return {"Group": group_view(group, caller.partition)}
 
+    @operation
     def get_group(self, caller: Caller, group_name: str, marker: str | None = None, max_items: int | None = None
                   ) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -43,6 +46,7 @@ class Groups(IamBase):
         out["Group"] = group_view(group, caller.partition)
         return out
 
+    @operation
     def list_groups(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                     max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -50,6 +54,7 @@ class Groups(IamBase):
             page = tx.groups.page(listing(path_prefix, marker, max_items))
         return page_result("Groups", page, lambda g: group_view(g, caller.partition))
 
+    @operation
     def update_group(self, caller: Caller, group_name: str, new_path: str | None = None,
                      new_group_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -62,6 +67,7 @@ class Groups(IamBase):
             tx.groups.update(updated)
         return {}
 
+    @operation
     def delete_group(self, caller: Caller, group_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             group = self.group_for(tx, caller, "iam:DeleteGroup", group_name)
@@ -74,6 +80,7 @@ class Groups(IamBase):
             tx.groups.delete(group.group_id)
         return {}
 
+    @operation
     def add_user_to_group(self, caller: Caller, group_name: str, user_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             group = self.group_for(tx, caller, "iam:AddUserToGroup", group_name)
@@ -86,6 +93,7 @@ class Groups(IamBase):
                 tx.groups.add_member(group.group_id, user.user_id)
         return {}
 
+    @operation
     def remove_user_from_group(self, caller: Caller, group_name: str, user_name: str) -> dict[str, Any]:
         """Removing a user who is not a member succeeds. A missing user is reported before a missing group
         (LocalStack's AWS-validated test_iam_groups.snapshot.json: both missing -> "The user with name ...")."""
@@ -101,6 +109,7 @@ class Groups(IamBase):
             tx.groups.remove_member(group.group_id, user.user_id)
         return {}
 
+    @operation
     def list_groups_for_user(self, caller: Caller, user_name: str, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:

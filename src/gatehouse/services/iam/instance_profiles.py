@@ -17,6 +17,7 @@ from gatehouse.services.iam.common import (
     page_result,
 )
 from gatehouse.services.iam.views import profile_view, with_empty_tags
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -30,6 +31,7 @@ class InstanceProfiles(IamBase):
         roles = [r for r in (tx.roles.by_id(rid) for rid in profile.role_ids) if r is not None]
         return profile_view(profile, caller.partition, roles, tags=tags)
 
+    @operation
     def create_instance_profile(self, caller: Caller, instance_profile_name: str, path: str | None = None,
                                 tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
@@ -52,12 +54,14 @@ class InstanceProfiles(IamBase):
             tx.tags.replace(OwnerKind.INSTANCE_PROFILE, profile.profile_id, new_tags)
             return {"InstanceProfile": self._view(tx, caller, profile, tags=True)}
 
+    @operation
     def get_instance_profile(self, caller: Caller, instance_profile_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             profile = self.profile_for(tx, caller, "iam:GetInstanceProfile", instance_profile_name)
             profile = dataclasses.replace(profile, tags=tx.tags.get(OwnerKind.INSTANCE_PROFILE, profile.profile_id))
             return {"InstanceProfile": with_empty_tags(self._view(tx, caller, profile, tags=True))}
 
+    @operation
     def delete_instance_profile(self, caller: Caller, instance_profile_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             profile = self.profile_for(tx, caller, "iam:DeleteInstanceProfile", instance_profile_name)
@@ -67,6 +71,7 @@ class InstanceProfiles(IamBase):
             tx.profiles.delete(profile.profile_id)
         return {}
 
+    @operation
     def list_instance_profiles(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                                max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -75,6 +80,7 @@ class InstanceProfiles(IamBase):
             page = tx.profiles.page(listing(path_prefix, marker, max_items))
             return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
 
+    @operation
     def list_instance_profiles_for_role(self, caller: Caller, role_name: str, marker: str | None = None,
                                         max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -82,6 +88,7 @@ class InstanceProfiles(IamBase):
             page = tx.profiles.for_role(role.role_id, listing(None, marker, max_items))
             return page_result("InstanceProfiles", page, lambda p: self._view(tx, caller, p))
 
+    @operation
     def add_role_to_instance_profile(self, caller: Caller, instance_profile_name: str, role_name: str
                                      ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -93,6 +100,7 @@ class InstanceProfiles(IamBase):
             tx.profiles.add_role(profile.profile_id, role.role_id)
         return {}
 
+    @operation
     def remove_role_from_instance_profile(self, caller: Caller, instance_profile_name: str, role_name: str
                                           ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -111,15 +119,18 @@ class InstanceProfiles(IamBase):
     def _tagged_profile(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.profile_for(tx, caller, action, name, facts).profile_id
 
+    @operation
     def tag_instance_profile(self, caller: Caller, instance_profile_name: str, tags: list[dict[str, str]]
                              ) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.INSTANCE_PROFILE, "iam:TagInstanceProfile",
                                self._tagged_profile(caller, instance_profile_name), tags)
 
+    @operation
     def untag_instance_profile(self, caller: Caller, instance_profile_name: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.INSTANCE_PROFILE, "iam:UntagInstanceProfile",
                                  self._tagged_profile(caller, instance_profile_name), tag_keys)
 
+    @operation
     def list_instance_profile_tags(self, caller: Caller, instance_profile_name: str, marker: str | None = None,
                                    max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.INSTANCE_PROFILE, "iam:ListInstanceProfileTags",

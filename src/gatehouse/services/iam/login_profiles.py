@@ -18,6 +18,7 @@ from gatehouse.policy import DecisionKind, access_denied_message
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, user_target
+from gatehouse.services.operation import operation
 from gatehouse.services.password_changes import new_password_hash
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.storage.repository import UnitOfWork
@@ -57,6 +58,7 @@ class LoginProfiles(IamBase):
             raise no_profile(user.name)
         return profile
 
+    @operation
     def create_login_profile(self, caller: Caller, user_name: str | None = None, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None) -> dict[str, Any]:
@@ -75,6 +77,7 @@ class LoginProfiles(IamBase):
             tx.logins.put(profile)
         return {"LoginProfile": login_profile_view(user, profile)}
 
+    @operation
     def get_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         name = self._user_name(caller, user_name)
         with self.store.read(caller.account_id) as tx:
@@ -82,6 +85,7 @@ class LoginProfiles(IamBase):
             profile = self._profile(tx, user)
         return {"LoginProfile": login_profile_view(user, profile)}
 
+    @operation
     def update_login_profile(self, caller: Caller, user_name: str, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None,
@@ -103,6 +107,7 @@ class LoginProfiles(IamBase):
             tx.logins.put(profile)
         return {}
 
+    @operation
     def delete_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         name = self._user_name(caller, user_name)
         with self.store.write(caller.account_id) as tx:
@@ -111,6 +116,7 @@ class LoginProfiles(IamBase):
             tx.logins.delete(user.user_id)
         return {}
 
+    @operation
     def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
         """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is
         needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword.

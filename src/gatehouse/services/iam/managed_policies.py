@@ -19,6 +19,7 @@ from gatehouse.services.iam.common import (
 )
 from gatehouse.services.iam.policy_refs import find_policy
 from gatehouse.services.iam.views import policy_view, version_view, with_empty_tags
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import Duplicate, UnitOfWork
@@ -58,6 +59,7 @@ class ManagedPolicies(IamBase):
 
     # --- policies --------------------------------------------------------------------------------------------
 
+    @operation
     def create_policy(self, caller: Caller, policy_name: str, policy_document: str, path: str | None = None,
                       description: str | None = None, tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
@@ -83,6 +85,7 @@ class ManagedPolicies(IamBase):
             tx.tags.replace(OwnerKind.POLICY, policy.policy_id, new_tags)
         return {"Policy": policy_view(policy, caller.partition, tags=True)}
 
+    @operation
     def get_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             policy = self.policy_for(tx, caller, "iam:GetPolicy", policy_arn)
@@ -92,6 +95,7 @@ class ManagedPolicies(IamBase):
         return {"Policy": with_empty_tags(policy_view(policy, caller.partition, attachments=n["attachments"],
                                                       boundary_uses=n["boundary_uses"], tags=True))}
 
+    @operation
     def delete_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             policy = self.customer_policy_for(tx, caller, "iam:DeletePolicy", policy_arn)
@@ -105,6 +109,7 @@ class ManagedPolicies(IamBase):
             tx.policies.delete(policy.policy_id)
         return {}
 
+    @operation
     def list_policies(self, caller: Caller, scope: str | None = None, only_attached: bool | None = None,
                       path_prefix: str | None = None, policy_usage_filter: str | None = None,
                       marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
@@ -151,6 +156,7 @@ class ManagedPolicies(IamBase):
 
     # --- versions --------------------------------------------------------------------------------------------
 
+    @operation
     def create_policy_version(self, caller: Caller, policy_arn: str, policy_document: str,
                               set_as_default: bool | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -168,6 +174,7 @@ class ManagedPolicies(IamBase):
             tx.policies.update(updated)
         return {"PolicyVersion": version_view(version, document=False)}
 
+    @operation
     def get_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             policy = self.policy_for(tx, caller, "iam:GetPolicyVersion", policy_arn,
@@ -184,6 +191,7 @@ class ManagedPolicies(IamBase):
             raise NoSuchEntity(missing_version(policy_arn, version_id))
         return version
 
+    @operation
     def list_policy_versions(self, caller: Caller, policy_arn: str, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -194,6 +202,7 @@ class ManagedPolicies(IamBase):
                 versions = tx.policies.versions(policy.policy_id)
         return short_page("Versions", [version_view(v, document=False) for v in versions], marker, max_items)
 
+    @operation
     def delete_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             policy = self.customer_policy_for(tx, caller, "iam:DeletePolicyVersion", policy_arn,
@@ -204,6 +213,7 @@ class ManagedPolicies(IamBase):
             tx.policies.delete_version(policy.policy_id, version_id)
         return {}
 
+    @operation
     def set_default_policy_version(self, caller: Caller, policy_arn: str, version_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             policy = self.customer_policy_for(tx, caller, "iam:SetDefaultPolicyVersion", policy_arn,
@@ -214,6 +224,7 @@ class ManagedPolicies(IamBase):
 
     # --- who uses a policy -----------------------------------------------------------------------------------
 
+    @operation
     def list_entities_for_policy(self, caller: Caller, policy_arn: str, entity_filter: str | None = None,
                                  path_prefix: str | None = None, policy_usage_filter: str | None = None,
                                  marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
@@ -268,14 +279,17 @@ class ManagedPolicies(IamBase):
     def _tagged_policy(self, caller: Caller, arn: str) -> Finder:
         return lambda tx, action, facts: self.customer_policy_for(tx, caller, action, arn, facts=facts).policy_id
 
+    @operation
     def tag_policy(self, caller: Caller, policy_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.POLICY, "iam:TagPolicy",
                                self._tagged_policy(caller, policy_arn), tags)
 
+    @operation
     def untag_policy(self, caller: Caller, policy_arn: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.POLICY, "iam:UntagPolicy", self._tagged_policy(caller, policy_arn),
                                  tag_keys)
 
+    @operation
     def list_policy_tags(self, caller: Caller, policy_arn: str, marker: str | None = None,
                          max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:

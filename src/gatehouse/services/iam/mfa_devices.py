@@ -24,6 +24,7 @@ from gatehouse.services.iam.common import (
 )
 from gatehouse.services.iam.views import tags_view, user_view
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
@@ -73,6 +74,7 @@ class MfaDevices(IamBase):
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
+    @operation
     def create_virtual_mfa_device(self, caller: Caller, virtual_mfa_device_name: str, path: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
@@ -97,6 +99,7 @@ class MfaDevices(IamBase):
             out["Tags"] = tags_view(new_tags)
         return {"VirtualMFADevice": out}
 
+    @operation
     def enable_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -113,6 +116,7 @@ class MfaDevices(IamBase):
                                               last_step=step, drift=0))
         return {}
 
+    @operation
     def resync_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -137,6 +141,7 @@ class MfaDevices(IamBase):
             raise _bad_code()
         return step
 
+    @operation
     def deactivate_mfa_device(self, caller: Caller, serial_number: str, user_name: str | None = None
                               ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -150,6 +155,7 @@ class MfaDevices(IamBase):
             tx.mfa.update(dataclasses.replace(device, user_id=None, for_root=False, enabled=None))
         return {}
 
+    @operation
     def delete_virtual_mfa_device(self, caller: Caller, serial_number: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             device = self._device_for(tx, caller, "iam:DeleteVirtualMFADevice", serial_number)
@@ -161,6 +167,7 @@ class MfaDevices(IamBase):
 
     # --- reading ---------------------------------------------------------------------------------------------
 
+    @operation
     def list_mfa_devices(self, caller: Caller, user_name: str | None = None, marker: str | None = None,
                          max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -170,6 +177,7 @@ class MfaDevices(IamBase):
         return short_page("MFADevices", [{"UserName": name, "SerialNumber": d.serial(caller.partition),
                                           "EnableDate": d.enabled} for d in devices], marker, max_items)
 
+    @operation
     def list_virtual_mfa_devices(self, caller: Caller, assignment_status: str | None = None,
                                  marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -193,6 +201,7 @@ class MfaDevices(IamBase):
             out["Marker"] = page.marker
         return out
 
+    @operation
     def get_mfa_device(self, caller: Caller, serial_number: str, user_name: str | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             user = self._holder(tx, caller, "iam:GetMFADevice", user_name)
@@ -209,14 +218,17 @@ class MfaDevices(IamBase):
     def _tagged_device(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self._device_for(tx, caller, action, name, facts).device_id
 
+    @operation
     def tag_mfa_device(self, caller: Caller, serial_number: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.MFA_DEVICE, "iam:TagMFADevice",
                                self._tagged_device(caller, serial_number), tags)
 
+    @operation
     def untag_mfa_device(self, caller: Caller, serial_number: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.MFA_DEVICE, "iam:UntagMFADevice",
                                  self._tagged_device(caller, serial_number), tag_keys)
 
+    @operation
     def list_mfa_device_tags(self, caller: Caller, serial_number: str, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.MFA_DEVICE, "iam:ListMFADeviceTags",

@@ -22,6 +22,7 @@ from gatehouse.services.federation.web_token import issuer_url_key
 from gatehouse.services.iam.common import Finder, checked_tags
 from gatehouse.services.iam.provider_refs import ProviderLookup
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -70,6 +71,7 @@ class OidcProviders(ProviderLookup):
         return self.provider_named(tx, caller, action, arn, _ARN, OwnerKind.OIDC_PROVIDER, tx.oidc.get,
                                    NoSuchEntity(f"OpenIDConnect Provider not found for arn {arn}"), facts)
 
+    @operation
     def create_open_id_connect_provider(self, caller: Caller, url: str, client_id_list: list[str] | None = None,
                                         thumbprint_list: list[str] | None = None,
                                         tags: list[dict[str, str]] | None = None, **_: Any) -> dict[str, Any]:
@@ -96,6 +98,7 @@ class OidcProviders(ProviderLookup):
             out["Tags"] = tags_view(new_tags)
         return out
 
+    @operation
     def get_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             p = self.provider_for(tx, caller, "iam:GetOpenIDConnectProvider", open_id_connect_provider_arn)
@@ -103,12 +106,14 @@ class OidcProviders(ProviderLookup):
         return {"Url": p.url, "ClientIDList": list(p.client_ids), "ThumbprintList": list(p.thumbprints),
                 "CreateDate": p.created, "Tags": tags_view(tags)}  # [] when untagged, as AWS answers
 
+    @operation
     def list_open_id_connect_providers(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListOpenIDConnectProviders", "*")
             providers = tx.oidc.all()
         return {"OpenIDConnectProviderList": [{"Arn": p.arn(caller.partition)} for p in providers]}
 
+    @operation
     def delete_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str) -> dict[str, Any]:
         """Not idempotent, whatever older API references said: AWS answers a second delete with NoSuchEntity in
         this wording (LocalStack's AWS-validated test_iam_oidc.snapshot.json, "deletion-not-found-error")."""
@@ -122,6 +127,7 @@ class OidcProviders(ProviderLookup):
             tx.oidc.delete(p.provider_id)
         return {}
 
+    @operation
     def add_client_id_to_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str,
                                                   client_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -131,6 +137,7 @@ class OidcProviders(ProviderLookup):
                 tx.oidc.update(dataclasses.replace(p, client_ids=checked_client_ids([*p.client_ids, client_id])))
         return {}
 
+    @operation
     def remove_client_id_from_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str,
                                                        client_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -140,6 +147,7 @@ class OidcProviders(ProviderLookup):
                 tx.oidc.update(dataclasses.replace(p, client_ids=tuple(c for c in p.client_ids if c != client_id)))
         return {}
 
+    @operation
     def update_open_id_connect_provider_thumbprint(self, caller: Caller, open_id_connect_provider_arn: str,
                                                    thumbprint_list: list[str]) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -153,16 +161,19 @@ class OidcProviders(ProviderLookup):
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.provider_for(tx, caller, action, name, facts).provider_id
 
+    @operation
     def tag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tags: list[dict[str, str]]
                                      ) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.OIDC_PROVIDER, "iam:TagOpenIDConnectProvider",
                                self._tagged_provider(caller, open_id_connect_provider_arn), tags)
 
+    @operation
     def untag_open_id_connect_provider(self, caller: Caller, open_id_connect_provider_arn: str, tag_keys: list[str]
                                        ) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.OIDC_PROVIDER, "iam:UntagOpenIDConnectProvider",
                                  self._tagged_provider(caller, open_id_connect_provider_arn), tag_keys)
 
+    @operation
     def list_open_id_connect_provider_tags(self, caller: Caller, open_id_connect_provider_arn: str,
                                            marker: str | None = None, max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.OIDC_PROVIDER, "iam:ListOpenIDConnectProviderTags",

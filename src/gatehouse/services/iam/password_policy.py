@@ -9,6 +9,7 @@ from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import NoSuchEntity
 from gatehouse.model import Caller
 from gatehouse.services.iam.common import IamBase
+from gatehouse.services.operation import operation
 
 
 def password_policy_view(policy: PasswordPolicy) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def password_policy_view(policy: PasswordPolicy) -> dict[str, Any]:
 
 
 class PasswordPolicyOps(IamBase):
+    @operation
     def update_account_password_policy(self, caller: Caller, minimum_password_length: int | None = None,
                                        require_symbols: bool | None = None, require_numbers: bool | None = None,
                                        require_uppercase_characters: bool | None = None,
@@ -47,6 +49,7 @@ class PasswordPolicyOps(IamBase):
             tx.password_policy.put(policy)
         return {}
 
+    @operation
     def get_account_password_policy(self, caller: Caller) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetAccountPasswordPolicy", "*")
@@ -55,6 +58,7 @@ class PasswordPolicyOps(IamBase):
             raise self._missing(caller)
         return {"PasswordPolicy": password_policy_view(policy)}
 
+    @operation
     def delete_account_password_policy(self, caller: Caller) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             self.require(tx, caller, "iam:DeleteAccountPasswordPolicy", "*")

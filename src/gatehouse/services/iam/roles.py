@@ -25,6 +25,7 @@ from gatehouse.services.iam.common import (
     page_result,
 )
 from gatehouse.services.iam.views import role_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -80,6 +81,7 @@ def delete_role_row(tx: UnitOfWork, role: Role) -> None:
 
 
 class Roles(IamBase):
+    @operation
     def create_role(self, caller: Caller, role_name: str, assume_role_policy_document: str,
                     path: str | None = None, description: str | None = None, max_session_duration: int | None = None,
                     permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None,
@@ -109,12 +111,14 @@ class Roles(IamBase):
         view.pop("Description")
         return {"Role": view}
 
+    @operation
     def get_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:GetRole", role_name)
             role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
         return {"Role": role_view(role, caller.partition, full=True)}
 
+    @operation
     def list_roles(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                    max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -122,6 +126,7 @@ class Roles(IamBase):
             page = tx.roles.page(listing(path_prefix, marker, max_items))
         return page_result("Roles", page, lambda r: role_view(r, caller.partition))
 
+    @operation
     def update_role(self, caller: Caller, role_name: str, description: str | None = None,
                     max_session_duration: int | None = None, **_: Any) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -133,6 +138,7 @@ class Roles(IamBase):
                 max_session_duration=max_session_duration or role.max_session_duration))
         return {}
 
+    @operation
     def update_role_description(self, caller: Caller, role_name: str, description: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:UpdateRoleDescription", role_name)
@@ -143,6 +149,7 @@ class Roles(IamBase):
         view.pop("RoleLastUsed")  # as CreateRole's: no MaxSessionDuration, no RoleLastUsed
         return {"Role": view}
 
+    @operation
     def update_assume_role_policy(self, caller: Caller, role_name: str, policy_document: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:UpdateAssumeRolePolicy", role_name)
@@ -152,6 +159,7 @@ class Roles(IamBase):
             tx.roles.update(dataclasses.replace(role, trust_policy=policy_document))
         return {}
 
+    @operation
     def delete_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:DeleteRole", role_name)
@@ -164,14 +172,17 @@ class Roles(IamBase):
     def _tagged_role(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.role_for(tx, caller, action, name, facts).role_id
 
+    @operation
     def tag_role(self, caller: Caller, role_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.ROLE, "iam:TagRole",
                                self._tagged_role(caller, role_name), tags)
 
+    @operation
     def untag_role(self, caller: Caller, role_name: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.ROLE, "iam:UntagRole",
                                  self._tagged_role(caller, role_name), tag_keys)
 
+    @operation
     def list_role_tags(self, caller: Caller, role_name: str, marker: str | None = None, max_items: int | None = None
                        ) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.ROLE, "iam:ListRoleTags", self._tagged_role(caller, role_name),
@@ -179,6 +190,7 @@ class Roles(IamBase):
 
     # --- permissions boundary ----------------------------------------------------------------------------
 
+    @operation
     def put_role_permissions_boundary(self, caller: Caller, role_name: str, permissions_boundary: str
                                       ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -190,6 +202,7 @@ class Roles(IamBase):
             tx.roles.update(dataclasses.replace(role, permissions_boundary=permissions_boundary))
         return {}
 
+    @operation
     def delete_role_permissions_boundary(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:DeleteRolePermissionsBoundary", role_name)

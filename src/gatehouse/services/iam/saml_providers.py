@@ -20,6 +20,7 @@ from gatehouse.services.federation.saml_metadata import IdpMetadata, MetadataErr
 from gatehouse.services.iam.common import Finder, checked_tags
 from gatehouse.services.iam.provider_refs import ProviderLookup
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -44,6 +45,7 @@ class SamlProviders(ProviderLookup):
         return self.provider_named(tx, caller, action, arn, _ARN, OwnerKind.SAML_PROVIDER, tx.saml.get,
                                    NoSuchEntity(f"Manifest not found for arn {arn}"), facts)
 
+    @operation
     def create_saml_provider(self, caller: Caller, saml_metadata_document: str, name: str,
                              tags: list[dict[str, str]] | None = None, **options: Any) -> dict[str, Any]:
         new_tags = checked_tags(tags, OwnerKind.SAML_PROVIDER)
@@ -71,6 +73,7 @@ class SamlProviders(ProviderLookup):
             out["Tags"] = tags_view(new_tags)
         return out
 
+    @operation
     def get_saml_provider(self, caller: Caller, saml_provider_arn: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             p = self.provider_for(tx, caller, "iam:GetSAMLProvider", saml_provider_arn)
@@ -78,6 +81,7 @@ class SamlProviders(ProviderLookup):
         return {"SAMLProviderUUID": p.provider_id, "SAMLMetadataDocument": p.metadata, "CreateDate": p.created,
                 "ValidUntil": p.valid_until, "Tags": tags_view(tags)}  # [] when untagged, as AWS answers
 
+    @operation
     def list_saml_providers(self, caller: Caller, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListSAMLProviders", "*")
@@ -85,6 +89,7 @@ class SamlProviders(ProviderLookup):
         return {"SAMLProviderList": [{"Arn": p.arn(caller.partition), "ValidUntil": p.valid_until,
                                       "CreateDate": p.created} for p in providers]}
 
+    @operation
     def update_saml_provider(self, caller: Caller, saml_provider_arn: str,
                              saml_metadata_document: str | None = None, **options: Any) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -99,6 +104,7 @@ class SamlProviders(ProviderLookup):
                 valid_until=metadata.valid_until or default_valid_until(p.created)))
         return {"SAMLProviderArn": p.arn(caller.partition)}
 
+    @operation
     def delete_saml_provider(self, caller: Caller, saml_provider_arn: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             p = self.provider_for(tx, caller, "iam:DeleteSAMLProvider", saml_provider_arn)
@@ -111,14 +117,17 @@ class SamlProviders(ProviderLookup):
     def _tagged_provider(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.provider_for(tx, caller, action, name, facts).provider_id
 
+    @operation
     def tag_saml_provider(self, caller: Caller, saml_provider_arn: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.SAML_PROVIDER, "iam:TagSAMLProvider",
                                self._tagged_provider(caller, saml_provider_arn), tags)
 
+    @operation
     def untag_saml_provider(self, caller: Caller, saml_provider_arn: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.SAML_PROVIDER, "iam:UntagSAMLProvider",
                                  self._tagged_provider(caller, saml_provider_arn), tag_keys)
 
+    @operation
     def list_saml_provider_tags(self, caller: Caller, saml_provider_arn: str, marker: str | None = None,
                                 max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.SAML_PROVIDER, "iam:ListSAMLProviderTags",

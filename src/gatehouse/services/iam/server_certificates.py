@@ -17,6 +17,7 @@ from gatehouse.services.iam.common import (
     page_result,
 )
 from gatehouse.services.iam.views import tags_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
 
@@ -42,6 +43,7 @@ class ServerCertificates(IamBase):
         return self.authorized(tx, caller, action, cert, target,
                                NoSuchEntity(f"The Server Certificate with name {name} cannot be found."), facts)
 
+    @operation
     def upload_server_certificate(self, caller: Caller, server_certificate_name: str, certificate_body: str,
                                   private_key: str, path: str | None = None, certificate_chain: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
@@ -74,6 +76,7 @@ class ServerCertificates(IamBase):
             out["Tags"] = tags_view(new_tags)
         return out
 
+    @operation
     def get_server_certificate(self, caller: Caller, server_certificate_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             cert = self._certificate_for(tx, caller, "iam:GetServerCertificate", server_certificate_name)
@@ -85,6 +88,7 @@ class ServerCertificates(IamBase):
         out["Tags"] = tags_view(tags)  # [] when untagged (LocalStack's AWS-validated server certificate snapshots)
         return {"ServerCertificate": out}
 
+    @operation
     def list_server_certificates(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                                  max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -94,6 +98,7 @@ class ServerCertificates(IamBase):
         return page_result("ServerCertificateMetadataList", page,
                            lambda c: server_certificate_metadata(c, caller.partition))
 
+    @operation
     def update_server_certificate(self, caller: Caller, server_certificate_name: str, new_path: str | None = None,
                                   new_server_certificate_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -108,6 +113,7 @@ class ServerCertificates(IamBase):
                 tx.server_certificates.rename(cert.certificate_id, name, path)
         return {}
 
+    @operation
     def delete_server_certificate(self, caller: Caller, server_certificate_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             cert = self._certificate_for(tx, caller, "iam:DeleteServerCertificate", server_certificate_name)
@@ -120,16 +126,19 @@ class ServerCertificates(IamBase):
     def _tagged_certificate(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self._certificate_for(tx, caller, action, name, facts).certificate_id
 
+    @operation
     def tag_server_certificate(self, caller: Caller, server_certificate_name: str, tags: list[dict[str, str]]
                                ) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:TagServerCertificate",
                                self._tagged_certificate(caller, server_certificate_name), tags)
 
+    @operation
     def untag_server_certificate(self, caller: Caller, server_certificate_name: str, tag_keys: list[str]
                                  ) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.SERVER_CERTIFICATE, "iam:UntagServerCertificate",
                                  self._tagged_certificate(caller, server_certificate_name), tag_keys)
 
+    @operation
     def list_server_certificate_tags(self, caller: Caller, server_certificate_name: str, marker: str | None = None,
                                      max_items: int | None = None) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.SERVER_CERTIFICATE, "iam:ListServerCertificateTags",

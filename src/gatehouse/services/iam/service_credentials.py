@@ -19,6 +19,7 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamDeps, short_page
 from gatehouse.services.iam.holders import CredentialHolder
+from gatehouse.services.operation import operation
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import UnitOfWork
@@ -62,6 +63,7 @@ class ServiceCredentials(CredentialHolder):
         super().__init__(deps)
         self.passwords = passwords
 
+    @operation
     def create_service_specific_credential(self, caller: Caller, user_name: str, service_name: str,
                                            credential_age_days: int | None = None) -> dict[str, Any]:
         if service_name not in SUPPORTED:
@@ -105,6 +107,7 @@ class ServiceCredentials(CredentialHolder):
             raise NoSuchEntity(f"No such credential {credential_id} exists")
         return found
 
+    @operation
     def reset_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                           user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -116,6 +119,7 @@ class ServiceCredentials(CredentialHolder):
         assert user is not None
         return {"ServiceSpecificCredential": service_credential_view(credential, user.name, secret)}
 
+    @operation
     def update_service_specific_credential(self, caller: Caller, service_specific_credential_id: str, status: str,
                                            user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -125,6 +129,7 @@ class ServiceCredentials(CredentialHolder):
             tx.service_credentials.set_status(service_specific_credential_id, status)
         return {}
 
+    @operation
     def delete_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                            user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -134,6 +139,7 @@ class ServiceCredentials(CredentialHolder):
             tx.service_credentials.delete(service_specific_credential_id)
         return {}
 
+    @operation
     def list_service_specific_credentials(self, caller: Caller, user_name: str | None = None,
                                           service_name: str | None = None, all_users: bool | None = None,
                                           marker: str | None = None, max_items: int | None = None

@@ -17,6 +17,7 @@ from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase
 from gatehouse.services.iam.roles import delete_role_row, insert_role
 from gatehouse.services.iam.views import role_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts, Target
 
 # Role names AWS gives its services' linked roles, where they differ from "AWSServiceRoleFor" + the capitalized
@@ -64,6 +65,7 @@ def _trust(service: str) -> str:
 
 
 class ServiceLinkedRoles(IamBase):
+    @operation
     def create_service_linked_role(self, caller: Caller, aws_service_name: str, description: str | None = None,
                                    custom_suffix: str | None = None) -> dict[str, Any]:
         if not aws_service_name.endswith(".amazonaws.com"):
@@ -83,6 +85,7 @@ class ServiceLinkedRoles(IamBase):
         view = role_view(role, caller.partition)
         return {"Role": view}
 
+    @operation
     def delete_service_linked_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:DeleteServiceLinkedRole", role_name)
@@ -99,6 +102,7 @@ class ServiceLinkedRoles(IamBase):
             tx.tasks.insert(task_id, _DELETION, f"{service}:{role.name}", "SUCCEEDED")
         return {"DeletionTaskId": task_id}
 
+    @operation
     def get_service_linked_role_deletion_status(self, caller: Caller, deletion_task_id: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             task = tx.tasks.get(deletion_task_id)

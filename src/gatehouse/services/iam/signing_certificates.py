@@ -14,6 +14,7 @@ from gatehouse.services import x509_pem
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import short_page
 from gatehouse.services.iam.holders import CredentialHolder
+from gatehouse.services.operation import operation
 from gatehouse.storage.repository import UnitOfWork
 
 MAX_PER_USER = 2
@@ -26,6 +27,7 @@ def signing_certificate_view(c: SigningCertificate, user_name: str) -> dict[str,
 
 
 class SigningCertificates(CredentialHolder):
+    @operation
     def upload_signing_certificate(self, caller: Caller, certificate_body: str, user_name: str | None = None
                                    ) -> dict[str, Any]:
         certificate = x509_pem.parse_certificate(certificate_body)
@@ -45,6 +47,7 @@ class SigningCertificates(CredentialHolder):
             tx.signing_certificates.insert(stored)
         return {"Certificate": signing_certificate_view(stored, self.holder_name(caller, user))}
 
+    @operation
     def list_signing_certificates(self, caller: Caller, user_name: str | None = None, marker: str | None = None,
                                   max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -59,6 +62,7 @@ class SigningCertificates(CredentialHolder):
             raise NoSuchEntity(f"The Certificate with id {certificate_id} cannot be found.")
         return found
 
+    @operation
     def update_signing_certificate(self, caller: Caller, certificate_id: str, status: str,
                                    user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -67,6 +71,7 @@ class SigningCertificates(CredentialHolder):
             tx.signing_certificates.set_status(certificate_id, status)
         return {}
 
+    @operation
     def delete_signing_certificate(self, caller: Caller, certificate_id: str, user_name: str | None = None
                                    ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:

@@ -29,6 +29,7 @@ from gatehouse.policy import (
 )
 from gatehouse.services.authorization import Gathered
 from gatehouse.services.iam.common import IamBase
+from gatehouse.services.operation import operation
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import StaleMarker, UnitOfWork
 
@@ -100,6 +101,7 @@ class Simulator(IamBase):
 
     # --- simulation ------------------------------------------------------------------------------------------
 
+    @operation
     def simulate_principal_policy(self, caller: Caller, policy_source_arn: str, action_names: list[str],
                                   policy_input_list: list[str] | None = None,
                                   permissions_boundary_policy_input_list: list[str] | None = None,
@@ -120,6 +122,7 @@ class Simulator(IamBase):
                               resource_arns, resource_policy, resource_owner, caller_arn, context_entries,
                               max_items, marker)
 
+    @operation
     def simulate_custom_policy(self, caller: Caller, policy_input_list: list[str], action_names: list[str],
                                permissions_boundary_policy_input_list: list[str] | None = None,
                                ordered_organization_policy_input_list: list[str] | None = None,
@@ -215,6 +218,7 @@ class Simulator(IamBase):
 
     # --- context keys --------------------------------------------------------------------------------------
 
+    @operation
     def get_context_keys_for_custom_policy(self, caller: Caller, policy_input_list: list[str]) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetContextKeysForCustomPolicy", "*")
@@ -222,6 +226,7 @@ class Simulator(IamBase):
                                   PolicyType.IDENTITY)
         return {"ContextKeyNames": context_keys([lp.policy.policy for lp in inputs])}
 
+    @operation
     def get_context_keys_for_principal_policy(self, caller: Caller, policy_source_arn: str,
                                               policy_input_list: list[str] | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:

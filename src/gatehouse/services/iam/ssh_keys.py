@@ -12,6 +12,7 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, short_page
 from gatehouse.services.openssh_keys import parse_ssh_public_key
+from gatehouse.services.operation import operation
 from gatehouse.storage.repository import UnitOfWork
 
 MAX_PER_USER = 5
@@ -23,6 +24,7 @@ def ssh_key_view(key: SshPublicKey, user_name: str, body: str | None = None) -> 
 
 
 class SshKeys(IamBase):
+    @operation
     def upload_ssh_public_key(self, caller: Caller, user_name: str, ssh_public_key_body: str) -> dict[str, Any]:
         parsed = parse_ssh_public_key(ssh_public_key_body)
         with self.store.write(caller.account_id) as tx:
@@ -44,6 +46,7 @@ class SshKeys(IamBase):
             raise NoSuchEntity(f"The Public Key with id {key_id} cannot be found.")
         return key
 
+    @operation
     def get_ssh_public_key(self, caller: Caller, user_name: str, ssh_public_key_id: str, encoding: str
                            ) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -52,6 +55,7 @@ class SshKeys(IamBase):
         body = parse_ssh_public_key(key.body).pem if encoding == "PEM" else key.body
         return {"SSHPublicKey": ssh_key_view(key, user.name, body)}
 
+    @operation
     def list_ssh_public_keys(self, caller: Caller, user_name: str | None = None, marker: str | None = None,
                              max_items: int | None = None) -> dict[str, Any]:
         name = self.own_user_name(caller, user_name)
@@ -64,6 +68,7 @@ class SshKeys(IamBase):
         return short_page("SSHPublicKeys", [{"UserName": user.name, "SSHPublicKeyId": k.key_id, "Status": k.status,
                                              "UploadDate": k.uploaded} for k in keys], marker, max_items)
 
+    @operation
     def update_ssh_public_key(self, caller: Caller, user_name: str, ssh_public_key_id: str, status: str
                               ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -72,6 +77,7 @@ class SshKeys(IamBase):
             tx.ssh_keys.set_status(ssh_public_key_id, status)
         return {}
 
+    @operation
     def delete_ssh_public_key(self, caller: Caller, user_name: str, ssh_public_key_id: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             user = self.user_for(tx, caller, "iam:DeleteSSHPublicKey", user_name)

@@ -17,6 +17,7 @@ from gatehouse.services.iam.common import (
     page_result,
 )
 from gatehouse.services.iam.views import user_view
+from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
@@ -35,6 +36,7 @@ _DEPENDENTS = (
 
 
 class Users(IamBase):
+    @operation
     def create_user(self, caller: Caller, user_name: str, path: str | None = None,
                     permissions_boundary: str | None = None, tags: list[dict[str, str]] | None = None
                     ) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class Users(IamBase):
                 tx.tags.replace(OwnerKind.USER, user.user_id, new_tags)
         return {"User": user_view(user, caller.partition, full=True)}
 
+    @operation
     def get_user(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
         name = self.own_user_name(caller, user_name)
         with self.store.read(caller.account_id) as tx:
@@ -73,6 +76,7 @@ class Users(IamBase):
             user = dataclasses.replace(user, tags=tx.tags.get(OwnerKind.USER, user.user_id))
         return {"User": user_view(user, caller.partition, full=True)}
 
+    @operation
     def list_users(self, caller: Caller, path_prefix: str | None = None, marker: str | None = None,
                    max_items: int | None = None) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
@@ -80,6 +84,7 @@ class Users(IamBase):
             page = tx.users.page(listing(path_prefix, marker, max_items))
         return page_result("Users", page, lambda u: user_view(u, caller.partition))
 
+    @operation
     def update_user(self, caller: Caller, user_name: str, new_path: str | None = None,
                     new_user_name: str | None = None) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -96,6 +101,7 @@ class Users(IamBase):
                 raise EntityAlreadyExists(f"User with name {new_user_name} already exists.") from None
         return {}
 
+    @operation
     def delete_user(self, caller: Caller, user_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             user = self.user_for(tx, caller, "iam:DeleteUser", user_name)
@@ -117,14 +123,17 @@ class Users(IamBase):
     def _tagged_user(self, caller: Caller, name: str) -> Finder:
         return lambda tx, action, facts: self.user_for(tx, caller, action, name, facts).user_id
 
+    @operation
     def tag_user(self, caller: Caller, user_name: str, tags: list[dict[str, str]]) -> dict[str, Any]:
         return self.tag_entity(caller, OwnerKind.USER, "iam:TagUser",
                                self._tagged_user(caller, user_name), tags)
 
+    @operation
     def untag_user(self, caller: Caller, user_name: str, tag_keys: list[str]) -> dict[str, Any]:
         return self.untag_entity(caller, OwnerKind.USER, "iam:UntagUser",
                                  self._tagged_user(caller, user_name), tag_keys)
 
+    @operation
     def list_user_tags(self, caller: Caller, user_name: str, marker: str | None = None, max_items: int | None = None
                        ) -> dict[str, Any]:
         return self.list_entity_tags(caller, OwnerKind.USER, "iam:ListUserTags", self._tagged_user(caller, user_name),
@@ -132,6 +141,7 @@ class Users(IamBase):
 
     # --- permissions boundary ----------------------------------------------------------------------------
 
+    @operation
     def put_user_permissions_boundary(self, caller: Caller, user_name: str, permissions_boundary: str
                                       ) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
@@ -141,6 +151,7 @@ class Users(IamBase):
             tx.users.set_boundary(user.user_id, self.check_boundary(permissions_boundary, boundary))
         return {}
 
+    @operation
     def delete_user_permissions_boundary(self, caller: Caller, user_name: str) -> dict[str, Any]:
         with self.store.write(caller.account_id) as tx:
             user = self.user_for(tx, caller, "iam:DeleteUserPermissionsBoundary", user_name)
