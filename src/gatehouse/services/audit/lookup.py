@@ -14,6 +14,7 @@ from gatehouse.errors import AwsError
 from gatehouse.model import Caller
 from gatehouse.services.audit.records import resources
 from gatehouse.services.authorization import Authorizer
+from gatehouse.services.operation import operation
 from gatehouse.storage.audit import AuditLog, EventQuery, StoredEvent
 from gatehouse.storage.repository import Store
 
@@ -65,6 +66,7 @@ class CloudTrailLookup:
         self.store = store
         self.authz = authz
 
+    @operation
     def lookup_events(self, caller: Caller, lookup_attributes: Sequence[Mapping[str, str]] | None = None,
                       start_time: dt.datetime | None = None, end_time: dt.datetime | None = None,
                       event_category: str | None = None, max_results: int | None = None,
