@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.storage.audit import (
@@ -29,7 +29,7 @@ from gatehouse.storage.audit import (
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.held import Connections, HeldScope
 
-_E, _H, _D = t.audit_events, t.audit_heads, t.audit_digests
+_E, _H, _D, _R = t.audit_events, t.audit_heads, t.audit_digests, t.credential_reports
 _HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain_id == bindparam("c")).with_for_update()
 _HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1)
 _HEAD_MOVE = update(_H).where(_H.c.chain_id == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
@@ -147,6 +147,17 @@ class SqlAuditLog:
         q = q.order_by(_E.c.seq.desc()).limit(query.limit)
         with self._c.transaction(write=False) as conn:
             return [_stored(r) for r in conn.execute(q)]
+
+    def save_report(self, account_id: str, generated: dt.datetime, content: str) -> None:
+        """The account's credential report, replacing the last one (no revision bump: it changes no permission)."""
+        with self._c.transaction(write=True) as conn:
+            conn.execute(delete(_R).where(_R.c.account_id == account_id))
+            conn.execute(insert(_R).values(account_id=account_id, generated=generated, content=content))
+
+    def report(self, account_id: str) -> tuple[dt.datetime, str] | None:
+        with self._c.transaction(write=False) as conn:
+            r = conn.execute(select(_R.c.generated, _R.c.content).where(_R.c.account_id == account_id)).first()
+        return None if r is None else (r.generated, r.content)
 
 
 def _stored(r: object) -> StoredEvent:

@@ -516,3 +516,12 @@ audit_digests = Table(
     Column("body", Text, nullable=False),
     Column("signature", String(128), nullable=False),
 )
+
+# The account's latest credential report (GenerateCredentialReport): kept in the database so every replica serves it.
+credential_reports = Table(
+    "credential_reports",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("generated", UtcDateTime, nullable=False),
+    Column("content", Text, nullable=False),
+)

@@ -1,4 +1,5 @@
-"""The audit trail: CloudTrail-format events in per-account hash chains, the chains' heads, and signed digests.
+"""The audit trail: CloudTrail-format events in per-account hash chains, the chains' heads, signed digests; and the
+accounts' latest credential reports.
 
 Revision ID: 0005
 Revises: 0002
@@ -51,9 +52,19 @@ def upgrade() -> None:
         sa.Column("signature", sa.String(length=128), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_digests")),
     )
+    op.create_table(
+        "credential_reports",
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("generated", sa.DateTime(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"],
+                                name=op.f("fk_credential_reports_account_id_accounts"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("account_id", name=op.f("pk_credential_reports")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("credential_reports")
     op.drop_table("audit_digests")
     op.drop_table("audit_heads")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
