@@ -11,7 +11,7 @@ from pathlib import Path
 from gatehouse.services.audit.credential_report import CredentialReports
 from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
 from gatehouse.services.audit.signins import SigninTrail
-from gatehouse.services.audit.trail import AuditTrail
+from gatehouse.services.audit.trail import AuditTrail, TrailTiming
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -214,6 +214,7 @@ def worker_settings_env(settings: Settings) -> str:
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
                        "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
+                       "audit_retention_days": settings.audit_retention_days,
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
@@ -226,6 +227,7 @@ def worker_app() -> AwsAsgi:
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
                         public_url=raw.get("public_url"),
                         audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
+                        audit_retention_days=raw.get("audit_retention_days", 90),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
@@ -243,7 +245,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
         raise SettingsError(str(e)) from None
-    trail = AuditTrail(store.audit, audit_signer(settings, clock)) if settings.audit_enabled else None
+    trail = (AuditTrail(store.audit, audit_signer(settings, clock),
+                        TrailTiming(retention_days=settings.audit_retention_days))
+             if settings.audit_enabled else None)
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)

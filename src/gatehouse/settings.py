@@ -71,6 +71,7 @@ class Settings:
     # directory; with --db, digests are signed only when this names a file every replica shares.
     audit_key_file: Path | None = None
     audit_enabled: bool = True  # off only to measure what the trail costs (bench)
+    audit_retention_days: int = 90  # events older than this are pruned; 0 keeps everything
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""

@@ -152,3 +152,23 @@ def test_export_writes_records_and_digests(trail: Trail, tmp_path: Path) -> None
     r = trail.cli("audit", "export", "--since", "2026-03-01T12:00:06Z", "--out", str(out))
     assert r.exit_code == 0, r.output
     assert sum(1 for line in out.read_text().splitlines() if '"eventName"' in line) == 2
+
+
+def test_pruning_keeps_the_trail_verifiable(trail: Trail, tmp_path: Path) -> None:
+    key = tmp_path / "audit.key"
+    store = SqlStore(trail.url, migrate=False)
+    pruner = AuditTrail(store.audit, DigestSigner(load_or_create_key(key), lambda: T0),
+                        TrailTiming(retention_days=1))
+    # Events 0..7 are at T0+0s..7s: keep those from T0+5s on.
+    assert pruner.prune(T0 + dt.timedelta(days=1, seconds=5)) == 5
+    store.close()
+    code, text = verify(trail)
+    assert code == 0 and "OK: 3 event(s)" in text, text
+
+
+def test_events_removed_from_the_start_without_a_digest_are_reported(trail: Trail) -> None:
+    first_kept = trail.row(3)
+    trail.sql("delete from audit_events where seq < 3")
+    trail.sql("update audit_heads set first_seq = 3, start_hash = :h", h=first_kept.prev_hash)
+    code, text = verify(trail)
+    assert code == 1 and "deleted" in text and "before #3" in text, text

@@ -12,16 +12,14 @@ from typing import Annotated, TextIO
 import typer
 from rich.console import Console
 
-from gatehouse.cli.serve import Data, Db
+from gatehouse.cli.serve import AuditKeyFile, Data, Db
 from gatehouse.settings import Settings, SettingsError
 
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail: verify it, export it.")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-AuditKey = Annotated[Path | None, typer.Option("--audit-key", envvar="GATEHOUSE_AUDIT_KEY",
-                                               help="The digest signing key file (default: audit.key in the data "
-                                                    "directory).")]
+AuditKey = AuditKeyFile
 
 
 def _tools(data: Path, db: str | None, audit_key: Path | None):  # type: ignore[no-untyped-def]

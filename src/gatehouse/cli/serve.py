@@ -54,6 +54,13 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+AuditKeyFile = Annotated[Path | None, typer.Option("--audit-key", envvar="GATEHOUSE_AUDIT_KEY",
+                                                   help="The audit trail's Ed25519 digest signing key file (made "
+                                                        "if absent; default audit.key in the data directory; with "
+                                                        "--db, a file every replica shares).")]
+AuditRetention = Annotated[int, typer.Option("--audit-retention-days", envvar="GATEHOUSE_AUDIT_RETENTION_DAYS", min=0,
+                                             help="Days the audit trail keeps events (0: forever).")]
+
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
@@ -101,6 +108,7 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    audit_key: AuditKeyFile = None, audit_retention_days: AuditRetention = 90,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -123,7 +131,8 @@ def serve_command(
                          master_key_file, workers, log_level, partition)
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
-                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url)
+                                   signin_rate_per_user=signin_rate_per_user, public_url=public_url,
+                                   audit_key_file=audit_key, audit_retention_days=audit_retention_days)
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")

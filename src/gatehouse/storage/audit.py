@@ -58,6 +58,7 @@ class ChainHead:
     seq: int  # the last event's; 0 when the chain has none
     hash: str
     first_seq: int  # the first event kept (retention prunes before it)
+    start_hash: str = GENESIS  # the hash of the event before it (GENESIS while nothing was pruned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,11 @@ class AuditLog(Protocol):
         ...
 
     def lookup(self, query: EventQuery) -> list[StoredEvent]: ...
+    def prune(self, before: dt.datetime, make: DigestMaker | None) -> int:
+        """Delete each chain's events up to the last one older than `before`, move where the kept chain starts, and
+        (with `make`) sign a digest saying so in the same transaction; the number deleted."""
+        ...
+
     def save_report(self, account_id: str, generated: dt.datetime, content: str) -> None: ...
     def report(self, account_id: str) -> tuple[dt.datetime, str] | None: ...
 

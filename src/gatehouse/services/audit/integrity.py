@@ -53,7 +53,7 @@ def _check_chain(events: Iterator[StoredEvent], first_seq: int, start_hash: str)
             missing = f"#{last_seq + 1}" if e.seq == last_seq + 2 else f"#{last_seq + 1}..#{e.seq - 1}"
             return count, prev, f"deleted: chain {e.chain or '(no account)'} lacks event {missing} " \
                                 f"(found #{e.seq} after #{last_seq})", hashes
-        if e.prev_hash != prev and not (count == 1 and start_hash == ""):
+        if e.prev_hash != prev:
             if e.prev_hash in recent:
                 return count, prev, (f"inserted: chain {e.chain or '(no account)'} has events between "
                                      f"#{recent[e.prev_hash]} and {_label(e)} that were not in it"), hashes
@@ -66,35 +66,43 @@ def _check_chain(events: Iterator[StoredEvent], first_seq: int, start_hash: str)
     return count, prev, None, hashes
 
 
-def _check_digests(digests: list[StoredDigest], public: Ed25519PublicKey | None) -> tuple[str | None, dict]:
-    """The first problem among the digests, and the heads the last one signed per chain ({chain: (seq, hash)}),
-    with every signed head per chain."""
+@dataclass
+class _Signed:
+    heads: dict[str, list[tuple[int, str, int]]] = field(default_factory=dict)  # chain → (seq, hash, digest)
+    starts: dict[str, set[tuple[int, str]]] = field(default_factory=dict)  # chain → (first kept seq, start hash)
+
+
+def _check_digests(digests: list[StoredDigest], public: Ed25519PublicKey | None) -> tuple[str | None, _Signed]:
+    """The first problem among the digests, and what they signed: every head, and where each kept chain starts."""
     signed: dict[str, list[tuple[int, str, int]]] = {}
+    starts: dict[str, set[tuple[int, str]]] = {}
     prev_hash = GENESIS
     for n, d in enumerate(digests, start=1):
         if d.seq != n:
-            return f"deleted: digest #{n} is missing (found #{d.seq})", signed
+            return f"deleted: digest #{n} is missing (found #{d.seq})", _Signed()
         if public is not None and not signature_valid(public, d):
-            return f"modified: digest #{d.seq} has a signature that does not verify", signed
+            return f"modified: digest #{d.seq} has a signature that does not verify", _Signed()
         try:
             body = json.loads(d.body)
         except ValueError:
-            return f"modified: digest #{d.seq} is not JSON", signed
+            return f"modified: digest #{d.seq} is not JSON", _Signed()
         if public is not None and body.get("publicKey") != public_text(public):
-            return f"modified: digest #{d.seq} was signed with another key", signed
+            return f"modified: digest #{d.seq} was signed with another key", _Signed()
         if body.get("previousDigestHash") != prev_hash:
-            return f"reordered: digest #{d.seq} does not follow digest #{d.seq - 1}", signed
+            return f"reordered: digest #{d.seq} does not follow digest #{d.seq - 1}", _Signed()
         prev_hash = digest_hash(d)
         for chain, head in (body.get("chains") or {}).items():
             signed.setdefault(chain, []).append((int(head["seq"]), str(head["hash"]), d.seq))
-    return None, signed
+            starts.setdefault(chain, set()).add((int(head.get("firstSeq", 1)), str(head.get("startHash", GENESIS))))
+    return None, _Signed(signed, starts)
 
 
 def verify(log: AuditLog, public: Ed25519PublicKey | None) -> Report:
     report = Report()
     digests = log.digests()
     report.digests = len(digests)
-    problem, signed = _check_digests(digests, public)
+    problem, vouched = _check_digests(digests, public)
+    signed, starts = vouched.heads, vouched.starts
     if problem:
         report.problems.append(problem)
         return report
@@ -102,7 +110,12 @@ def verify(log: AuditLog, public: Ed25519PublicKey | None) -> Report:
     for chain in sorted(set(heads) | set(signed)):
         head = heads.get(chain)
         first = head.first_seq if head else 1
-        count, last, problem, hashes = _check_chain(log.events(chain), first, GENESIS if first == 1 else "")
+        start = head.start_hash if head else GENESIS
+        if first != 1 and public is not None and (first, start) not in starts.get(chain, set()):
+            report.problems.append(f"deleted: chain {chain or '(no account)'}'s events before #{first} were removed "
+                                   "without a signed digest saying so")
+            return report
+        count, last, problem, hashes = _check_chain(log.events(chain), first, start)
         report.events += count
         report.chains += 1
         if problem:

@@ -82,7 +82,8 @@ class DigestSigner:
             "digestTime": self._clock().astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "previousDigestHash": digest_hash(previous) if previous else GENESIS,
             "publicKey": public_text(self.public),
-            "chains": {h.chain: {"seq": h.seq, "hash": h.hash, "firstSeq": h.first_seq} for h in heads},
+            "chains": {h.chain: {"seq": h.seq, "hash": h.hash, "firstSeq": h.first_seq, "startHash": h.start_hash}
+                       for h in heads},
         }, sort_keys=True, separators=(",", ":"))
         return body, base64.b64encode(self._key.sign(body.encode())).decode()
 

@@ -13,6 +13,7 @@ Nothing here bumps an account's revision: caches keyed on it survive recording.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -35,6 +36,8 @@ class TrailTiming:
     batch: int = 500
     interval: float = 0.25  # seconds between flushes of queued events
     digest_every: float = 300.0  # seconds between signed digests (when the heads moved)
+    retention_days: int = 90  # events older than this are pruned (CloudTrail's event history keeps 90 days)
+    prune_every: float = 3600.0
 
 
 class _Record:
@@ -70,6 +73,7 @@ class AuditTrail:
         self._flush_lock = threading.Lock()
         self._signed_heads: list[ChainHead] | None = None
         self._last_digest = time.monotonic()
+        self._last_prune = 0.0  # the first pass of the thread prunes
 
     # --- CallRecorder ---------------------------------------------------------------------------------------
 
@@ -111,6 +115,8 @@ class AuditTrail:
                 self.flush()
                 if time.monotonic() - self._last_digest >= self.timing.digest_every:
                     self.digest()
+                if time.monotonic() - self._last_prune >= self.timing.prune_every:
+                    self.prune()
             except Exception:  # the database may be away for a moment: keep the events and try again
                 log.exception("appending audit events failed; will retry")
 
@@ -140,6 +146,18 @@ class AuditTrail:
         made = self.log.add_digest(self.signer.now(), self.signer)
         self._signed_heads = heads
         return made
+
+    def prune(self, now: dt.datetime | None = None) -> int:
+        """Delete events older than the retention period; a signed digest (same transaction) marks where each kept
+        chain starts, so the trail still verifies. Replicas pruning at once: the head locks serialize them."""
+        self._last_prune = time.monotonic()
+        if self.timing.retention_days <= 0:
+            return 0
+        moment = now or (self.signer.now() if self.signer else dt.datetime.now(dt.UTC))
+        pruned = self.log.prune(moment - dt.timedelta(days=self.timing.retention_days), self.signer)
+        if pruned:
+            log.info("pruned %d audit events older than %d days", pruned, self.timing.retention_days)
+        return pruned
 
     def close(self) -> None:
         """Stop the thread, append what is queued and sign the heads."""

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +32,7 @@ from gatehouse.storage.sql.held import Connections, HeldScope
 
 _E, _H, _D, _R = t.audit_events, t.audit_heads, t.audit_digests, t.credential_reports
 _HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain_id == bindparam("c")).with_for_update()
-_HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1)
+_HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1, start_hash=GENESIS)
 _HEAD_MOVE = update(_H).where(_H.c.chain_id == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
 _INSERT = insert(_E)
 _EVENT_COLUMNS = (_E.c.chain_id, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
@@ -92,23 +93,31 @@ class SqlAuditLog:
     def heads(self) -> list[ChainHead]:
         with self._c.transaction(write=False) as conn:
             rows = conn.execute(select(_H).order_by(_H.c.chain_id)).all()
-        return [ChainHead(r.chain_id, int(r.seq), r.hash, int(r.first_seq)) for r in rows]
+        return [_head(r) for r in rows]
 
     def add_digest(self, created: dt.datetime, make: DigestMaker) -> StoredDigest | None:
         """Sign every head as it is now. Two replicas signing at once: one wins, the other's is not needed."""
         try:
             with self._c.transaction(write=True) as conn:
-                last = conn.execute(select(_D).order_by(_D.c.seq.desc()).limit(1)).first()
-                previous = None if last is None else StoredDigest(int(last.seq), last.created, last.body,
-                                                                  last.signature)
-                heads = [ChainHead(r.chain_id, int(r.seq), r.hash, int(r.first_seq))
-                         for r in conn.execute(select(_H).order_by(_H.c.chain_id))]
-                seq = 1 if previous is None else previous.seq + 1
-                body, signature = make(seq, previous, heads)
-                conn.execute(insert(_D).values(seq=seq, created=created, body=body, signature=signature))
+                return _sign(conn, created, make)
         except IntegrityError:
             return None
-        return StoredDigest(seq, created, body, signature)
+
+    def prune(self, before: dt.datetime, make: DigestMaker | None) -> int:
+        deleted = 0
+        with self._c.transaction(write=True) as conn:
+            for head in [_head(r) for r in conn.execute(select(_H).order_by(_H.c.chain_id).with_for_update())]:
+                last = conn.execute(select(_E.c.seq, _E.c.hash).where(
+                    _E.c.chain_id == head.chain, _E.c.event_time < before).order_by(_E.c.seq.desc()).limit(1)).first()
+                if last is None:
+                    continue
+                deleted += conn.execute(delete(_E).where(_E.c.chain_id == head.chain,
+                                                         _E.c.seq <= last.seq)).rowcount or 0
+                conn.execute(update(_H).where(_H.c.chain_id == head.chain).values(first_seq=int(last.seq) + 1,
+                                                                                   start_hash=last.hash))
+            if deleted and make is not None:
+                _sign(conn, dt.datetime.now(dt.UTC), make)
+        return deleted
 
     def digests(self) -> list[StoredDigest]:
         with self._c.transaction(write=False) as conn:
@@ -158,6 +167,20 @@ class SqlAuditLog:
         with self._c.transaction(write=False) as conn:
             r = conn.execute(select(_R.c.generated, _R.c.content).where(_R.c.account_id == account_id)).first()
         return None if r is None else (r.generated, r.content)
+
+
+def _head(r: Any) -> ChainHead:
+    return ChainHead(r.chain_id, int(r.seq), r.hash, int(r.first_seq), r.start_hash)
+
+
+def _sign(conn: Connection, created: dt.datetime, make: DigestMaker) -> StoredDigest:
+    last = conn.execute(select(_D).order_by(_D.c.seq.desc()).limit(1)).first()
+    previous = None if last is None else StoredDigest(int(last.seq), last.created, last.body, last.signature)
+    heads = [_head(r) for r in conn.execute(select(_H).order_by(_H.c.chain_id))]
+    seq = 1 if previous is None else previous.seq + 1
+    body, signature = make(seq, previous, heads)
+    conn.execute(insert(_D).values(seq=seq, created=created, body=body, signature=signature))
+    return StoredDigest(seq, created, body, signature)
 
 
 def _stored(r: object) -> StoredEvent:

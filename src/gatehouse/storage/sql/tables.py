@@ -505,6 +505,7 @@ audit_heads = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
     Column("first_seq", BigInteger, nullable=False, default=1),  # where the kept chain starts (retention)
+    Column("start_hash", String(64), nullable=False, default="0" * 64),  # the pruned predecessor's hash
 )
 
 # Signed digests: every chain's head at a moment, signed with the Ed25519 key kept outside the database.

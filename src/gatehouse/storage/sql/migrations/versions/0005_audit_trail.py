@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.BigInteger(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("first_seq", sa.BigInteger(), nullable=False),
+        sa.Column("start_hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("chain_id", name=op.f("pk_audit_heads")),
     )
     op.create_table(
