@@ -166,3 +166,25 @@ def test_lookup_filters_and_pages_newest_first(store: SqlStore) -> None:
     assert [e.seq for e in got] == [1]
     got = store.audit.lookup(EventQuery(chain=A, attribute="read_only", value=False))
     assert [e.seq for e in got] == [2]
+
+
+def test_an_event_appended_twice_is_skipped_not_retried_forever(store: SqlStore) -> None:
+    first = event()
+    store.audit.append([first])
+    store.audit.append([event(), first, event()])
+    assert [e.seq for e in store.audit.events(A)] == [1, 2, 3]
+
+
+def test_a_failed_first_block_leaves_the_request_free_to_write_again(store: SqlStore) -> None:
+    with store.write(A) as tx:
+        tx.users.insert(user("hank"))
+    with store.audit.hold() as held:
+        with pytest.raises(Duplicate), store.write(A) as tx:
+            tx.users.insert(user("ivy"))
+            tx.users.insert(user("hank"))
+        assert not held.open
+        with store.write(A) as tx:
+            tx.users.insert(user("jill"))
+        held.commit([event(name="CreateUser", read_only=False)])
+    assert has_user(store, "jill") and not has_user(store, "ivy")
+    assert len(list(store.audit.events(A))) == 1

@@ -37,7 +37,9 @@ def event_time(when: dt.datetime) -> str:
 
 
 def canonical(record: Mapping[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    """The record's stored text: compact JSON in the record's own (fixed) member order. The chain hashes this text
+    as stored, so no re-serialization has to reproduce it."""
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def resources(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
@@ -93,7 +95,7 @@ def lookup_username(caller: Caller | None) -> str | None:
     return caller.name or None
 
 
-def api_record(call: ApiCall) -> dict[str, Any]:
+def api_record(call: ApiCall, found: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     account = call.caller.account_id if call.caller and call.caller.account_id else call.account_id
     record: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
@@ -117,7 +119,7 @@ def api_record(call: ApiCall) -> dict[str, Any]:
     if call.error_code:
         record["errorCode"] = call.error_code
         record["errorMessage"] = call.error_message or ""
-    found = resources(call.request_parameters)
+    found = resources(call.request_parameters) if found is None else found
     if found:
         record["resources"] = [{"type": kind, "ARN" if name.startswith("arn:") else "name": name}
                                for kind, name in found]
@@ -125,9 +127,9 @@ def api_record(call: ApiCall) -> dict[str, Any]:
 
 
 def api_event(call: ApiCall) -> NewEvent:
-    record = api_record(call)
-    account = record["recipientAccountId"] or NO_ACCOUNT
     found = resources(call.request_parameters)
+    record = api_record(call, found)
+    account = record["recipientAccountId"] or NO_ACCOUNT
     return NewEvent(chain=account, event_id=call.event_id, event_time=call.time, event_name=call.operation,
                     event_source=record["eventSource"], read_only=call.read_only,
                     username=lookup_username(call.caller), access_key_id=call.access_key_id or None,

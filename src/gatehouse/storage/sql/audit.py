@@ -31,34 +31,50 @@ from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.held import Connections, HeldScope
 
 _E, _H, _D, _R = t.audit_events, t.audit_heads, t.audit_digests, t.credential_reports
-_HEAD = select(_H.c.seq, _H.c.hash).where(_H.c.chain_id == bindparam("c")).with_for_update()
 _HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1, start_hash=GENESIS)
-_HEAD_MOVE = update(_H).where(_H.c.chain_id == bindparam("c")).values(seq=bindparam("s"), hash=bindparam("h"))
-_INSERT = insert(_E)
 _EVENT_COLUMNS = (_E.c.chain_id, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
 _FILTERS = {"event_id": _E.c.event_id, "event_name": _E.c.event_name, "read_only": _E.c.read_only,
             "username": _E.c.username, "resource_type": _E.c.resource_type, "resource_name": _E.c.resource_name,
             "event_source": _E.c.event_source, "access_key_id": _E.c.access_key_id}
 
 
+_COLUMNS = ("chain_id", "seq", "event_id", "event_time", "event_name", "event_source", "read_only", "username",
+            "access_key_id", "resource_type", "resource_name", "record", "prev_hash", "hash")
+# Rows go straight to the driver's executemany: SQLAlchemy's per-row parameter processing cost more than the insert.
+_MARK = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+_INSERT_SQL = {style: f"INSERT INTO audit_events ({', '.join(_COLUMNS)}) VALUES ({', '.join([mark] * len(_COLUMNS))})"
+               for style, mark in _MARK.items()}
+# The head is read and moved on every append, so these go to the driver too ("?" becomes the driver's mark).
+_HEAD_LOCK_SQL = {True: "SELECT seq, hash FROM audit_heads WHERE chain_id = ?",  # SQLite: BEGIN IMMEDIATE locks
+                  False: "SELECT seq, hash FROM audit_heads WHERE chain_id = ? FOR UPDATE"}
+_HEAD_MOVE_SQL = "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain_id = ?"
+
+
+def _time_param(conn: Connection, when: dt.datetime) -> Any:
+    """What UtcDateTime would bind: naive UTC; on SQLite, as the text SQLAlchemy's SQLite DateTime stores."""
+    naive = when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+    if conn.dialect.name == "sqlite":
+        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return naive
+
+
 def append_events(conn: Connection, events: Sequence[NewEvent]) -> None:
     """Extend each event's chain, chains in a fixed order (two appenders never wait on each other's heads)."""
     ordered = sorted(events, key=lambda e: e.chain)
+    sql = _INSERT_SQL[conn.dialect.paramstyle]
     for chain, group in groupby(ordered, key=lambda e: e.chain):
         seq, prev = _lock_head(conn, chain)
         rows = []
         for e in group:
             seq += 1
             digest = chain_hash(prev, e.record)
-            rows.append({"chain_id": chain, "seq": seq, "event_id": e.event_id, "event_time": e.event_time,
-                         "event_name": e.event_name[:128], "event_source": e.event_source[:64],
-                         "read_only": e.read_only, "username": _cut(e.username, 256),
-                         "access_key_id": _cut(e.access_key_id, 32), "resource_type": _cut(e.resource_type, 64),
-                         "resource_name": _cut(e.resource_name, 2048), "record": e.record, "prev_hash": prev,
-                         "hash": digest})
+            rows.append((chain, seq, e.event_id, _time_param(conn, e.event_time), e.event_name[:128],
+                         e.event_source[:64], e.read_only, _cut(e.username, 256), _cut(e.access_key_id, 32),
+                         _cut(e.resource_type, 64), _cut(e.resource_name, 2048), e.record, prev, digest))
             prev = digest
-        conn.execute(_INSERT, rows)
-        conn.execute(_HEAD_MOVE, {"c": chain, "s": seq, "h": prev})
+        conn.exec_driver_sql(sql, rows)
+        mark = _MARK[conn.dialect.paramstyle]
+        conn.exec_driver_sql(_HEAD_MOVE_SQL.replace("?", mark), (seq, prev, chain))
 
 
 def _cut(value: str | None, size: int) -> str | None:
@@ -66,10 +82,11 @@ def _cut(value: str | None, size: int) -> str | None:
 
 
 def _lock_head(conn: Connection, chain: str) -> tuple[int, str]:
+    lock = _HEAD_LOCK_SQL[conn.dialect.name == "sqlite"].replace("?", _MARK[conn.dialect.paramstyle])
     for _ in range(3):
-        r = conn.execute(_HEAD, {"c": chain}).first()
+        r = conn.exec_driver_sql(lock, (chain,)).first()
         if r is not None:
-            return int(r.seq), r.hash
+            return int(r[0]), r[1]
         try:
             with conn.begin_nested():
                 conn.execute(_HEAD_NEW, {"c": chain})
@@ -86,9 +103,20 @@ class SqlAuditLog:
         return self._c.hold(append_events)
 
     def append(self, events: Sequence[NewEvent]) -> None:
-        if events:
-            with self._c.transaction(write=True) as conn:
-                append_events(conn, events)
+        """One transaction per batch. An event already in the trail (its id) is skipped, never retried forever:
+        the batch is appended again one event at a time, each in a SAVEPOINT."""
+        if not events:
+            return
+        with self._c.transaction(write=True) as conn:
+            try:
+                with conn.begin_nested():
+                    append_events(conn, events)
+                return
+            except IntegrityError:
+                pass
+            for event in events:
+                with contextlib.suppress(IntegrityError), conn.begin_nested():
+                    append_events(conn, [event])
 
     def heads(self) -> list[ChainHead]:
         with self._c.transaction(write=False) as conn:

@@ -166,6 +166,16 @@ class Connections:
         that then fails cannot undo it."""
         held = self.held()
         if held is not None and (held.open or (write and opens)):
+            if write and not held.open:
+                # The request's first write needs no SAVEPOINT: if it raises, nothing came before it, and the
+                # whole held transaction is rolled back (and closed) as its own transaction would have been.
+                conn = held.join()
+                try:
+                    yield conn
+                except BaseException:
+                    held.rollback()
+                    raise
+                return
             conn = held.join()
             if write:
                 with conn.begin_nested():
