@@ -70,6 +70,17 @@ def world() -> Iterator[tuple[SqlStore, CloudTrailLookup]]:
     store.close()
 
 
+def test_a_lookup_sees_what_this_process_queued() -> None:
+    store = SqlStore("sqlite://")
+    store.create_account(Account(account_id=ACCOUNT, created=T0))
+    trail = AuditTrail(store.audit)
+    lookup = CloudTrailLookup(store.audit, store, Authorizer(AwsManagedPolicies()), flush=trail.flush)
+    trail.record(call(ROOT, "GetUser", 0, read_only=True, user="bob"))
+    assert [e["EventName"] for e in lookup.lookup_events(ROOT)["Events"]] == ["GetUser"]
+    trail.close()
+    store.close()
+
+
 def names(result: dict) -> list[tuple[str, str]]:
     return [(e["EventName"], json.loads(e["CloudTrailEvent"])["requestParameters"]["userName"])
             for e in result["Events"]]

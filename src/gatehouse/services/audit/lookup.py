@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gatehouse.errors import AwsError
@@ -61,10 +61,15 @@ def _untoken(token: str, fingerprint: str) -> int:
 
 
 class CloudTrailLookup:
-    def __init__(self, log: AuditLog, store: Store, authz: Authorizer) -> None:
+    """`flush` (the trail's) appends what this process has queued before a lookup reads: a caller sees its own
+    reads, refusals and sign-ins at once (other replicas' within their flush interval, a quarter of a second)."""
+
+    def __init__(self, log: AuditLog, store: Store, authz: Authorizer,
+                 flush: Callable[[], object] | None = None) -> None:
         self.log = log
         self.store = store
         self.authz = authz
+        self.flush = flush
 
     @operation
     def lookup_events(self, caller: Caller, lookup_attributes: Sequence[Mapping[str, str]] | None = None,
@@ -92,6 +97,8 @@ class CloudTrailLookup:
         if start_time and end_time and start_time > end_time:
             raise InvalidTimeRangeException("Start time must be before the end time.")
         limit = max_results or DEFAULT_RESULTS
+        if self.flush is not None:
+            self.flush()
         fingerprint = json.dumps([attribute, str(value), str(start_time), str(end_time)])
         before = _untoken(next_token, fingerprint) if next_token else None
         found = self.log.lookup(EventQuery(chain=caller.account_id, start=start_time, end=end_time,
