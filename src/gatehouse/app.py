@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gatehouse.services.audit.credential_report import CredentialReports
+from gatehouse.services.audit.last_accessed import ServiceLastAccessed
 from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
 from gatehouse.services.audit.signins import SigninTrail
 from gatehouse.services.audit.trail import AuditTrail, TrailTiming
@@ -266,7 +267,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
                                                public_url=settings.public_url))
-    iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit)]
+    iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit),
+            ServiceLastAccessed(deps, store.audit)]
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
                     SamlFederation(federated, store, clock), outbound]
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})

@@ -149,3 +149,34 @@ def test_authorized_by_cloudtrail_lookup_events(world: tuple[SqlStore, CloudTrai
     assert len(lookup.lookup_events(user_caller("alice"))["Events"]) == 3
     with pytest.raises(AccessDenied):
         lookup.lookup_events(user_caller("eve"))
+
+
+# --- service last accessed, from the same trail -------------------------------------------------------------
+
+
+def test_service_last_accessed_details(world: tuple[SqlStore, CloudTrailLookup]) -> None:
+    from gatehouse.errors import NoSuchEntity
+    from gatehouse.services.audit.last_accessed import ServiceLastAccessed
+    from gatehouse.services.iam.common import IamDeps
+    from gatehouse.services.iam.documents import PolicyDocuments
+    from gatehouse.services.secretbox import SecretBox
+
+    store, _ = world
+    managed = AwsManagedPolicies()
+    deps = IamDeps(store=store, authz=Authorizer(managed), box=SecretBox(b"k" * 32), documents=PolicyDocuments(),
+                   managed=managed, clock=lambda: T0)
+    jobs = ServiceLastAccessed(deps, store.audit)
+    arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    job = jobs.generate_service_last_accessed_details(ROOT, arn=arn, granularity="ACTION_LEVEL")["JobId"]
+    got = jobs.get_service_last_accessed_details(ROOT, job_id=job)
+    assert got["JobStatus"] == "COMPLETED" and got["JobType"] == "ACTION_LEVEL"
+    [iam] = got["ServicesLastAccessed"]
+    assert iam["ServiceNamespace"] == "iam" and iam["LastAuthenticated"] == T0 + dt.timedelta(minutes=10)
+    assert {a["ActionName"]: a["LastAccessedTime"] for a in iam["TrackedActionsLastAccessed"]} == {
+        "CreateUser": T0, "GetUser": T0 + dt.timedelta(minutes=10)}
+    job = jobs.generate_service_last_accessed_details(ROOT, arn=f"arn:aws:iam::{ACCOUNT}:user/eve")["JobId"]
+    assert jobs.get_service_last_accessed_details(ROOT, job_id=job)["ServicesLastAccessed"] == []
+    with pytest.raises(NoSuchEntity):
+        jobs.generate_service_last_accessed_details(ROOT, arn=f"arn:aws:iam::{ACCOUNT}:user/nobody")
+    with pytest.raises(AccessDenied):
+        jobs.generate_service_last_accessed_details(user_caller("eve"), arn=arn)

@@ -30,7 +30,7 @@ from gatehouse.storage.audit import (
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.held import Connections, HeldScope
 
-_E, _H, _D, _R = t.audit_events, t.audit_heads, t.audit_digests, t.credential_reports
+_E, _H, _D, _R, _J = t.audit_events, t.audit_heads, t.audit_digests, t.credential_reports, t.access_reports
 _HEAD_NEW = insert(_H).values(chain_id=bindparam("c"), seq=0, hash=GENESIS, first_seq=1, start_hash=GENESIS)
 _EVENT_COLUMNS = (_E.c.chain_id, _E.c.seq, _E.c.event_id, _E.c.event_time, _E.c.record, _E.c.prev_hash, _E.c.hash)
 _FILTERS = {"event_id": _E.c.event_id, "event_name": _E.c.event_name, "read_only": _E.c.read_only,
@@ -195,6 +195,16 @@ class SqlAuditLog:
         with self._c.transaction(write=False) as conn:
             r = conn.execute(select(_R.c.generated, _R.c.content).where(_R.c.account_id == account_id)).first()
         return None if r is None else (r.generated, r.content)
+
+    def save_job(self, job_id: str, account_id: str, created: dt.datetime, content: str) -> None:
+        with self._c.transaction(write=True) as conn:
+            conn.execute(insert(_J).values(job_id=job_id, account_id=account_id, created=created, content=content))
+
+    def job(self, job_id: str, account_id: str) -> tuple[dt.datetime, str] | None:
+        with self._c.transaction(write=False) as conn:
+            r = conn.execute(select(_J.c.created, _J.c.content).where(_J.c.job_id == job_id,
+                                                                      _J.c.account_id == account_id)).first()
+        return None if r is None else (r.created, r.content)
 
 
 def _head(r: Any) -> ChainHead:

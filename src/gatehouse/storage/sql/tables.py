@@ -526,3 +526,13 @@ credential_reports = Table(
     Column("generated", UtcDateTime, nullable=False),
     Column("content", Text, nullable=False),
 )
+
+# Finished GenerateServiceLastAccessedDetails jobs (computed from the trail when asked), read back by job id.
+access_reports = Table(
+    "access_reports",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("content", Text, nullable=False),
+)

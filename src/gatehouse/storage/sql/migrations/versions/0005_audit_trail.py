@@ -1,5 +1,5 @@
-"""The audit trail: CloudTrail-format events in per-account hash chains, the chains' heads, signed digests; and the
-accounts' latest credential reports.
+"""The audit trail: CloudTrail-format events in per-account hash chains, the chains' heads, signed digests; the
+accounts' latest credential reports and finished last-accessed jobs.
 
 Revision ID: 0005
 Revises: 0002
@@ -62,9 +62,20 @@ def upgrade() -> None:
                                 name=op.f("fk_credential_reports_account_id_accounts"), ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("account_id", name=op.f("pk_credential_reports")),
     )
+    op.create_table(
+        "access_reports",
+        sa.Column("job_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=12), nullable=False),
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["accounts.account_id"],
+                                name=op.f("fk_access_reports_account_id_accounts"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("job_id", name=op.f("pk_access_reports")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("access_reports")
     op.drop_table("credential_reports")
     op.drop_table("audit_digests")
     op.drop_table("audit_heads")
