@@ -25,12 +25,14 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import pypi_wheels  # beside this script
 
 DATASET = "moto"
 MEMBER = "moto/iam/aws_managed_policies.py"
@@ -45,28 +47,18 @@ _VERSION_ID = re.compile(r"v[1-9][0-9]*\Z")
 
 def download_wheel(version: str | None, into: Path) -> Path:
     """The dataset's wheel through pip, the registry's ordinary client."""
-    spec = f"{DATASET}=={version}" if version else DATASET
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary", ":all:",
-                    "--dest", str(into), spec], check=True)
-    wheels = sorted(into.glob(f"{DATASET}-*.whl"))
-    if len(wheels) != 1:
-        raise SystemExit(f"expected one {DATASET} wheel in {into}, found {[w.name for w in wheels]}")
-    return wheels[0]
+    return pypi_wheels.download_wheel(DATASET, version, into)
 
 
 def read_dataset(wheel: bytes) -> dict[str, Any]:
     """The policies from the wheel's module, read without running it: its one string assignment, parsed as JSON."""
-    with zipfile.ZipFile(io.BytesIO(wheel)) as zf:
-        source = zf.read(MEMBER).decode()
-    for node in ast.parse(source).body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
-                and node.targets[0].id == VARIABLE and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)):
-            data = json.loads(node.value.value)
-            if not isinstance(data, dict):
-                raise SystemExit(f"{MEMBER}: {VARIABLE} is not an object")
-            return data
-    raise SystemExit(f"{MEMBER} has no string {VARIABLE}")
+    node = pypi_wheels.assigned_value(wheel, MEMBER, VARIABLE)
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        raise SystemExit(f"{MEMBER} has no string {VARIABLE}")
+    data = json.loads(node.value)
+    if not isinstance(data, dict):
+        raise SystemExit(f"{MEMBER}: {VARIABLE} is not an object")
+    return data
 
 
 def wheel_version(wheel_name: str) -> str:

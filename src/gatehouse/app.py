@@ -8,6 +8,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from starlette.types import ASGIApp
+
 from gatehouse.services.audit.credential_report import CredentialReports
 from gatehouse.services.audit.last_accessed import ServiceLastAccessed
 from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
@@ -20,7 +22,7 @@ from gatehouse.services.bootstrap import BootstrapResult, PartitionMismatch, boo
 from gatehouse.services.clock import Clock, system_clock
 from gatehouse.services.federation.https_fetch import HttpsJsonFetcher
 from gatehouse.services.federation.issuer_keys import IssuerKeys
-from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation
+from gatehouse.services.federation.outbound import OutboundDeps, OutboundFederation, issuer_base
 from gatehouse.services.federation.saml_federation import SamlFederation
 from gatehouse.services.federation.sessions import FederatedRoles
 from gatehouse.services.federation.web_identity import WebIdentityFederation
@@ -46,17 +48,19 @@ from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
-from gatehouse.services.lockouts import LockoutPolicy, Lockouts
+from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
-from gatehouse.services.signin import RateLimits, Signin
+from gatehouse.services.signin import Signin
+from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
+from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
@@ -216,23 +220,32 @@ def worker_settings_env(settings: Settings) -> str:
                        "log_level": settings.log_level, "public_url": settings.public_url,
                        "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
                        "audit_retention_days": settings.audit_retention_days,
+                       "fetch_allow_private": list(settings.fetch_allow_private),
+                       "forwarded_allow_ips": list(settings.forwarded_allow_ips),
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
-def worker_app() -> AwsAsgi:
+def worker_app() -> ASGIApp:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
     raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
     settings = Settings(data_dir=Path(raw["data_dir"]), db_url=raw["db_url"],
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
-                        public_url=raw.get("public_url"),
+                        public_url=raw.get("public_url"), fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
+                        forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
                         audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
                         audit_retention_days=raw.get("audit_retention_days", 90),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
-    return app.asgi
+    return served(app.asgi, settings)
+
+
+def served(asgi: AwsAsgi, settings: Settings) -> ASGIApp:
+    """What uvicorn runs: the application, behind `Forwarded` handling when the operator names trusted proxies
+    (uvicorn itself handles their `X-Forwarded-*`)."""
+    return ForwardedHeader(asgi, settings.forwarded_allow_ips) if settings.forwarded_allow_ips else asgi
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:
@@ -255,21 +268,25 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     iam: list[object] = [Users(deps), Groups(deps), Roles(deps), ManagedPolicies(deps), EntityPolicies(deps),
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
                          Simulator(deps)]
-    passwords, codes = Passwords(), MfaCodes(store, box, clock)
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
-    # ChangePassword checks a password too: its failures count toward the sign-in lockout.
-    iam += [LoginProfiles(deps, passwords, Lockouts(store, lockout)), PasswordPolicyOps(deps), MfaDevices(deps, codes),
+    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user)
+    # ChangePassword and MFA codes (STS, Enable/ResyncMFADevice) check a secret too: their failures count toward
+    # the sign-in lockout.
+    lockouts = Lockouts(store, lockout, limits)
+    passwords, codes = Passwords(), MfaCodes(store, box, clock, lockouts)
+    iam += [LoginProfiles(deps, passwords, lockouts), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
-    signin = Signin(store, passwords, codes, tokens, clock, lockout,
-                    RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user),
+    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits,
                     audit=SigninTrail(trail) if trail else None)
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
-                                               public_url=settings.public_url))
+                                               public_url=issuer_base(settings.public_url, settings.dev, settings.host,
+                                                                      settings.port)))
     iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit),
             ServiceLastAccessed(deps, store.audit)]
-    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(HttpsJsonFetcher()), clock),
+    fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
+    sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
@@ -280,5 +297,6 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
     inline = store.engine.dialect.name == "sqlite"
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
-                         extra_routes=signin_routes(signin) + issuer_routes(outbound))
+                         extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
+                         + issuer_routes(outbound))
     return app

@@ -117,6 +117,9 @@ class Role:
     last_used: dt.datetime | None = None
     last_used_region: str | None = None
     tags: tuple[Tag, ...] = ()
+    # The IAM users and roles the trust policy names, bound when it was saved: (ARN as written, unique id). The
+    # trust is in the id: a principal re-created under the same name is another principal.
+    trust_principals: tuple[tuple[str, str], ...] = ()
 
     def arn(self, partition: str) -> str:
         return make_arn(partition, "iam", self.account_id, f"role{self.path}{self.name}")
@@ -124,6 +127,20 @@ class Role:
     @property
     def service_linked(self) -> bool:
         return self.path.startswith("/aws-service-role/")
+
+
+@dataclass(frozen=True, slots=True)
+class IamPrincipal:
+    """An IAM user or role of any account held here, as a policy's `Principal` element names it."""
+
+    account_id: str
+    kind: str  # "user" or "role"
+    unique_id: str
+    name: str
+    path: str
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "iam", self.account_id, f"{self.kind}{self.path}{self.name}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +233,15 @@ class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
 
 
+class SessionKind(StrEnum):
+    """What a temporary credential was issued by: AssumeRole (and federation), GetSessionToken (and console
+    sign-in), GetFederationToken."""
+
+    ASSUMED_ROLE = "assumed-role"
+    USER_SESSION = "user-session"
+    FEDERATED_USER = "federated-user"
+
+
 @dataclass(frozen=True, slots=True)
 class RequestMeta:
     """Facts about the HTTP request that policies may test (aws:SourceIp, aws:UserAgent, ...)."""
@@ -226,7 +252,7 @@ class RequestMeta:
     user_agent: str = ""
     secure_transport: bool = False
     time: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
-    host: str = ""  # the Host header: names this server when no public URL is configured
+    host: str = ""  # the Host header as sent: the caller's choice, so it never names this server (see outbound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,11 +278,9 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """What a temporary credential binds (see services.session_tokens): the caller of a session request.
+    """What a temporary credential binds (see services.session_tokens): the caller of a session request."""
 
-    kind: "assumed-role", "user-session" (GetSessionToken) or "federated-user" (GetFederationToken)."""
-
-    kind: str
+    kind: SessionKind
     issued: dt.datetime
     expires: dt.datetime
     role_name: str | None = None

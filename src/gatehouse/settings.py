@@ -5,6 +5,7 @@ Secrets are wrapped in `Secret` so that printing or logging the settings never s
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,6 +73,11 @@ class Settings:
     audit_key_file: Path | None = None
     audit_enabled: bool = True  # off only to measure what the trail costs (bench)
     audit_retention_days: int = 90  # events older than this are pruned; 0 keeps everything
+    # The proxies (addresses or CIDR blocks, "*" for any) whose X-Forwarded-For and X-Forwarded-Proto are believed;
+    # empty: none, so aws:SourceIp and aws:SecureTransport are what this server sees on the connection.
+    forwarded_allow_ips: tuple[str, ...] = ()
+    # Non-public networks (CIDR blocks) identity-provider fetches may connect to besides the public internet.
+    fetch_allow_private: tuple[str, ...] = ()
 
     def checked(self) -> Settings:
         """Apply dev-mode pins and refuse what must not run."""
@@ -91,6 +97,8 @@ class Settings:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise SettingsError("--public-url must be an http(s) URL without query or fragment")
+        _check_networks(self.forwarded_allow_ips, "--forwarded-allow-ips", allow_any=True)
+        _check_networks(self.fetch_allow_private, "--fetch-allow-private", allow_any=False)
         if self.dev:
             if self.db_url:
                 raise SettingsError("--dev keeps everything in memory; it does not take --db")
@@ -113,3 +121,14 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite+pysqlite:///{(self.data_dir / 'gatehouse.db').resolve()}"
+
+
+def _check_networks(values: tuple[str, ...], flag: str, *, allow_any: bool) -> None:
+    """Each value an IP address or CIDR block (or "*" where any address may be named)."""
+    for value in values:
+        if allow_any and value == "*":
+            continue
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise SettingsError(f"{flag} takes IP addresses or CIDR blocks, comma-separated, not {value!r}") from None

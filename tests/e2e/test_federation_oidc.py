@@ -41,8 +41,9 @@ def issuer(ca: LoopbackCa) -> Iterator[OidcIssuer]:
 
 @pytest.fixture(scope="module")
 def trusting(ca: LoopbackCa) -> Iterator[Endpoint]:
-    """A development server that trusts the test CA (and nothing else) for outbound HTTPS."""
-    with running("--dev", env=ca.trust_env) as ep:
+    """A development server that trusts the test CA (and nothing else) for outbound HTTPS, and may fetch from
+    loopback, where the test issuers live (identity-provider fetches reach only public addresses by default)."""
+    with running("--dev", "--fetch-allow-private", "127.0.0.0/8", env=ca.trust_env) as ep:
         yield ep
 
 
@@ -120,7 +121,11 @@ def test_provider_lifecycle(server: Endpoint, issuer: OidcIssuer) -> None:
 def test_provider_errors(server: Endpoint, issuer: OidcIssuer) -> None:
     iam = server.client("iam")
     arn = provider(server, issuer)
-    err = expect("EntityAlreadyExists", iam.create_open_id_connect_provider, Url=issuer.url + "/")
+    # The URL is kept as given (an `iss` must equal it): a trailing slash makes another provider.
+    twin = iam.create_open_id_connect_provider(Url=issuer.url + "/", ClientIDList=[CLIENT_ID])
+    assert twin["OpenIDConnectProviderArn"] == arn + "/"
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn + "/")
+    err = expect("EntityAlreadyExists", iam.create_open_id_connect_provider, Url=issuer.url)
     assert err["Error"]["Message"] == f"Provider with url https://{issuer.host} already exists."
     for url in ("http://127.0.0.1:8080", "https://host/path?query=1", "https://user@host", "ftp://host"):
         expect("InvalidInput", iam.create_open_id_connect_provider, Url=url)

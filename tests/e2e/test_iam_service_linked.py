@@ -33,9 +33,12 @@ def test_create_service_linked_role(iam: Any, linked: dict[str, Any]) -> None:
 
 
 def test_create_with_suffix_and_description(iam: Any) -> None:
-    role = iam.create_service_linked_role(AWSServiceName="lambda.amazonaws.com", CustomSuffix="mine",
-                                          Description="for lambda")["Role"]
-    assert role["RoleName"] == "AWSServiceRoleForLambda_mine" and role["Description"] == "for lambda"
+    role = iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com", CustomSuffix="mine",
+                                          Description="for scaling")["Role"]
+    assert role["RoleName"] == "AWSServiceRoleForAutoScaling_mine" and role["Description"] == "for scaling"
+    # Application Auto Scaling's roles take no custom suffix (the table says so).
+    rejected(iam, "InvalidInput", iam.create_service_linked_role,
+             AWSServiceName="dynamodb.application-autoscaling.amazonaws.com", CustomSuffix="mine")
 
 
 def test_create_errors(iam: Any, linked: dict[str, Any]) -> None:
@@ -43,6 +46,8 @@ def test_create_errors(iam: Any, linked: dict[str, Any]) -> None:
                         AWSServiceName="elasticbeanstalk.amazonaws.com")
     assert ROLE in response["Error"]["Message"]
     rejected(iam, "InvalidInput", iam.create_service_linked_role, AWSServiceName="not-a-service-principal")
+    # A well-formed principal of no service with a linked role (AWS's answer too).
+    rejected(iam, "InvalidInput", iam.create_service_linked_role, AWSServiceName="lambda.amazonaws.com")
 
 
 def test_protected_from_changes(iam: Any, linked: dict[str, Any]) -> None:

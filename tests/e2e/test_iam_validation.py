@@ -19,7 +19,7 @@ PATH_PATTERN = r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"
 def test_one_bad_name_message(iam: Any) -> None:
     response = rejected(iam, "ValidationError", iam.create_user, UserName="bad name!")
     assert response["Error"]["Message"] == (
-        "1 validation error detected: Value 'bad name!' at 'userName' failed to satisfy constraint: "
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: "
         f"Member must satisfy regular expression pattern: {NAME_PATTERN}")
     assert status_of(response) == 400
     assert response["Error"]["Type"] == "Sender"
@@ -29,16 +29,16 @@ def test_every_problem_is_reported(iam: Any) -> None:
     response = rejected(iam, "ValidationError", iam.create_user, UserName="bad name", Path="nope")
     message = response["Error"]["Message"]
     assert message.startswith("2 validation errors detected: ")
-    assert f"Value 'bad name' at 'userName' failed to satisfy constraint: Member must satisfy regular " \
+    assert f"Value at 'userName' failed to satisfy constraint: Member must satisfy regular " \
            f"expression pattern: {NAME_PATTERN}" in message
-    assert f"Value 'nope' at 'path' failed to satisfy constraint: Member must satisfy regular expression " \
+    assert f"Value at 'path' failed to satisfy constraint: Member must satisfy regular expression " \
            f"pattern: {PATH_PATTERN}" in message
 
 
 def test_length_message(iam: Any) -> None:
     response = rejected(iam, "ValidationError", iam.create_user, UserName="u" * 65)
     assert response["Error"]["Message"] == (
-        f"1 validation error detected: Value '{'u' * 65}' at 'userName' failed to satisfy constraint: "
+        "1 validation error detected: Value at 'userName' failed to satisfy constraint: "
         "Member must have length less than or equal to 64")
 
 

@@ -1,7 +1,7 @@
 """Virtual MFA devices end to end: a seed and a scannable QR code once, enabling with two consecutive codes,
 listing by assignment, tags, resync, deactivate and delete; codes that are never accepted twice, across STS and
 sign-in; and AWS's documented "deny everything unless signed in with MFA, except managing your own device"
-policy, which allows only with a fresh code.
+policy, which allows only with a fresh code; and wrong codes at STS counting toward the sign-in lockout.
 
 No test waits for a time step to pass: right after enabling with the codes of steps s-1 and s, the code of step
 s+1 is fresh and inside the server's window (one step of clock skew either side)."""
@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.iam_support import expect, rejected
 from tests.support import ACCOUNT
-from tests.support.servers import Endpoint
+from tests.support.servers import Endpoint, running
 
 pytestmark = pytest.mark.e2e
 
@@ -208,3 +208,28 @@ def test_sts_assume_role_with_mfa(gh: Endpoint, iam: Any) -> None:
                     TokenCode=totp.at((step + 1) * 30))
     expect("AccessDenied", sts.assume_role, RoleArn=role, RoleSessionName="judy-session", SerialNumber=serial,
            TokenCode=totp.at((step + 1) * 30))
+
+
+def test_wrong_sts_codes_lock_the_user_out_and_a_lock_refuses_the_right_code() -> None:
+    """A stolen access key must not become an MFA-code oracle: wrong TokenCodes count toward the user's sign-in
+    lock, and while it holds the right code gets the wrong-code answer."""
+    with running("--dev", "--lockout-threshold", "3", "--lockout-window", "600", "--lockout-duration", "5") as ep:
+        iam = ep.client("iam")
+        iam.create_user(UserName="kim")
+        iam.create_login_profile(UserName="kim", Password=PASSWORD)
+        key = iam.create_access_key(UserName="kim")["AccessKey"]
+        serial, totp, step = enabled_device(iam, "kim", "kim-phone")
+        sts = ep.client("sts", key["AccessKeyId"], key["SecretAccessKey"])
+        valid = {totp.at((step + d) * 30) for d in range(-2, 4)}
+        wrong = [c for c in (f"{n:06d}" for n in range(100000, 100010)) if c not in valid][:3]
+        for code in wrong:
+            response = expect("AccessDenied", sts.get_session_token, SerialNumber=serial, TokenCode=code)
+            assert response["Error"]["Message"] == "MultiFactorAuthentication failed with invalid MFA one time " \
+                                                    "pass code."
+        fresh = totp.at((step + 1) * 30)
+        response = expect("AccessDenied", sts.get_session_token, SerialNumber=serial, TokenCode=fresh)
+        assert response["Error"]["Message"] == "MultiFactorAuthentication failed with invalid MFA one time pass code."
+        status, body, _ = signin(ep, account=ACCOUNT, username="kim", password=PASSWORD, mfa_code=fresh)
+        assert (status, body["code"]) == (401, "LockedOut")
+        time.sleep(5.2)
+        assert sts.get_session_token(SerialNumber=serial, TokenCode=fresh)["Credentials"]["AccessKeyId"]

@@ -156,7 +156,8 @@ def pair(ca: LoopbackCa) -> Iterator[tuple[Endpoint, Endpoint, TlsProxy]]:
     """Gatehouse A (the issuer, behind an HTTPS front at its public URL) and Gatehouse B (trusting the front's CA)."""
     front = TlsProxy(ca, "")
     try:
-        with running("--dev", "--public-url", front.url) as a, running("--dev", env=ca.trust_env) as b:
+        with running("--dev", "--public-url", front.url) as a, \
+                running("--dev", "--fetch-allow-private", "127.0.0.1/32", env=ca.trust_env) as b:  # A's front
             front.upstream = a.url
             yield a, b, front
     finally:

@@ -28,8 +28,9 @@ pytestmark = pytest.mark.e2e
 PASSWORD, NEW_PASSWORD = "Correct-Horse-Battery-9", "Brand-New-Password-7"
 
 
-def post(ep: Endpoint, path: str, body: bytes, content_type: str, cookie: str = "") -> tuple[int, Any, Any]:
-    headers = {"Content-Type": content_type, **({"Cookie": cookie} if cookie else {})}
+def post(ep: Endpoint, path: str, body: bytes, content_type: str, cookie: str = "",
+         extra: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+    headers = {"Content-Type": content_type, **({"Cookie": cookie} if cookie else {}), **(extra or {})}
     req = urllib.request.Request(ep.url + path, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
@@ -109,12 +110,61 @@ def test_sign_out_revokes_the_temporary_credentials(short: Endpoint) -> None:
     assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
 
 
+def form_token(ep: Endpoint) -> tuple[str, str]:
+    """(cookie, csrf_token) of a sign-in form, from GET /signin."""
+    with urllib.request.urlopen(ep.url + "/signin", timeout=10) as r:
+        cookie = r.headers["Set-Cookie"]
+        token = json.loads(r.read())["csrf_token"]
+    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    return cookie.split(";")[0], token
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
 def test_form_fields_and_the_account_alias(short: Endpoint) -> None:
     iam = walker(short)
     iam.create_account_alias(AccountAlias="acme-corp")
-    form = urllib.parse.urlencode({"account": "acme-corp", "username": "walker", "password": PASSWORD}).encode()
-    status, body, _ = post(short, "/signin", form, "application/x-www-form-urlencoded")
+    cookie, token = form_token(short)
+    form = urllib.parse.urlencode({"account": "acme-corp", "username": "walker", "password": PASSWORD,
+                                   "csrf_token": token}).encode()
+    status, body, _ = post(short, "/signin", form, FORM, cookie)
     assert status == 200 and body["account"] == ACCOUNT
+
+
+def test_cross_site_posts_are_refused(short: Endpoint) -> None:
+    """A form post needs its token or a same-origin Origin/Referer; any foreign Origin is refused; JSON without an
+    Origin (what `gatehouse login` sends, and what no browser can send cross-site) is taken."""
+    walker(short)
+    fields = {"account": ACCOUNT, "username": "walker", "password": PASSWORD}
+    form = urllib.parse.urlencode(fields).encode()
+    cookie, token = form_token(short)
+    with_token = urllib.parse.urlencode({**fields, "csrf_token": token}).encode()
+    evil = {"Origin": "http://evil.example"}
+    own = short.url  # http://127.0.0.1:PORT, the Host these requests carry
+
+    def outcome(body: bytes, content_type: str = FORM, cookie: str = "", **headers: str) -> tuple[int, str]:
+        status, answer, response = post(short, "/signin", body, content_type, cookie, headers)
+        assert status == 200 or "set-cookie" not in {k.lower() for k in response}
+        return status, answer.get("code", "")
+
+    refused = (403, "CrossSiteRequest")
+    assert outcome(form) == refused
+    assert outcome(form, **evil) == refused
+    assert outcome(with_token, cookie=cookie, **evil) == refused  # a foreign Origin, whatever else
+    assert outcome(form, Referer="http://evil.example/page") == refused
+    assert outcome(form, Origin="null") == refused
+    assert outcome(with_token) == refused  # the token without its cookie
+    assert outcome(with_token, cookie="gatehouse-signin-csrf=forged") == refused
+    assert outcome(urllib.parse.urlencode(fields).encode(), "text/plain") == refused
+    assert outcome(json.dumps(fields).encode(), "application/json", **evil) == refused
+    assert outcome(with_token, cookie=cookie) == (200, "")
+    assert outcome(with_token, cookie=cookie, Origin="null") == (200, "")
+    assert outcome(form, Origin=own) == (200, "")
+    assert outcome(form, Referer=own + "/console/signin") == (200, "")
+    assert outcome(json.dumps(fields).encode(), "application/json") == (200, "")
+    assert outcome(json.dumps(fields).encode(), "application/json", Origin=own.replace("http", "HTTP", 1)) \
+        == (200, "")
 
 
 @pytest.mark.parametrize(("fields", "status", "code"), [
@@ -168,6 +218,8 @@ def test_forced_password_change(short: Endpoint) -> None:
     assert code_of(short, password=PASSWORD, **fields) == "PasswordExpired"
     status, body, _ = signin(short, password=PASSWORD, new_password="weak", **fields)
     assert (status, body["code"]) == (400, "PasswordPolicyViolation")
+    status, body, _ = signin(short, password=PASSWORD, new_password=PASSWORD, **fields)
+    assert (status, body["code"]) == (400, "PasswordPolicyViolation")  # the current password is no change
     assert code_of(short, password=PASSWORD, new_password=NEW_PASSWORD, **fields) == "Success"
     assert iam.get_login_profile(UserName="walker")["LoginProfile"]["PasswordResetRequired"] is False
     assert code_of(short, password=NEW_PASSWORD, **fields) == "Success"

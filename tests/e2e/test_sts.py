@@ -203,6 +203,29 @@ def test_deleted_role_ends_its_sessions(gh):
     assert code(s.list_users) == "AccessDenied"
 
 
+def test_trust_names_an_identity_not_a_name(gh):
+    """AWS binds a user or role ARN in a trust policy to its unique id when the policy is saved: GetRole shows the
+    ARN while the user exists and the bare id once deleted, and a user re-created under the name is not trusted
+    (IAM User Guide, role trust policy examples)."""
+    iam = gh.client("iam")
+    first = user_with(iam, "deployer", ASSUMER)
+    user_arn, first_id = f"arn:aws:iam::{ACCOUNT}:user/deployer", iam.get_user(UserName="deployer")["User"]["UserId"]
+    arn = iam.create_role(RoleName="Deploy", AssumeRolePolicyDocument=trust({"AWS": user_arn}))["Role"]["Arn"]
+    assert iam.get_role(RoleName="Deploy")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": user_arn}
+    gh.client("sts", *first).assume_role(RoleArn=arn, RoleSessionName="first")
+    iam.delete_user_policy(UserName="deployer", PolicyName="inline")
+    iam.delete_access_key(UserName="deployer", AccessKeyId=first[0])
+    iam.delete_user(UserName="deployer")
+    for shown in (iam.get_role(RoleName="Deploy")["Role"], iam.list_roles()["Roles"][0],
+                  iam.get_account_authorization_details(Filter=["Role"])["RoleDetailList"][0]):
+        assert shown["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"AWS": first_id}
+    again = gh.client("sts", *user_with(iam, "deployer", ASSUMER))
+    assert code(again.assume_role, RoleArn=arn, RoleSessionName="again") == "AccessDenied"
+    iam.update_assume_role_policy(RoleName="Deploy", PolicyDocument=trust({"AWS": user_arn}))  # bound anew
+    again.assume_role(RoleArn=arn, RoleSessionName="again")
+
+
 def test_get_session_token_and_federation_token(gh):
     iam = gh.client("iam")
     carol = user_with(iam, "carol", doc(allow(["iam:*", "sts:GetFederationToken"])))
@@ -262,6 +285,12 @@ def test_cross_account_assume_role_needs_both_sides(tmp_path):
         assert code(without.assume_role, RoleArn=role, RoleSessionName="xx") == "AccessDenied"
         assert code(with_policy.assume_role, RoleArn="arn:aws:iam::222233334444:role/private",
                     RoleSessionName="xx") == "AccessDenied"
+        # Another account's user, held by this Gatehouse too, is checked and bound like one of B's own.
+        traveller = f"arn:aws:iam::{ACCOUNT}:user/traveller"
+        b_iam.update_assume_role_policy(RoleName="private", PolicyDocument=trust({"AWS": traveller}))
+        with_policy.assume_role(RoleArn="arn:aws:iam::222233334444:role/private", RoleSessionName="xx")
+        assert code(b_iam.update_assume_role_policy, RoleName="private", PolicyDocument=trust(
+            {"AWS": f"arn:aws:iam::{ACCOUNT}:user/nobody"})) == "MalformedPolicyDocument"
         # The second account is separate: A's users are not B's.
         assert code(b_iam.get_user, UserName="traveller") == "NoSuchEntity"
         # A denial's encoded message opens only in its own account.

@@ -66,3 +66,21 @@ def test_eval_all_decided_exits_zero() -> None:
             "policies": {}}
     result = runner.invoke(app, ["eval"], input=json.dumps(case) + "\n")
     assert result.exit_code == 0 and json.loads(result.output)["decision"] == "Allow"
+
+
+def test_eval_warns_about_storage_rules_and_strict_refuses() -> None:
+    case = {"id": "w", "request": {"principal": "arn:aws:iam::111122223333:user/alice", "action": "iam:GetUser",
+                                   "resource": "arn:aws:iam::111122223333:user/alice"},
+            "policies": {"identity": [{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "arn:aws:iam:*:*:user/*"}]}]}}
+    result = runner.invoke(app, ["eval"], input=json.dumps(case) + "\n")
+    line = json.loads(result.output)
+    assert result.exit_code == 0 and line["decision"] == "Allow"
+    assert "cannot contain region information" in line["warnings"][0]
+    result = runner.invoke(app, ["eval", "--strict"], input=json.dumps(case) + "\n")
+    line = json.loads(result.output)
+    assert result.exit_code == 1 and "decision" not in line and "cannot contain region information" in line["error"]
+
+
+def test_eval_help_points_to_the_format() -> None:
+    assert "docs/eval.md" in runner.invoke(app, ["eval", "--help"]).output

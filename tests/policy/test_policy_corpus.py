@@ -1,6 +1,7 @@
 """The evaluation corpus in tests/cases/*.jsonl (eval-case format plus an `expect` field), run through `evalcase`
 exactly as `gatehouse eval` runs each line. `expect` holds `decision`, and optionally `matched`, `reason`,
-`reason_contains`, or `error_contains` for cases that must not be decided."""
+`reason_contains`, `warnings_contains` (a located warning about a storage-time rule), or `error_contains` for cases
+that must not be decided. A case with `"strict": true` runs as `gatehouse eval --strict` does."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_corpus_is_not_empty() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[str(c["id"]) for c in CASES])
 def test_case(case: dict[str, Any]) -> None:
     expect = case["expect"]
-    result = evaluate_case(case, compiler=COMPILER)
+    result = evaluate_case(case, compiler=COMPILER, strict=bool(case.get("strict")))
     assert result["id"] == case["id"]
     if "error_contains" in expect:
         assert expect["error_contains"] in result.get("error", ""), result
@@ -51,3 +52,7 @@ def test_case(case: dict[str, Any]) -> None:
         assert result["reason"] == expect["reason"]
     if "reason_contains" in expect:
         assert expect["reason_contains"] in result["reason"], result["reason"]
+    if "warnings_contains" in expect:
+        assert any(expect["warnings_contains"] in w for w in result.get("warnings", ())), result
+    else:
+        assert "warnings" not in result, result

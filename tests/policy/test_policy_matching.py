@@ -142,9 +142,32 @@ CONDITION_VARIABLE_CASES: list[tuple[str, dict[str, Any], dict[str, Any], bool]]
     ("StringEquals with unresolvable variable is false",
      {"StringEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}, {"aws:ResourceTag/team": "dev"},
      False),
-    ("negated operator with unresolvable variable is false too",
+    # IAM User Guide, "Policy variables with no value": inverted operators match against the null value.
+    ("StringNotEquals with a variable with no value matches",
      {"StringNotEquals": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}, {"aws:ResourceTag/team": "dev"},
-     False),
+     True),
+    ("StringNotEqualsIgnoreCase with a variable with no value matches",
+     {"StringNotEqualsIgnoreCase": {"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}},
+     {"aws:ResourceTag/team": "dev"}, True),
+    ("StringNotLike with a variable with no value matches",
+     {"StringNotLike": {"s3:prefix": "home/${aws:PrincipalTag/home}/*"}}, {"s3:prefix": "home/x/y"}, True),
+    ("StringLike with a variable with no value does not",
+     {"StringLike": {"s3:prefix": "home/${aws:PrincipalTag/home}/*"}}, {"s3:prefix": "home/x/y"}, False),
+    ("ArnNotLike with a variable with no value matches",
+     {"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:${aws:PrincipalTag/topic}"}},
+     {"aws:SourceArn": "arn:aws:sns:us-east-1:1:t"}, True),
+    ("ArnLike with a variable with no value does not",
+     {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:${aws:PrincipalTag/topic}"}},
+     {"aws:SourceArn": "arn:aws:sns:us-east-1:1:t"}, False),
+    ("StringNotEquals: a value that resolves still counts",
+     {"StringNotEquals": {"aws:ResourceTag/team": ["${aws:PrincipalTag/team}", "dev"]}},
+     {"aws:ResourceTag/team": "dev"}, False),
+    ("ForAllValues:StringNotEquals with a variable with no value matches",
+     {"ForAllValues:StringNotEquals": {"aws:TagKeys": "${aws:PrincipalTag/k}"}}, {"aws:TagKeys": ["a", "b"]}, True),
+    ("ForAllValues:StringEquals with a variable with no value does not",
+     {"ForAllValues:StringEquals": {"aws:TagKeys": "${aws:PrincipalTag/k}"}}, {"aws:TagKeys": ["a"]}, False),
+    ("ForAnyValue:StringNotLike with a variable with no value matches",
+     {"ForAnyValue:StringNotLike": {"aws:TagKeys": "${aws:PrincipalTag/k}*"}}, {"aws:TagKeys": ["a"]}, True),
     ("ArnLike with variable", {"ArnLike": {"aws:SourceArn": "arn:aws:sns:*:*:${aws:username}-*"}},
      {"aws:SourceArn": "arn:aws:sns:us-east-1:1:alice-topic"}, True),
     ("Bool with variable", {"Bool": {"aws:SecureTransport": "${aws:PrincipalTag/tls}"}},
@@ -179,3 +202,15 @@ def test_role_session_principal_arn_is_the_role() -> None:
 def test_given_keys_win_over_derived_ones() -> None:
     policy = doc(allow(Condition={"StringEquals": {"aws:username": "mallory"}}))
     assert decide([policy], ctx(keys={"aws:username": "mallory"})).allowed
+
+
+def test_a_resource_variable_with_no_value_matches_no_resource() -> None:
+    """IAM User Guide, "Policy variables with no value": such a Resource entry matches no resource, so as a
+    NotResource entry it excludes nothing: "deny all but your home" denies the home too without aws:username."""
+    home = "arn:aws:s3:::bucket/home/${aws:username}/*"
+    role = f"arn:aws:sts::{ACCOUNT}:assumed-role/app/s1"
+    request = ctx("s3:GetObject", "arn:aws:s3:::bucket/home/app/x", principal=role)
+    assert not decide([doc(allow("s3:*", home))], request).allowed
+    guarded = [doc(allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:*", "NotResource": home})]
+    assert decide(guarded, request).kind.value == "ExplicitDeny"
+    assert decide(guarded, ctx("s3:GetObject", "arn:aws:s3:::bucket/home/alice/x")).allowed

@@ -15,7 +15,7 @@ import pytest
 
 from gatehouse.app import build
 from gatehouse.credentials import LoginProfile, MfaDevice
-from gatehouse.model import AccessKey
+from gatehouse.model import AccessKey, SessionKind
 from gatehouse.services.authentication import Credential
 from gatehouse.services.session_tokens import SessionClaims
 from gatehouse.services.signin import SigninRequest
@@ -65,7 +65,8 @@ def test_reprs_never_show_secrets() -> None:
     now = dt.datetime.now(dt.UTC)
     samples = [
         (Credential("AKIAEXAMPLE", "s3cr3t-access-key", ACCOUNT, None, 1, "aws"), "s3cr3t-access-key"),
-        (SessionClaims("assumed-role", ACCOUNT, "ASIAEXAMPLE", "s3cr3t-session-key", 1, 2), "s3cr3t-session-key"),
+        (SessionClaims(SessionKind.ASSUMED_ROLE, ACCOUNT, "ASIAEXAMPLE", "s3cr3t-session-key", 1, 2),
+         "s3cr3t-session-key"),
         (SigninRequest(password="s3cr3t-password", account=ACCOUNT, username="u", new_password="n3w-s3cr3t"),
          "s3cr3t-password"),
         (SigninRequest(password="x", new_password="n3w-s3cr3t"), "n3w-s3cr3t"),

@@ -99,6 +99,11 @@ def test_ec_keys_and_tokens_without_kid(key: RSAKey) -> None:
     ("issued in the future", {"iat": int(time.time()) + 86_400}, "InvalidIdentityToken"),
     ("no subject", {"sub": None}, "InvalidIdentityToken"),
     ("another issuer in the signed claims", {"iss": "https://evil.invalid"}, "InvalidIdentityToken"),
+    # The claim must be the provider's URL as registered: AWS documents no normalisation.
+    ("a trailing slash", {"iss": ISSUER + "/"}, "InvalidIdentityToken"),
+    ("the host in another case", {"iss": "https://Issuer.Tests.Invalid/path"}, "InvalidIdentityToken"),
+    ("the default port spelled out", {"iss": "https://issuer.tests.invalid:443/path"}, "InvalidIdentityToken"),
+    ("plain HTTP", {"iss": "http://issuer.tests.invalid/path"}, "InvalidIdentityToken"),
 ])
 def test_claims_are_checked(key: RSAKey, what: str, claims: dict[str, Any], code: str) -> None:
     assert code_of(token(key, **claims), FakeFetcher(key)) == code, what
@@ -194,11 +199,11 @@ def test_an_unreachable_issuer_is_a_communication_error(key: RSAKey) -> None:
 
 
 @pytest.mark.parametrize(("issuer", "key"), [
-    ("https://Token.Example.com", "token.example.com"),
-    ("https://token.example.com/", "token.example.com"),
-    ("https://token.example.com:443/id/ABC", "token.example.com/id/ABC"),
+    ("https://Token.Example.com", "Token.Example.com"),
+    ("https://token.example.com/", "token.example.com/"),
+    ("https://token.example.com:443/id/ABC", "token.example.com:443/id/ABC"),
     ("https://127.0.0.1:8443", "127.0.0.1:8443"),
-    ("https://host/Case/Path/", "host/Case/Path"),
+    ("https://host/Case/Path/", "host/Case/Path/"),
 ])
 def test_issuer_url_key(issuer: str, key: str) -> None:
     assert issuer_url_key(issuer) == key

@@ -159,6 +159,10 @@ def test_reset_required_forces_a_change_first(world: World) -> None:
         tx.logins.put(dataclasses.replace(profile, reset_required=True))
     assert attempt(world) == "PasswordExpired"
     assert attempt(world, new_password="short") == "PasswordPolicyViolation"
+    with pytest.raises(SigninFailed) as same:
+        world.signin.sign_in(SigninRequest(password=GOOD, account=ACCOUNT, username="walker", new_password=GOOD))
+    assert (same.value.code, same.value.status) == ("PasswordPolicyViolation", 400)
+    assert same.value.message == "Password should not be one of your previous 1 passwords"
     assert attempt(world, new_password="Brand-New-Password-7") == "Success"
     assert attempt(world) == "InvalidCredentials"
     assert attempt(world, "Brand-New-Password-7") == "Success"
@@ -169,6 +173,7 @@ def test_expired_password_and_hard_expiry(world: World) -> None:
         tx.password_policy.put(PasswordPolicy(max_age_days=30, allow_users_to_change=True))
     world.clock.advance(31 * 86400)
     assert attempt(world) == "PasswordExpired"
+    assert attempt(world, new_password=GOOD) == "PasswordPolicyViolation"  # an expired password is not renewed
     with world.store.write(ACCOUNT) as tx:
         tx.password_policy.put(PasswordPolicy(max_age_days=30, hard_expiry=True))
     assert attempt(world, new_password="Brand-New-Password-7") == "PasswordExpired"

@@ -5,6 +5,7 @@ creates of one name produce exactly one success, and reset empties everything.""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
@@ -507,6 +508,32 @@ def test_deleting_a_user_or_role_removes_its_memberships(store: SqlStore) -> Non
         assert tx.groups.member_count(g.group_id) == 0
         got = tx.profiles.get("ip")
         assert got is not None and got.role_ids == ()
+
+
+def test_trust_bindings_round_trip_and_principals_are_found_across_accounts(store: SqlStore) -> None:
+    alice, bob = user("Alice", path="/team/"), user("bob", account=B)
+    trusted = role("trusted", account=B)
+    bound = dataclasses.replace(role("r"), trust_principals=(("arn:aws:iam::x:user/team/Alice", alice.user_id),))
+    with store.write(A) as tx:
+        tx.users.insert(alice)
+        tx.roles.insert(bound)
+    with store.write(B) as tx:
+        tx.users.insert(bob)
+        tx.roles.insert(trusted)
+    with store.read(A) as tx:
+        assert tx.roles.by_id(bound.role_id) == bound
+        found = tx.principals.find(A, "user", "alice")  # without case, as IAM names compare
+        assert found is not None and (found.unique_id, found.name, found.path) == (alice.user_id, "Alice", "/team/")
+        assert tx.principals.find(A, "role", "Alice") is None and tx.principals.find(B, "user", "alice") is None
+        other = tx.principals.find(B, "role", "TRUSTED")  # another account's, from this account's unit of work
+        assert other is not None and other.arn("aws") == f"arn:aws:iam::{B}:role/trusted"
+        assert set(tx.principals.by_ids([alice.user_id, bob.user_id, trusted.role_id, "AIDAGONE"])) == {
+            alice.user_id, bob.user_id, trusted.role_id}
+    with store.write(A) as tx:
+        tx.roles.update(dataclasses.replace(bound, trust_principals=()))
+    with store.read(A) as tx:
+        got = tx.roles.by_id(bound.role_id)
+        assert got is not None and got.trust_principals == ()
 
 
 def test_tags_keep_their_order_and_unique_keys(store: SqlStore) -> None:

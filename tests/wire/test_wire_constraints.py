@@ -36,7 +36,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "CreateUser",
             {"UserName": "bad name!"},
             [
-                f"Value 'bad name!' at 'userName' failed to satisfy constraint: Member must satisfy regular expression "
+                f"Value at 'userName' failed to satisfy constraint: Member must satisfy regular expression "
                 f"pattern: {NAME_PATTERN}"
             ],
         ),
@@ -46,7 +46,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "CreateUser",
             {"UserName": "u" * 65},
             [
-                f"Value '{'u' * 65}' at 'userName' failed to satisfy constraint: Member must have length less than or "
+                "Value at 'userName' failed to satisfy constraint: Member must have length less than or "
                 "equal to 64"
             ],
         ),
@@ -55,9 +55,9 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "CreateUser",
             {"UserName": ""},
             [
-                f"Value '' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+                f"Value at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
                 f"{NAME_PATTERN}",
-                "Value '' at 'userName' failed to satisfy constraint: Member must have length greater than or "
+                "Value at 'userName' failed to satisfy constraint: Member must have length greater than or "
                 "equal to 1",
             ],
         ),
@@ -66,7 +66,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "CreateUser",
             {"UserName": "ok", "Path": "no-slashes"},
             [
-                "Value 'no-slashes' at 'path' failed to satisfy constraint: Member must satisfy regular expression "
+                "Value at 'path' failed to satisfy constraint: Member must satisfy regular expression "
                 "pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)"
             ],
         ),
@@ -75,7 +75,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "CreateUser",
             {"UserName": "ok", "Tags": [{"Key": "team", "Value": "a|b"}, {"Key": "x"}]},
             [
-                "Value 'a|b' at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular "
+                "Value at 'tags.1.member.value' failed to satisfy constraint: Member must satisfy regular "
                 "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
                 "Value null at 'tags.2.member.value' failed to satisfy constraint: Member must not be null",
             ],
@@ -86,14 +86,14 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "iam",
             "ListUsers",
             {"MaxItems": 0},
-            ["Value '0' at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"],
+            ["Value at 'maxItems' failed to satisfy constraint: Member must have value greater than or equal to 1"],
         ),
         (
             "iam",
             "ListUsers",
             {"MaxItems": 1001},
             [
-                "Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to "
+                "Value at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to "
                 "1000"
             ],
         ),
@@ -102,7 +102,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "UpdateAccessKey",
             {"AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "Status": "Enabled"},
             [
-                "Value 'Enabled' at 'status' failed to satisfy constraint: Member must satisfy enum value set: "
+                "Value at 'status' failed to satisfy constraint: Member must satisfy enum value set: "
                 "[Active, Inactive, Expired]"
             ],
         ),
@@ -121,7 +121,7 @@ def _errors(validator: InputValidator, models: ServiceModels, service: str, oper
             "PutUserPolicy",
             {"UserName": "alice", "PolicyName": "p", "PolicyDocument": "{}\x01"},
             [
-                "Value '{}\x01' at 'policyDocument' failed to satisfy constraint: Member must satisfy regular "
+                "Value at 'policyDocument' failed to satisfy constraint: Member must satisfy regular "
                 "expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
             ],
         ),
@@ -158,13 +158,14 @@ def test_validate_raises_one_validation_error_with_every_problem(
     with pytest.raises(ValidationError) as caught:
         validator.validate(op, {"RoleName": "has space", "MaxSessionDuration": 60})
     assert caught.value.code == "ValidationError" and caught.value.http_status == 400
+    # IAM's current form: no values, and the members in the order of a Java HashMap keyed by their paths.
     assert caught.value.message == (
         "3 validation errors detected: "
-        "Value 'has space' at 'roleName' failed to satisfy constraint: Member must satisfy regular expression "
-        "pattern: [\\w+=,.@-]+; "
         "Value null at 'assumeRolePolicyDocument' failed to satisfy constraint: Member must not be null; "
-        "Value '60' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or "
-        "equal to 3600"
+        "Value at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or "
+        "equal to 3600; "
+        "Value at 'roleName' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: [\\w+=,.@-]+"
     )
     validator.validate(op, {"RoleName": "ok", "AssumeRolePolicyDocument": "{}"})
 
@@ -173,10 +174,8 @@ def test_lists_longer_than_their_maximum(validator: InputValidator, models: Serv
     tags = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
     problems = _errors(validator, models, "iam", "TagUser", {"UserName": "u", "Tags": tags})
     assert len(problems) == 1
-    assert problems[0].startswith("Value '[{Key=k0, Value=v}, {Key=k1, Value=v}, ")
-    assert problems[0].endswith(
-        "' at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50"
-    )
+    assert problems[0] == ("Value at 'tags' failed to satisfy constraint: Member must have length less than or "
+                           "equal to 50")
     assert _errors(validator, models, "iam", "TagUser", {"UserName": "u", "Tags": tags[:50]}) == []
 
 
@@ -186,7 +185,7 @@ def test_policy_document_maximum_length_is_the_models(validator: InputValidator,
         validator, models, "iam", "PutUserPolicy", {"UserName": "u", "PolicyName": "p", "PolicyDocument": document}
     )
     assert problems == [
-        f"Value '{document}' at 'policyDocument' failed to satisfy constraint: Member must have "
+        "Value at 'policyDocument' failed to satisfy constraint: Member must have "
         "length less than or equal to 131072"
     ]
 
@@ -278,3 +277,38 @@ def test_generated_valid_names_pass(name: str, validator: InputValidator, models
     op = models.operation("iam", "CreateUser")
     assert op is not None
     assert validator.errors(op, {"UserName": name}) == []
+
+
+def test_update_account_password_policy_errors_as_aws_answers(validator: InputValidator,
+                                                               models: ServiceModels) -> None:
+    """LocalStack's AWS-validated test_iam_account_password_policy snapshot (recorded February 2026)."""
+    problems = _errors(validator, models, "iam", "UpdateAccountPasswordPolicy",
+                       {"MinimumPasswordLength": 129, "MaxPasswordAge": 1096, "PasswordReusePrevention": 25})
+    assert validation_message(problems) == (
+        "3 validation errors detected: Value at 'minimumPasswordLength' failed to satisfy constraint: Member must "
+        "have value less than or equal to 128; Value at 'passwordReusePrevention' failed to satisfy constraint: "
+        "Member must have value less than or equal to 24; Value at 'maxPasswordAge' failed to satisfy constraint: "
+        "Member must have value less than or equal to 1095")
+
+
+def test_create_open_id_connect_provider_errors_as_aws_answers(validator: InputValidator,
+                                                               models: ServiceModels) -> None:
+    """LocalStack's AWS-validated test_iam_oidc snapshot (recorded February 2026): list members reported at the
+    list with every member constraint, the members in AWS's order."""
+    problems = _errors(validator, models, "iam", "CreateOpenIDConnectProvider",
+                       {"Url": "https://" + "a" * 250 + ".example.com", "ClientIDList": ["ok", "c" * 256],
+                        "ThumbprintList": ["a" * 39]})
+    assert validation_message(problems) == (
+        "3 validation errors detected: Value at 'clientIDList' failed to satisfy constraint: Member must satisfy "
+        "constraint: [Member must have length less than or equal to 255, Member must have length greater than or "
+        "equal to 1]; Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: "
+        "[Member must have length less than or equal to 40, Member must have length greater than or equal to 40]; "
+        "Value at 'url' failed to satisfy constraint: Member must have length less than or equal to 255")
+
+
+def test_java_hash_order_grows_with_the_map() -> None:
+    """Past twelve members a Java HashMap doubles its table, which reorders them."""
+    from gatehouse.wire.constraints import Problem, java_hash_order
+    problems = [Problem(f"m{i}", "", "r") for i in range(13)]
+    assert sorted(p.path for p in java_hash_order(problems)) == sorted(p.path for p in problems)
+    assert [p.path for p in java_hash_order(problems[:2])] == ["m0", "m1"]

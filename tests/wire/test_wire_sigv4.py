@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from gatehouse.wire.sigv4 import (
     SIGNATURE_MISMATCH,
     SigV4Params,
     SigV4Verifier,
+    canonical_headers,
     canonical_query_string,
     canonical_uri,
     derive_signing_key,
@@ -259,6 +261,37 @@ def test_canonical_forms() -> None:
     assert canonical_uri("/foo%20bar/~x") == "/foo%2520bar/~x"  # encoded again: the non-S3 double encoding
     assert canonical_query_string("b=2&a=3&a=1&c") == "a=1&a=3&b=2&c="
     assert canonical_query_string("k=a+b&s=%7e%2f&X-Amz-Signature=x", presigned=True) == "k=a%20b&s=~%2F"
+
+
+def _spec_header_value(_signer: object, value: str) -> str:
+    """The specification's Trimall, written out independently of both botocore and Gatehouse: trim leading and
+    trailing spaces (and HTTP's optional tabs), make sequential spaces one space."""
+    return re.sub(" +", " ", value.strip(" \t"))
+
+
+OTHER_WHITESPACE = ["\t", "\xa0", "\x85"]
+
+
+def test_botocore_spaces_collapse_as_signed(verifier: SigV4Verifier) -> None:
+    """Runs of SP inside and SP at the ends: botocore and the specification agree, so botocore's signature holds."""
+    sign(headers={"X-Custom": "  a   b  c "}).verify(verifier)
+    assert canonical_headers(("x-custom",), _headers([("x-custom", " \ta  b\t ")])) == "x-custom:a b\n"
+
+
+@pytest.mark.parametrize("char", OTHER_WHITESPACE)
+def test_other_whitespace_is_part_of_a_signed_header_value(char: str, verifier: SigV4Verifier) -> None:
+    """[Step 1: CanonicalHeaders] collapses spaces only: a signature over "a b" must not also sign "a<TAB>b",
+    "a<NBSP>b" or "a<NEL>b" (Python's str.split() folds all three into one space)."""
+    signed = sign(headers={"X-Custom": "a b"})
+    signed.verify(verifier)
+    assert _mismatch(signed.with_headers(x_custom=f"a{char}b"), verifier).message == SIGNATURE_MISMATCH
+    assert canonical_headers(("x-custom",), _headers([("x-custom", f"a{char}{char}b")])) == f"x-custom:a{char}{char}b\n"
+    # Signed by the specification's rule, the value verifies as sent.
+    with mock.patch.object(SigV4Auth, "_header_value", _spec_header_value):
+        sign(headers={"X-Custom": f"a{char}  b"}).verify(verifier)
+    # botocore's own rule (' '.join(value.split())) folds the character into a space: a known divergence.
+    with pytest.raises(SignatureDoesNotMatch):
+        sign(headers={"X-Custom": f"a{char}b"}).verify(verifier)
 
 
 # --- rejections -------------------------------------------------------------------------------------------

@@ -149,14 +149,14 @@ def test_sts_get_caller_identity(server: StubServer) -> None:
             lambda iam: iam.create_user(UserName="bad name!"),
             "ValidationError",
             400,
-            "1 validation error detected: Value 'bad name!' at 'userName' failed to satisfy constraint: Member must "
+            "1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must "
             "satisfy regular expression pattern: [\\w+=,.@-]+",
         ),
         (
             lambda iam: iam.list_users(MaxItems=1001),
             "ValidationError",
             400,
-            "1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: "
+            "1 validation error detected: Value at 'maxItems' failed to satisfy constraint: "
             "Member must have value less than or equal to 1000",
         ),
     ],

@@ -55,14 +55,23 @@ def validate_command(
     raise typer.Exit(1 if failed else 0)
 
 
-def eval_command() -> None:
-    """Decide JSON Lines evaluation cases from standard input, one JSON line out per line in (format:
-    shared/formats/eval-case.md). Exit 1 if any line could not be decided."""
+def eval_command(
+    strict: bool = typer.Option(False, "--strict", help="Refuse documents that break a rule IAM applies only when "
+                                "it stores a policy (an error line instead of a decision with warnings)."),
+) -> None:
+    """Decide JSON Lines evaluation cases from standard input, one JSON line out per line in.
+
+    Input and output format: docs/eval.md in the Gatehouse repository.
+
+    Documents breaking only a rule IAM applies when storing a policy are decided, with "warnings" (--strict: error).
+
+    Exit 1 if any line could not be decided.
+    """
     compiler = Compiler()
     failed = False
     out = sys.stdout
     for line in sys.stdin:
-        result = evaluate_line(line, compiler=compiler)
+        result = evaluate_line(line, compiler=compiler, strict=strict)
         failed = failed or "error" in result
         out.write(json.dumps(result) + "\n")
         out.flush()

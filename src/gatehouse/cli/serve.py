@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -42,7 +42,14 @@ Workers = Annotated[int, typer.Option("--workers", envvar="GATEHOUSE_WORKERS", m
 LogLevel = Annotated[str, typer.Option("--log-level", envvar="GATEHOUSE_LOG_LEVEL")]
 PublicUrl = Annotated[str | None, typer.Option("--public-url", envvar="GATEHOUSE_PUBLIC_URL",
                                                help="URL clients reach this server at (names the outbound token "
-                                                    "issuer); default: the request's Host.")]
+                                                    "issuer); with --dev, default: the listening address.")]
+ForwardedAllowIps = Annotated[str | None, typer.Option(
+    "--forwarded-allow-ips", envvar="GATEHOUSE_FORWARDED_ALLOW_IPS",
+    help="Proxies (ADDR or CIDR, comma-separated; * for any) whose X-Forwarded-For/-Proto are believed; default: "
+         "none, the address and transport are the connection's.")]
+FetchAllowPrivate = Annotated[str | None, typer.Option(
+    "--fetch-allow-private", envvar="GATEHOUSE_FETCH_ALLOW_PRIVATE",
+    help="Non-public networks (CIDR, comma-separated) identity-provider fetches may reach; default: public only.")]
 LockoutThreshold = Annotated[int, typer.Option("--lockout-threshold", envvar="GATEHOUSE_LOCKOUT_THRESHOLD", min=0,
                                                 help="Failed sign-ins before a user is locked out (0: never).")]
 LockoutWindow = Annotated[int, typer.Option("--lockout-window", envvar="GATEHOUSE_LOCKOUT_WINDOW", min=1,
@@ -109,6 +116,7 @@ def serve_command(
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
     audit_key: AuditKeyFile = None, audit_retention_days: AuditRetention = 90,
+    forwarded_allow_ips: ForwardedAllowIps = None, fetch_allow_private: FetchAllowPrivate = None,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -132,7 +140,9 @@ def serve_command(
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
-                                   audit_key_file=audit_key, audit_retention_days=audit_retention_days)
+                                   audit_key_file=audit_key, audit_retention_days=audit_retention_days,
+                                   forwarded_allow_ips=_list(forwarded_allow_ips),
+                                   fetch_allow_private=_list(fetch_allow_private))
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
@@ -142,13 +152,28 @@ def serve_command(
         app.close()  # type: ignore[attr-defined]
         os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
-                    log_level=log_level, access_log=False, server_header=False)
+                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
         return
+    from gatehouse.app import served
+
     try:
-        uvicorn.run(app.asgi, host=host, port=port, log_level=log_level,  # type: ignore[attr-defined]
-                    access_log=False, server_header=False)
+        uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
+                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
     finally:
         app.close()  # type: ignore[attr-defined]  # the trail appends what it queued and signs its heads
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+def _proxy_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's proxy headers, off unless the operator names the proxies: uvicorn's default believes
+    X-Forwarded-For/-Proto from any loopback peer, which anything forwarding onto the host would hand to remote
+    callers (aws:SourceIp, aws:SecureTransport and the sign-in limits would be theirs to choose)."""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.forwarded_allow_ips)}
 
 
 def init_command(

@@ -27,7 +27,7 @@ from .document import ConditionClause, Effect, Policy, Position, PrincipalSpec, 
 from .evaluate import LabelledPolicy, PolicySet, evaluate
 from .kinds import PolicyKind
 from .messages import access_denied_message
-from .principals import Principal
+from .principals import Principal, bind_principals
 from .validate import validate
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "RequestContext",
     "Statement",
     "access_denied_message",
+    "bind_principals",
     "compile_policy",
     "context_keys",
     "evaluate",

@@ -115,15 +115,12 @@ def _resource_test(statement: Statement, variables: bool) -> tuple[ResourceTest,
         return (("str", lambda r: False) if negate else ("any", None)), prefixes
     if any(p.kind == "template" for p in patterns):
         def dynamic(ctx: Any) -> bool:
-            unresolved = False
+            # An entry whose variable has no value matches no resource ("Policy variables with no value"), so it
+            # excludes nothing from a NotResource either.
             for p in patterns:
-                hit = p.matches(ctx.resource, ctx.keys)
-                if hit:
+                if p.matches(ctx.resource, ctx.keys):
                     return not negate
-                if hit is None:
-                    unresolved = True
-            # A variable that cannot be resolved makes a NotResource statement not match either.
-            return False if unresolved and negate else negate
+            return negate
         return ("ctx", dynamic), prefixes
     exact = frozenset(p.text for p in patterns if p.kind == "exact")
     starts = tuple(p.prefix for p in patterns if p.kind == "prefix")

@@ -11,8 +11,12 @@ Semantics ("IAM JSON policy elements: Condition operators", "Single-valued vs. m
 * Without a set operator a multivalued key is read as a set all the same: a positive operator holds when some
   value matches, a negated one when no value matches.
 * A request value that cannot be read as the operator's type (a number, a date, an IP address) matches nothing.
-* A policy variable that cannot be resolved makes the condition false, negated operators included, so a missing
-  variable never widens a statement.
+* A policy variable with no value (its key absent from the request, or multivalued, and no default) is
+  "effectively null" (IAM User Guide, "Policy variables with no value"): the policy value that holds it is equal to,
+  like, or the same ARN as no request value. So `StringEquals`/`StringLike`/`ArnLike` do not match on it, and the
+  inverted operators (`StringNotEquals`, `StringNotEqualsIgnoreCase`, `StringNotLike`, `ArnNotEquals`,
+  `ArnNotLike`) do: `Deny ... StringNotEquals {"s3:ExistingObjectTag/Team": "${aws:PrincipalTag/Team}"}` denies a
+  principal without a `Team` tag.
 
 Keys absent from the request are appended to `missing` (for the simulator's `MissingContextValues`).
 """
@@ -37,7 +41,7 @@ from .patterns import ArnPattern, chunks_regex, compile_glob
 from .variables import Template, has_variables, parse_template, resolve, resolve_text
 
 ConditionFn = Callable[[Any, list[str] | None], bool]
-Test = Callable[[str, Any], bool | None]  # (request value, ctx) -> matches some policy value; None: unresolvable
+Test = Callable[[str, Any], bool]  # (request value, ctx) -> matches some policy value
 
 
 def compile_condition(clause: ConditionClause, *, variables: bool) -> ConditionFn:
@@ -71,8 +75,6 @@ def _wrap(op: Operator, key: str, name: str, test: Test, fast: Callable[[str], b
             return missing_result
         values = (value,) if value.__class__ is str else value
         results = [test(v, ctx) for v in values]
-        if None in results:
-            return False
         if set_op == "all":
             return all(r != negated for r in results)
         if set_op == "any":
@@ -133,15 +135,9 @@ def _string(op: Operator, values: tuple[str, ...], templates: list[Template], dy
         wanted = frozenset(values)
         return lambda v, ctx: v in wanted
 
-    def test(v: str, ctx: Any) -> bool | None:
-        unresolved = False
-        for t in templates:
-            text = resolve_text(t, ctx.keys)
-            if text is None:
-                unresolved = True
-            elif text == v:
-                return True
-        return None if unresolved else False
+    def test(v: str, ctx: Any) -> bool:
+        # A template with no value resolves to None, which equals no request value.
+        return any(resolve_text(t, ctx.keys) == v for t in templates)
     return test
 
 
@@ -150,16 +146,13 @@ def _string_ic(op: Operator, values: tuple[str, ...], templates: list[Template],
         wanted = frozenset(v.lower() for v in values)
         return lambda v, ctx: v.lower() in wanted
 
-    def test(v: str, ctx: Any) -> bool | None:
+    def test(v: str, ctx: Any) -> bool:
         lowered = v.lower()
-        unresolved = False
         for t in templates:
             text = resolve_text(t, ctx.keys)
-            if text is None:
-                unresolved = True
-            elif text.lower() == lowered:
+            if text is not None and text.lower() == lowered:
                 return True
-        return None if unresolved else False
+        return False
     return test
 
 
@@ -171,12 +164,10 @@ def _string_like(op: Operator, values: tuple[str, ...], templates: list[Template
 
     memo: dict[tuple[str, ...], re.Pattern[str]] = {}
 
-    def test(v: str, ctx: Any) -> bool | None:
-        unresolved = False
+    def test(v: str, ctx: Any) -> bool:
         for t in templates:
             chunks = resolve(t, ctx.keys)
-            if chunks is None:
-                unresolved = True
+            if chunks is None:  # no value: like nothing
                 continue
             memo_key = tuple(text for text, _ in chunks)
             regex = memo.get(memo_key)
@@ -186,7 +177,7 @@ def _string_like(op: Operator, values: tuple[str, ...], templates: list[Template
                 regex = memo[memo_key] = re.compile(chunks_regex(chunks), re.DOTALL)
             if regex.fullmatch(v) is not None:
                 return True
-        return None if unresolved else False
+        return False
     return test
 
 
@@ -301,15 +292,9 @@ def _ip(op: Operator, values: tuple[str, ...], templates: list[Template], dynami
 def _arn(op: Operator, values: tuple[str, ...], templates: list[Template], dynamic: bool) -> Test:
     patterns = [ArnPattern(v, variables=dynamic) for v in values]
 
-    def test(v: str, ctx: Any) -> bool | None:
-        unresolved = False
-        for pattern in patterns:
-            result = pattern.matches(v, ctx.keys)
-            if result:
-                return True
-            if result is None:
-                unresolved = True
-        return None if unresolved else False
+    def test(v: str, ctx: Any) -> bool:
+        # `matches` is None for a pattern whose variable has no value: it names no ARN.
+        return any(pattern.matches(v, ctx.keys) for pattern in patterns)
     return test
 
 

@@ -45,9 +45,12 @@ class MatchedStatement:
 
 
 class Decision:
-    """`kind`, the statements that `matched`, which policy type `denied_by`, and condition keys `missing_keys`."""
+    """`kind`, the statements that `matched`, which policy type `denied_by`, and condition keys `missing_keys`.
 
-    __slots__ = ("denied_by", "error", "kind", "matched", "missing_keys")
+    `rule` names a documented special rule that decided instead of the policies (see `evaluate.py`), else None.
+    """
+
+    __slots__ = ("denied_by", "error", "kind", "matched", "missing_keys", "rule")
 
     def __init__(
         self,
@@ -56,12 +59,14 @@ class Decision:
         denied_by: PolicyType | None = None,
         missing_keys: tuple[str, ...] = (),
         error: str | None = None,
+        rule: str | None = None,
     ) -> None:
         self.kind = kind
         self.matched = matched
         self.denied_by = denied_by
         self.missing_keys = missing_keys
         self.error = error
+        self.rule = rule
 
     @property
     def allowed(self) -> bool:

@@ -78,6 +78,9 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
     detail: str = ""
+    # A rule IAM applies when it stores a policy (CreatePolicy, PutUserPolicy, CreateRole, ...), not part of the
+    # grammar: a document that breaks only such rules can still be evaluated (`parse(..., stored=False)`).
+    stored_only: bool = False
 
     def __str__(self) -> str:
         where = self.path or "/"

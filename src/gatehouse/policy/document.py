@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple
 
-from .diagnostics import PolicyError
+from .diagnostics import Diagnostic, PolicyError
 from .elements import condition_text
 from .jsontext import JsonSyntaxError, ParsedJson, parse_policy_json, pointer
 from .kinds import PolicyKind
@@ -115,6 +115,8 @@ class Policy:
     id: str | None = None
     text: str | None = None
     digest: str = ""
+    # Problems with rules IAM applies only when storing a policy, when parsed with `stored=False`.
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def variables_enabled(self) -> bool:
@@ -141,35 +143,46 @@ class Policy:
 
 
 def parse(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY,
-          require_version: bool = False) -> Policy:
+          require_version: bool = False, stored: bool = True) -> Policy:
     """Parse and validate a policy; raises `PolicyError` listing every problem (IAM's answer first) when it is not
-    valid. `require_version`: as `validate`'s (managed policies must say 2012-10-17)."""
+    valid. `require_version`: as `validate`'s (managed policies must say 2012-10-17).
+
+    `stored=False` parses a document to evaluate it rather than to store it (`gatehouse eval`, the simulator's
+    inputs): problems with rules IAM applies only when storing a policy (`Diagnostic.stored_only`) do not refuse
+    it; they come back in `Policy.warnings`.
+    """
     if isinstance(document, str):
         try:
             parsed: ParsedJson | None = parse_policy_json(document)
         except JsonSyntaxError:
             raise PolicyError(validate(document, kind=kind, require_version=require_version)) from None
-        problems = validate_parsed(parsed, kind, require_version=require_version)  # type: ignore[arg-type]
+        problems = validate_parsed(parsed, kind, require_version=require_version,  # type: ignore[arg-type]
+                                   stored=stored)
         if problems:  # re-read precisely to locate each problem
-            raise PolicyError(validate(document, kind=kind, require_version=require_version))
+            problems = validate(document, kind=kind, require_version=require_version, stored=stored)
         value = parsed.value  # type: ignore[union-attr]
         text: str | None = document
     else:
         parsed, text, value = None, None, document
-        problems = validate(document, kind=kind, require_version=require_version)
+        problems = validate(document, kind=kind, require_version=require_version, stored=stored)
+    warnings: tuple[Diagnostic, ...] = ()
+    if problems and not stored:
+        warnings = tuple(d for d in problems if d.stored_only)
+        problems = [d for d in problems if not d.stored_only]
     if problems:
         raise PolicyError(problems)
-    return _build(value, kind, text, parsed)
+    return _build(value, kind, text, parsed, warnings)
 
 
-def _build(doc: dict[str, Any], kind: PolicyKind, text: str | None, parsed: ParsedJson | None) -> Policy:
+def _build(doc: dict[str, Any], kind: PolicyKind, text: str | None, parsed: ParsedJson | None,
+           warnings: tuple[Diagnostic, ...] = ()) -> Policy:
     raw = doc["Statement"]
     items = [(("Statement",), raw)] if isinstance(raw, dict) else [(("Statement", i), s) for i, s in enumerate(raw)]
     statements = tuple(_statement(i, path, st, parsed) for i, (path, st) in enumerate(items))
     # Content hash: of the text when there is one (what is stored is what is cached), else of canonical JSON.
     source = text if text is not None else json.dumps(doc, sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(source.encode()).hexdigest()
-    return Policy(statements, kind, doc.get("Version"), doc.get("Id"), text, digest)
+    return Policy(statements, kind, doc.get("Version"), doc.get("Id"), text, digest, warnings)
 
 
 def _statement(index: int, path: tuple[str | int, ...], st: dict[str, Any], parsed: ParsedJson | None) -> Statement:

@@ -1,13 +1,20 @@
 """One line of `gatehouse eval`: an evaluation case (a dict) in, a result (a dict) out.
 
-The format is fixed by `shared/formats/eval-case.md`. Input: `id`, `request` (principal, action, resource,
-optional resource_account, context) and `policies` (identity, resource, permissions_boundary, scps, rcps, session).
-Output: `{"id", "decision", "matched": [{"policy", "sid", "statement"}], "reason"}`, or `{"id", "error"}` when the
-case cannot be decided (malformed request or policy). Unknown keys are ignored.
+The format is docs/eval.md (it extends `shared/formats/eval-case.md`). Input: `id`, `request` (principal, action,
+resource, optional resource_account, context) and `policies` (identity, resource, permissions_boundary, scps, rcps,
+session). Output: `{"id", "decision", "matched": [{"policy", "sid", "statement"}], "reason"}` plus `"warnings"`
+when a document breaks a rule IAM applies only when it stores a policy, or `{"id", "error"}` when the case cannot
+be decided (malformed request, or a document outside the policy grammar). Unknown keys are ignored.
+
+Every document the policy grammar accepts is decided: the storage-time rules (no region in an IAM resource ARN,
+IAM resource types, the form of principal values) become located warnings, as the documents are evaluated as
+written. `strict=True` (`gatehouse eval --strict`) applies them as IAM does when it stores a policy: the case is
+then an error.
 
 Policies are labelled in the output as `identity[0]`, `resource`, `permissions_boundary`, `session[0]`,
 `scps[level][i]` and `rcps[level][i]`. A `resource` policy for an `sts:AssumeRole*` action whose statements have no
-`Resource`/`NotResource` is read as the role's trust policy, whose allow is then required.
+`Resource`/`NotResource` is read as the role's trust policy, whose allow is then required; for a `kms:` action it
+is the key policy, whose allow is required too (`evaluate.py`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from typing import Any
 from .compile import Compiler
 from .context import RequestContext
 from .decision import Decision, DecisionKind, PolicyType
-from .diagnostics import PolicyError
+from .diagnostics import Diagnostic, PolicyError
 from .document import Policy, parse
 from .evaluate import LabelledPolicy, PolicySet, evaluate
 from .kinds import PolicyKind
@@ -31,38 +38,47 @@ class CaseError(ValueError):
     """The case cannot be decided; the message says where and why."""
 
 
-def evaluate_case(case: Any, *, compiler: Compiler | None = None) -> dict[str, Any]:
-    """Decide one evaluation case; never raises for bad input (the result then carries `error`)."""
+def evaluate_case(case: Any, *, compiler: Compiler | None = None, strict: bool = False) -> dict[str, Any]:
+    """Decide one evaluation case; never raises for bad input (the result then carries `error`).
+
+    `strict`: refuse documents that break IAM's storage-time rules, instead of deciding them with warnings.
+    """
     case_id = case.get("id") if isinstance(case, Mapping) else None
+    warnings: list[str] = []
     try:
         if not isinstance(case, Mapping):
             raise CaseError("a case must be a JSON object")
-        ctx, policy_set = _read_case(case, compiler or Compiler())
+        ctx, policy_set = _read_case(case, compiler or Compiler(), strict, warnings)
         decision = evaluate(policy_set, ctx)
     except CaseError as exc:
         return {"id": case_id, "error": str(exc)}
     if decision.error is not None:
         return {"id": case_id, "error": f"evaluation failed: {decision.error}"}
-    return {
+    result = {
         "id": case_id,
         "decision": decision.kind.value,
         "matched": [{"policy": m.policy, "sid": m.sid, "statement": m.index} for m in decision.matched
                     if decision.kind is not DecisionKind.EXPLICIT_DENY or m.effect == "Deny"],
         "reason": reason(decision, ctx),
     }
+    if warnings:
+        result["warnings"] = warnings
+    return result
 
 
-def evaluate_line(line: str, *, compiler: Compiler | None = None) -> dict[str, Any]:
+def evaluate_line(line: str, *, compiler: Compiler | None = None, strict: bool = False) -> dict[str, Any]:
     """Decode one JSON line and decide it."""
     try:
         case = json.loads(line)
     except json.JSONDecodeError as exc:
         return {"id": None, "error": f"malformed JSON: {exc.msg} (column {exc.colno})"}
-    return evaluate_case(case, compiler=compiler)
+    return evaluate_case(case, compiler=compiler, strict=strict)
 
 
 def reason(decision: Decision, ctx: RequestContext) -> str:
     """A sentence explaining the decision: AWS's AccessDenied wording for denials."""
+    if decision.rule is not None:
+        return f"Allowed: {decision.rule}" if decision.allowed else decision.rule
     if decision.kind is DecisionKind.ALLOW:
         names = ", ".join(f"{m.policy} statement {m.index}" + (f" ({m.sid})" if m.sid else "")
                           for m in decision.matched if m.effect == "Allow")
@@ -70,7 +86,8 @@ def reason(decision: Decision, ctx: RequestContext) -> str:
     return access_denied_message(decision, ctx, include_policy_arn=False)
 
 
-def _read_case(case: Mapping[str, Any], compiler: Compiler) -> tuple[RequestContext, PolicySet]:
+def _read_case(case: Mapping[str, Any], compiler: Compiler, strict: bool, warnings: list[str]
+               ) -> tuple[RequestContext, PolicySet]:
     request = case.get("request")
     if not isinstance(request, Mapping):
         raise CaseError("request: missing or not an object")
@@ -80,7 +97,10 @@ def _read_case(case: Mapping[str, Any], compiler: Compiler) -> tuple[RequestCont
         raise CaseError("policies: not an object")
 
     def one(raw: Any, where: str, kind: PolicyKind, ptype: PolicyType) -> LabelledPolicy:
-        return LabelledPolicy(compiler.compile(_parse(raw, where, kind)), where, ptype)
+        policy = _parse(raw, where, kind, strict)
+        warnings.extend(f"policies.{where}: {_located(d)} (IAM refuses this when it stores a policy; evaluated as "
+                        "written)" for d in policy.warnings)
+        return LabelledPolicy(compiler.compile(policy), where, ptype)
 
     def many(raw: Any, where: str, kind: PolicyKind, ptype: PolicyType) -> list[LabelledPolicy]:
         if raw is None:
@@ -152,14 +172,20 @@ def _context(request: Mapping[str, Any]) -> RequestContext:
     return RequestContext(principal, action, resource, account, keys)
 
 
-def _parse(raw: Any, where: str, kind: PolicyKind) -> Policy:
+def _parse(raw: Any, where: str, kind: PolicyKind, strict: bool) -> Policy:
     if not isinstance(raw, str | dict):
         raise CaseError(f"policies.{where}: a policy must be a JSON object")
     try:
-        return parse(raw, kind=kind)
+        return parse(raw, kind=kind, stored=strict)
     except PolicyError as exc:
-        details = "; ".join(f"{d.path or '/'}: {d.message}" for d in exc.diagnostics)
+        details = "; ".join(_located(d) for d in exc.diagnostics)
         raise CaseError(f"policies.{where}: {details}") from None
+
+
+def _located(d: Diagnostic) -> str:
+    """`[line:column: ]/json/path: message`: where in the document, then IAM's words."""
+    where = f"{d.line}:{d.column}: " if d.line is not None else ""
+    return f"{where}{d.path or '/'}: {d.message}"
 
 
 def _looks_like_trust(raw: Any, ctx: RequestContext) -> bool:

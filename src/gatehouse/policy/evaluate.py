@@ -22,6 +22,17 @@ for IAM entities", "Session policies", and AWS Organizations "SCP evaluation" / 
 
 Service principals, anonymous callers and web identity / SAML callers have no identity-based policies: only the
 resource-based (or trust) policy can grant them access.
+
+Service-specific rules, as AWS documents them:
+* `sts:GetCallerIdentity` is allowed for every authenticated IAM principal, whatever its policies say, explicit
+  denies included (STS API reference, GetCallerIdentity: "No permissions are required to perform this operation";
+  the same information comes back in an AccessDenied message). The decision carries `rule` and no statements.
+* KMS key policies: when a key policy is given for a `kms:` action, it is the primary authority over the key, so
+  its allow is required as a trust policy's is: identity-based policies count only when the key policy allows the
+  account (`arn:aws:iam::ACCOUNT:root` or the bare account id) for the request, and a key policy naming only other
+  principals of the account leaves them without effect, the account root user included (KMS Developer Guide, "Key
+  policies in AWS KMS" and "Default key policy"). Without a key policy nothing is known about the key, and the
+  usual rules apply.
 """
 
 from __future__ import annotations
@@ -237,9 +248,16 @@ def _scan_resource(group: _Group, ctx: RequestContext, missing: list[str], has_b
 _FAST_KINDS = frozenset({"user", "role", "assumed-role"})
 
 
+GET_CALLER_IDENTITY = "sts:getcalleridentity"
+GET_CALLER_IDENTITY_RULE = ("sts:GetCallerIdentity needs no permission: every authenticated principal may call it, "
+                            "even under an explicit deny")
+
+
 def evaluate(policy_set: PolicySet, ctx: RequestContext) -> Decision:
     """Decide `ctx` against `policy_set`. Never raises for a bad request: an error is an implicit deny."""
     try:
+        if ctx.action_lc == GET_CALLER_IDENTITY and ctx.principal.is_aws:
+            return Decision(DecisionKind.ALLOW, rule=GET_CALLER_IDENTITY_RULE)
         if policy_set.identity_only and ctx.principal.kind in _FAST_KINDS:
             # Only identity-based policies apply (the common case for IAM and STS calls): the loop inlined.
             group = policy_set.identity
@@ -318,8 +336,10 @@ def _evaluate(ps: PolicySet, ctx: RequestContext) -> Decision:
         return Decision(DecisionKind.ALLOW, allowed, None, missing_keys) if grant else deny(rtype)
 
     same_account = p.account is not None and p.account == ctx.resource_account
+    # A trust policy's allow is required, and so is a KMS key policy's (see the module docstring).
+    required = ps.trust or (ctx.service == "kms" and bool(ps.resource.entries))
     if kind == "root":
-        if same_account and not ps.trust:
+        if same_account and not required:
             return Decision(DecisionKind.ALLOW, allowed, None, missing_keys)
         return Decision(DecisionKind.ALLOW, allowed, None, missing_keys) if grant else deny(rtype)
 
@@ -327,7 +347,7 @@ def _evaluate(ps: PolicySet, ctx: RequestContext) -> Decision:
     if same_account:
         if grant == DIRECT:
             return Decision(DecisionKind.ALLOW, allowed, None, missing_keys)
-        if ps.trust and not grant:
+        if required and not grant:
             return deny(rtype)
         if grant == ROLE:
             identity_ok = True

@@ -8,13 +8,25 @@ evaluation logic within one account ("Policy evaluation logic", resource-based p
   for an identity-based allow but is still limited by the permissions boundary and session policies.
 * `ACCOUNT`: the account (`123456789012` or `arn:aws:iam::123456789012:root`). Within the account this delegates to
   identity-based policies; across accounts it is the resource side's consent.
+
+A stored policy naming an IAM user or role is bound to that principal's unique id when it is saved (AWS: "When you
+save the policy, AWS transforms the ARN to a unique principal ID"): `bind_principals` puts the ids in place of the
+ARNs, and a bound value matches the principal holding that id, whatever its name now, and never a principal
+re-created under the old name.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .document import PrincipalSpec
+from .document import Policy, PrincipalSpec
+
+# IAM user (AIDA…) and role (AROA…) unique ids: what a bound `AWS` principal holds in place of the ARN.
+UNIQUE_ID = re.compile(r"A(?:IDA|ROA)[A-Z0-9]+\Z")
 
 NO_MATCH, ACCOUNT, ROLE, DIRECT = 0, 1, 2, 3
 
@@ -42,7 +54,9 @@ class Principal:
 
     `role_arn` is, for an assumed-role session, the IAM ARN of the role (with its path, when the server knows it);
     for a federated-user session, the ARN of the IAM user who called GetFederationToken. Resource-based policies
-    and trust policies can name either the session or this identity.
+    and trust policies can name either the session or this identity. `unique_id` is the unique id of the IAM user
+    or role `arn` (for a user or role) or `role_arn` (for a session) stands for, when known: what bound policies
+    match.
     """
 
     arn: str
@@ -52,6 +66,7 @@ class Principal:
     name: str | None = None
     role_arn: str | None = None
     session_name: str | None = None
+    unique_id: str | None = None
 
     @property
     def partition(self) -> str:
@@ -72,8 +87,14 @@ class Principal:
         return self.kind in AWS_KINDS
 
     @classmethod
-    def from_arn(cls, arn: str, *, user_id: str | None = None, role_arn: str | None = None) -> Principal:
+    def from_arn(cls, arn: str, *, user_id: str | None = None, role_arn: str | None = None,
+                 unique_id: str | None = None) -> Principal:
         """Build a principal from an ARN (or a service principal name, a web identity provider, or `*`)."""
+        found = cls._from_arn(arn, user_id, role_arn)
+        return dataclasses.replace(found, unique_id=unique_id) if unique_id and found.is_aws else found
+
+    @classmethod
+    def _from_arn(cls, arn: str, user_id: str | None, role_arn: str | None) -> Principal:
         if arn in ("*", "anonymous", ""):
             return cls("*", None, "anonymous", user_id)
         if not arn.startswith("arn:"):
@@ -110,11 +131,12 @@ class Principal:
 class PrincipalMatcher:
     """A compiled `Principal` (or `NotPrincipal`) element."""
 
-    __slots__ = ("accounts", "any", "aws", "canonical", "federated", "services")
+    __slots__ = ("accounts", "any", "aws", "canonical", "federated", "ids", "services")
 
     def __init__(self, spec: PrincipalSpec) -> None:
         self.any = spec.wildcard
         self.aws: set[str] = set()
+        self.ids: set[str] = set()
         self.accounts: set[str] = set()
         self.services = {v.lower() for v in spec.values("Service")}
         self.federated = set(spec.values("Federated"))
@@ -126,6 +148,8 @@ class PrincipalMatcher:
                 self.accounts.add(value)
             elif value.endswith(":root") and ":iam::" in value:
                 self.accounts.add(value.split(":")[4])
+            elif UNIQUE_ID.match(value):
+                self.ids.add(value)
             else:
                 self.aws.add(value)
         if "*" in self.services or "*" in self.federated:
@@ -146,6 +170,8 @@ class PrincipalMatcher:
             return DIRECT
         if kind == "root" and p.account in self.accounts:
             return DIRECT
+        if p.unique_id is not None and p.unique_id in self.ids:
+            return ROLE if p.is_session else DIRECT  # a session's id is its role's (or federating user's)
         if p.role_arn is not None and p.role_arn in self.aws:
             return ROLE
         if p.account is not None and p.account in self.accounts:
@@ -169,6 +195,28 @@ class PrincipalMatcher:
             return False
         if kind == "root":
             return p.account in self.accounts
-        if p.arn not in self.aws or p.account not in self.accounts:
+        by_id = p.unique_id is not None and p.unique_id in self.ids
+        if not (p.arn in self.aws or (by_id and not p.is_session)) or p.account not in self.accounts:
             return False
-        return p.role_arn is None or p.role_arn == p.arn or p.role_arn in self.aws
+        return p.role_arn is None or p.role_arn == p.arn or p.role_arn in self.aws or (by_id and p.is_session)
+
+
+def bind_principals(policy: Policy, bindings: Mapping[str, str]) -> Policy:
+    """`policy` with each `AWS` principal value found in `bindings` (ARN as written -> unique id) replaced by its
+    id, in `Principal` and `NotPrincipal`: what a stored resource policy means once saved. Pure; the digest (the
+    compiled-policy cache key) covers the bindings."""
+    if not bindings:
+        return policy
+
+    def bound(spec: PrincipalSpec | None) -> PrincipalSpec | None:
+        if spec is None or spec.wildcard:
+            return spec
+        entries = tuple((ptype, tuple(bindings.get(v, v) for v in values) if ptype == "AWS" else values)
+                        for ptype, values in spec.entries)
+        return dataclasses.replace(spec, entries=entries)
+
+    statements = tuple(dataclasses.replace(s, principal=bound(s.principal), not_principal=bound(s.not_principal))
+                       for s in policy.statements)
+    key = "\n".join(f"{arn}\t{uid}" for arn, uid in sorted(bindings.items()))
+    digest = hashlib.sha256(f"{policy.digest}\n{key}".encode()).hexdigest()
+    return dataclasses.replace(policy, statements=statements, digest=digest)

@@ -34,6 +34,12 @@ then the order of the checks within the statement, so `problems[0]` is IAM's ans
 12. EXTRA: Gatehouse's own checks, which AWS's recorded answers neither confirm nor contradict (condition values
     of numeric, IP, Bool and Binary operators; policy variable syntax); never before any of AWS's.
 
+Rules IAM applies when it stores a policy rather than rules of the grammar are flagged `stored_only` on their
+diagnostics: no region in an IAM (or S3 bucket) resource ARN, IAM resource types, and the form of principal values
+(wildcards inside ARNs, 12-digit accounts, service names, `"Principal": "*"` in a trust policy). They keep their
+place in IAM's order; `parse(..., stored=False)` (the evaluator's and the simulator's reading) reports them as
+warnings and decides the document as written, where such an entry simply matches nothing.
+
 Where no recorded answer fixes a check's place (principal and trust rules, SID_FORMAT), it sits with the checks of
 its kind; the evidence for each placement is noted in tests/policy/test_aws_wording.py.
 
@@ -104,12 +110,17 @@ class Stage(IntEnum):
 S = Stage
 
 
+# Resource format problems that are IAM's rules for a stored policy, not the grammar's.
+_STORED_ONLY_RESOURCE_CODES = frozenset({"INVALID_ARN_REGION", "INVALID_ARN_RESOURCE"})
+
+
 def validate(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.IDENTITY,
-             require_version: bool = False) -> list[Diagnostic]:
+             require_version: bool = False, stored: bool = True) -> list[Diagnostic]:
     """All problems in `document` (JSON text or an already-decoded dict), IAM's answer first; empty when valid.
 
     `require_version`: the document must say `"Version": "2012-10-17"`, as IAM requires of managed policies
-    (CreatePolicy, CreatePolicyVersion) but not of inline ones.
+    (CreatePolicy, CreatePolicyVersion) but not of inline ones. `stored=False` reads the document as the evaluator
+    does: `stored_only` problems are still listed but do not hide the grammar checks IAM runs after them.
     """
     if isinstance(document, str):
         try:
@@ -118,21 +129,24 @@ def validate(document: str | dict[str, Any], *, kind: PolicyKind = PolicyKind.ID
             line, column = line_col(document, exc.offset)
             message = msg.INVALID_JSON if kind is PolicyKind.TRUST else msg.SYNTAX_ERRORS
             return [Diagnostic("JSON_SYNTAX_ERROR", message, "", line, column, str(exc))]
-        return validate_parsed(parsed, kind, require_version=require_version)
-    return _Validator(None, kind, require_version).run(document)
+        return validate_parsed(parsed, kind, require_version=require_version, stored=stored)
+    return _Validator(None, kind, require_version, stored).run(document)
 
 
-def validate_parsed(parsed: ParsedJson, kind: PolicyKind, *, require_version: bool = False) -> list[Diagnostic]:
+def validate_parsed(parsed: ParsedJson, kind: PolicyKind, *, require_version: bool = False,
+                    stored: bool = True) -> list[Diagnostic]:
     """Validate a document read by `jsontext.parse_json`, locating each problem in the text."""
-    validator = _Validator(parsed, kind, require_version)
+    validator = _Validator(parsed, kind, require_version, stored)
     for path in parsed.duplicate_keys:
         validator.add(S.SYNTAX, "DUPLICATE_KEY", msg.SYNTAX_ERRORS, path, f"duplicate key {path[-1]}")
     return validator.run(parsed.value)
 
 
 class _Validator:
-    def __init__(self, parsed: ParsedJson | None, kind: PolicyKind, require_version: bool) -> None:
+    def __init__(self, parsed: ParsedJson | None, kind: PolicyKind, require_version: bool,
+                 stored: bool = True) -> None:
         self.parsed = parsed
+        self.stored = stored
         self.kind = kind
         self.require_version = require_version or kind is PolicyKind.RCP
         self.problems: list[tuple[int, int, int, Diagnostic]] = []
@@ -145,7 +159,8 @@ class _Validator:
         self.trust = kind is PolicyKind.TRUST
         self.alphanumeric_sids = kind.alphanumeric_sids
 
-    def add(self, stage: Stage, code: str, message: str, path: JsonPath, detail: str = "") -> None:
+    def add(self, stage: Stage, code: str, message: str, path: JsonPath, detail: str = "", *,
+            stored_only: bool = False) -> None:
         line = column = None
         if self.parsed is not None:
             span = None
@@ -158,10 +173,11 @@ class _Validator:
                 line, column = self.parsed.line_col(span[0])
         statement = path[1] if len(path) > 1 and path[0] == "Statement" and isinstance(path[1], int) else -1
         self.problems.append((stage, statement, len(self.problems),
-                              Diagnostic(code, message, pointer(path), line, column, detail)))
+                              Diagnostic(code, message, pointer(path), line, column, detail, stored_only)))
 
-    def problem(self, stage: Stage, problem: Problem, path: JsonPath) -> None:
-        self.add(stage, problem[0], problem[1], path, problem[2] if len(problem) > 2 else "")
+    def problem(self, stage: Stage, problem: Problem, path: JsonPath, *, stored_only: bool = False) -> None:
+        self.add(stage, problem[0], problem[1], path, problem[2] if len(problem) > 2 else "",
+                 stored_only=stored_only)
 
     def result(self) -> list[Diagnostic]:
         if len(self.problems) > 1:
@@ -294,7 +310,7 @@ class _Validator:
         if value == "*":
             if self.trust:
                 self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", msg.TRUST_STAR_PRINCIPAL, path,
-                         'a trust policy names everyone as {"AWS": "*"}')
+                         'a trust policy names everyone as {"AWS": "*"}', stored_only=True)
             return
         if not isinstance(value, dict) or not value:
             self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", "Invalid principal in policy", path)
@@ -313,7 +329,7 @@ class _Validator:
                 if not principal_ok(ptype, v):
                     label = "SERVICE" if ptype == "Service" else ptype
                     self.add(S.KIND, "INVALID_PRINCIPAL_FORMAT", f'Invalid principal in policy: "{label}":"{v}"',
-                             where)
+                             where, stored_only=True)
 
     # -- Action ----------------------------------------------------------------------------------------------
 
@@ -369,9 +385,12 @@ class _Validator:
         invalid-25), then, unless some format check has failed in this or an earlier statement, legacy-parses
         them (invalid-25 has a legacy problem too, and IAM reports the partition)."""
         formats = sorted((resource, where, problems[0]) for resource, where, problems in found if problems[0])
+        failed = False
         for _, where, problem in formats:
-            self.problem(S.RESOURCE_FORMAT, problem, where)
-        self.resource_format_failed = self.resource_format_failed or bool(formats)
+            stored_only = problem[0] in _STORED_ONLY_RESOURCE_CODES
+            self.problem(S.RESOURCE_FORMAT, problem, where, stored_only=stored_only)
+            failed = failed or self.stored or not stored_only
+        self.resource_format_failed = self.resource_format_failed or failed
         if not self.resource_format_failed:
             for _, where, problems in found:
                 if problems[1] is not None:

@@ -5,8 +5,10 @@ text), only in the resource part of `Resource`/`NotResource` ARNs and in String,
 substituted value is always literal text: a user name containing `*` does not become a wildcard. The escapes exist so
 that a pattern can contain a literal `*`, `?` or `$`.
 
-A variable whose key is absent from the request (or multivalued) and has no default cannot be resolved; the element
-that uses it then matches nothing (see "IAM policy elements: Variables and tags").
+A variable whose key is absent from the request (or multivalued) and has no default has no value ("Policy variables
+with no value" in "IAM policy elements: Variables and tags"): a `Resource` entry that uses it matches no resource
+(and as a `NotResource` entry excludes none), and a condition value that uses it is effectively null, which the
+inverted operators (`StringNotEquals`, ...) match (`conditions.py`).
 """
 
 from __future__ import annotations

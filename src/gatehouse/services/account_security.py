@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from gatehouse.credentials import LockoutSettings, RootLogin
 from gatehouse.errors import EntityAlreadyExists, InvalidInput, NoSuchEntity
 from gatehouse.services.clock import Clock, whole_seconds
-from gatehouse.services.lockouts import ROOT, LockoutPolicy, root_target, user_target
+from gatehouse.services.lockouts import ROOT, LockoutPolicy, passwordless_root_target, root_target, user_target
 from gatehouse.services.password_changes import check_password
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.storage.repository import Store
@@ -86,3 +86,4 @@ class AccountSecurity:
             root = tx.logins.root()
         if root is not None:
             self.store.signin.clear_failures(root_target(account_id, root.email).key)
+        self.store.signin.clear_failures(passwordless_root_target(account_id).key)  # its MFA codes at STS

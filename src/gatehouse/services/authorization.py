@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from gatehouse.errors import AccessDenied
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, Tag
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, SessionKind, Tag
 from gatehouse.policy import (
     Compiler,
     Decision,
@@ -33,6 +33,7 @@ from gatehouse.policy import (
     Principal,
     RequestContext,
     access_denied_message,
+    bind_principals,
     context_keys,
     evaluate,
     parse,
@@ -49,6 +50,7 @@ from gatehouse.storage.repository import UnitOfWork
 _UNCHECKED: ContextVar[bool] = ContextVar("gatehouse_unchecked", default=False)
 
 _CACHE_SIZE = 4096
+_RESOURCE_CACHE_SIZE = 1024
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
 
 
@@ -107,6 +109,8 @@ class Authorizer:
         self.messages = messages
         self.compiler = Compiler()
         self._cache: OrderedDict[tuple[str, str, int, str], PrincipalPolicies] = OrderedDict()
+        self._resource_cache: OrderedDict[tuple[str, str, PolicyType, tuple[tuple[str, str], ...]],
+                                          LabelledPolicy | None] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- the question every use case asks ----------------------------------------------------------------
@@ -236,25 +240,28 @@ class Authorizer:
     def _build(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
         partition, account = caller.partition, caller.account_id
         session = caller.session
-        gathered, role_arn = Gathered(), None
+        # unique_id: the id behind the caller (its user, its role), as bound policies name it; none for a role or
+        # user since deleted, whose sessions keep nothing.
+        gathered, role_arn, unique_id = Gathered(), None, None
         if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.principal_id:
             role = tx.roles.by_id(caller.principal_id)
             if role is not None:  # a deleted role's sessions keep nothing
                 gathered = self.gather(tx, partition, account, OwnerKind.ROLE, role.role_id)
-                role_arn = role.arn(partition)
+                role_arn, unique_id = role.arn(partition), role.role_id
         elif caller.kind in (PrincipalKind.USER, PrincipalKind.FEDERATED_USER) and caller.principal_id:
             gathered = self.gather(tx, partition, account, OwnerKind.USER, caller.principal_id)
             user = tx.users.by_id(caller.principal_id)
             role_arn = user.arn(partition) if user and caller.kind is PrincipalKind.FEDERATED_USER else None
-        principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn)
+            unique_id = user.user_id if user else None
+        principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn, unique_id=unique_id)
         tags = gathered.tags
         session_policies: list[LabelledPolicy] | None = None
-        if session is not None and session.kind != "user-session":
+        if session is not None and session.kind != SessionKind.USER_SESSION:
             by_key = {t.key.lower(): t for t in tags}
             by_key.update({t.key.lower(): t for t in session.session_tags})  # session tags win over the role's
             tags = tuple(by_key.values())
             session_policies = self._session_policies(tx, partition, account, session)
-            if session.kind == "assumed-role" and not (session.session_policies or session.policy_arns):
+            if session.kind == SessionKind.ASSUMED_ROLE and not (session.session_policies or session.policy_arns):
                 # No session policy passed: the role's permissions apply unchanged. Decided by what the session
                 # was given, not by what still compiles: a session scoped down by a managed policy that has since
                 # been deleted keeps its limit (and so allows nothing), never the role's full permissions.
@@ -340,7 +347,28 @@ class Authorizer:
             document = version.document if version else None
         return self.compile(document or "", arn, PolicyType.BOUNDARY)
 
-    def compile(self, document: str, label: str, ptype: PolicyType) -> LabelledPolicy | None:
+    def compile(self, document: str, label: str, ptype: PolicyType,
+                principals: Sequence[tuple[str, str]] = ()) -> LabelledPolicy | None:
+        """`principals`: a stored resource policy's bindings (ARN as written, unique id), matched by id.
+
+        A resource policy (a trust policy) is compiled for each request that reads it, so the result is kept, by
+        everything it is a pure function of; identity policies are kept with the principal's policies."""
+        if ptype not in (PolicyType.TRUST, PolicyType.RESOURCE):
+            return self._compile(document, label, ptype, principals)
+        key = (document, label, ptype, tuple(principals))
+        with self._lock:
+            if key in self._resource_cache:
+                self._resource_cache.move_to_end(key)
+                return self._resource_cache[key]
+        compiled = self._compile(document, label, ptype, principals)
+        with self._lock:
+            self._resource_cache[key] = compiled
+            if len(self._resource_cache) > _RESOURCE_CACHE_SIZE:
+                self._resource_cache.popitem(last=False)
+        return compiled
+
+    def _compile(self, document: str, label: str, ptype: PolicyType,
+                 principals: Sequence[tuple[str, str]]) -> LabelledPolicy | None:
         kind = {PolicyType.BOUNDARY: PolicyKind.BOUNDARY, PolicyType.SESSION: PolicyKind.SESSION,
                 PolicyType.TRUST: PolicyKind.TRUST, PolicyType.RESOURCE: PolicyKind.RESOURCE}.get(
                     ptype, PolicyKind.IDENTITY)
@@ -352,4 +380,6 @@ class Authorizer:
             # A stored policy that no longer parses (accepted by an older, laxer validator) must neither lift a
             # limit nor silently drop its Deny statements: it denies everything until it is rewritten.
             policy = parse(_DENY_ALL, kind=kind)
+        if principals:
+            policy = bind_principals(policy, dict(principals))
         return LabelledPolicy(self.compiler.compile(policy), label, ptype)

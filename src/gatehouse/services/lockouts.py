@@ -1,5 +1,9 @@
-"""Password-guessing lockout, shared by console sign-in and ChangePassword (AWS has none: this is Gatehouse's own
-guard, and both paths check a password, so both count toward it).
+"""Guessing lockout, shared by everything that checks a user's secret: console sign-in, ChangePassword, and the
+MFA codes taken by STS (GetSessionToken and AssumeRole with SerialNumber and TokenCode) and by IAM
+(EnableMFADevice, ResyncMFADevice). AWS has none: this is Gatehouse's own guard. Each of those paths counts its
+wrong answers toward the same per-user lock, and refuses even a right answer while the lock holds, so a stolen
+access key is no better a guessing oracle than the sign-in page. `Lockouts.guess` is that rule in one place, with
+a rate limit per user on top (`RateLimits.per_name` attempts per window) for paths that have none of their own.
 
 Failures are counted, and locks kept, per name typed: an account (its id when it exists, otherwise what was typed)
 with a user name, or a root email. Whether anyone by that name exists changes nothing: an unknown name is refused
@@ -9,7 +13,9 @@ users exist. Counters and locks live in the database (`SigninLedger`), so every 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from gatehouse.credentials import LockoutSettings
 from gatehouse.storage.repository import Store
@@ -19,6 +25,25 @@ ROOT = "root"  # the name a root user's lock is shown (and lifted) by
 # Longer names than these exist nowhere (account alias or id, IAM user name, email), so cutting what was typed to
 # them only ever merges names that do not exist, and keeps keys within the ledger's column.
 _ACCOUNT_CHARS, _USER_CHARS, _EMAIL_CHARS = 64, 128, 256
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """Sign-in attempts allowed per `window` seconds from one source address, and for one name typed (the latter
+    also bounds MFA code attempts at STS, per user)."""
+
+    per_address: int = 60
+    per_name: int = 20
+    window: int = 60
+
+
+class Guess(Enum):
+    """What came of one attempt at a secret under the lockout."""
+
+    RIGHT = "right"
+    WRONG = "wrong"  # counted toward the lock
+    LOCKED = "locked"  # refused unchecked: answer as for a wrong one
+    THROTTLED = "throttled"  # over the rate limit: refused unchecked, not counted
 
 
 @dataclass(frozen=True)
@@ -58,10 +83,17 @@ def root_target(account_id: str | None, email: str) -> LockTarget:
     return LockTarget(f"root:{email.lower()[:_EMAIL_CHARS]}", account_id, ROOT)
 
 
+def passwordless_root_target(account_id: str) -> LockTarget:
+    """The target of an account's root user that has no sign-in email (and so no sign-in to share a counter
+    with): its MFA codes at STS still count, by account."""
+    return LockTarget(f"root-of:{account_id}", account_id, ROOT)
+
+
 class Lockouts:
-    def __init__(self, store: Store, defaults: LockoutPolicy) -> None:
+    def __init__(self, store: Store, defaults: LockoutPolicy, limits: RateLimits = RateLimits()) -> None:
         self.store = store
         self.defaults = defaults
+        self.limits = limits
 
     def policy(self, account_id: str | None) -> LockoutPolicy:
         """The server's defaults under the account's override; the defaults alone where no such account exists."""
@@ -88,3 +120,20 @@ class Lockouts:
     def cleared(self, target: LockTarget) -> None:
         """A correct password: earlier failures no longer count (as after an operator's unlock)."""
         self.store.signin.clear_failures(target.key)
+
+    def guess(self, target: LockTarget, now: int, check: Callable[[], bool]) -> Guess:
+        """One attempt at a secret of `target` (an MFA code): over the per-user rate limit or while locked it is
+        refused without running `check` (so a right code is refused too, and not spent); a wrong answer counts
+        toward the lock. A right one forgives nothing: only a full sign-in or an operator clears the failures.
+
+        Ledger calls are transactions of their own: call this outside any unit of work."""
+        limits = self.limits
+        if self.store.signin.tick(f"guess:{target.key}", now, limits.window) > limits.per_name:
+            return Guess.THROTTLED
+        policy = self.policy(target.account_id)
+        if self.locked_for(target, policy, now):
+            return Guess.LOCKED
+        if check():
+            return Guess.RIGHT
+        self.failed(target, policy, now)
+        return Guess.WRONG

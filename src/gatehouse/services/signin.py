@@ -9,7 +9,7 @@ state lives in the database (`SigninLedger`) so replicas share it. Unknown names
 ones, spend the same argon2 verification as a wrong password, and get the same answers (InvalidCredentials, then
 LockedOut), so sign-in does not reveal which users exist. Expired passwords (or ones an administrator marked for
 reset) must be changed before anything else: the answer is PasswordExpired until the request carries
-`new_password`.
+`new_password`, which must differ from the current one.
 
 Sessions are stateless (sealed claims in the cookie), but signing out revokes one: its access key id is recorded
 until the session would have expired, and every replica then refuses the cookie and its temporary credentials.
@@ -24,28 +24,26 @@ from typing import Protocol
 
 from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import AwsError
-from gatehouse.model import make_arn
+from gatehouse.model import SessionKind, make_arn
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock
-from gatehouse.services.lockouts import LockoutPolicy, Lockouts, LockTarget, root_target, user_target
+from gatehouse.services.lockouts import (
+    LockoutPolicy,
+    Lockouts,
+    LockTarget,
+    RateLimits,
+    root_target,
+    user_target,
+)
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_changes import check_password, new_password_hash
 from gatehouse.services.password_hashing import Passwords
-from gatehouse.services.password_rules import is_expired
+from gatehouse.services.password_rules import is_expired, reuse_message
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
 from gatehouse.storage.credentials import SigninEvent
 from gatehouse.storage.repository import Store
 
 DEFAULT_SESSION_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Sign-in attempts allowed per `window` seconds from one source address, and for one name typed."""
-
-    per_address: int = 60
-    per_name: int = 20
-    window: int = 60
 
 
 class SigninFailed(Exception):
@@ -241,6 +239,11 @@ class Signin:
             check_password(policy, request.new_password)
         except AwsError as e:
             raise SigninFailed(e.code, e.message, status=400) from None
+        if self.passwords.verify(principal.password_hash, request.new_password):
+            # A forced change is not made by keeping the password. AWS documents no wording for this case: its
+            # reuse rule's, as if PasswordReusePrevention were at least 1 (it is whatever the policy says above 1).
+            reuse = max(1, policy.reuse_prevention or 0) if policy else 1
+            raise SigninFailed("PasswordPolicyViolation", reuse_message(reuse), status=400)
         return True
 
     def _change_password(self, principal: _Principal, new_password: str, now: dt.datetime) -> None:
@@ -271,7 +274,7 @@ class Signin:
 
     def _session(self, principal: _Principal, mfa: bool, epoch: int) -> ConsoleSession:
         claims = SessionClaims(
-            kind="user-session", account_id=principal.account_id,
+            kind=SessionKind.USER_SESSION, account_id=principal.account_id,
             access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
             principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)

@@ -13,7 +13,7 @@ Rules the implementations keep:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -23,6 +23,7 @@ from gatehouse.model import (
     AccessKey,
     Account,
     Group,
+    IamPrincipal,
     InlinePolicy,
     InstanceProfile,
     ManagedPolicy,
@@ -157,6 +158,14 @@ class Roles(Protocol):
     def delete(self, role_id: str) -> None: ...
 
 
+class Principals(Protocol):
+    """IAM users and roles of every account held here, as policies name them: by account, kind and name (saving a
+    trust policy binds each to its unique id) and by id (showing it)."""
+
+    def find(self, account_id: str, kind: str, name: str) -> IamPrincipal | None: ...
+    def by_ids(self, unique_ids: Iterable[str]) -> dict[str, IamPrincipal]: ...
+
+
 class ManagedPolicies(Protocol):
     """Customer managed policies of the unit's account (AWS managed ones live in code)."""
 
@@ -273,6 +282,8 @@ class UnitOfWork(Protocol):
     def groups(self) -> Groups: ...
     @property
     def roles(self) -> Roles: ...
+    @property
+    def principals(self) -> Principals: ...
     @property
     def policies(self) -> ManagedPolicies: ...
     @property

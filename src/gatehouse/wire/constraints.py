@@ -1,16 +1,27 @@
 """Validation of a parsed input dict against its shape's constraints, reported the way AWS reports them.
 
 AWS's front end checks every request against the service model before the service sees it and answers
-``ValidationError`` with all the problems at once, for example::
+``ValidationError`` with all the problems at once. IAM's current form (LocalStack's AWS-validated snapshots, recorded
+in February 2026: test_iam_account_password_policy and test_iam_oidc) no longer shows the value::
 
-    2 validation errors detected: Value 'bad name!' at 'userName' failed to satisfy constraint: Member must
-    satisfy regular expression pattern: [\\w+=,.@-]+; Value null at 'path' failed to satisfy constraint: ...
+    3 validation errors detected: Value at 'minimumPasswordLength' failed to satisfy constraint: Member must have
+    value less than or equal to 128; Value at 'passwordReusePrevention' failed to satisfy constraint: ...
+
+and reports a list of strings at the list, with every constraint of its members::
+
+    Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have
+    length less than or equal to 40, Member must have length greater than or equal to 40]
+
+Several members' problems come in the iteration order of a Java ``HashMap`` keyed by the member's path (both
+recordings' orders are exactly that: ``minimumPasswordLength``, ``passwordReusePrevention``, ``maxPasswordAge``;
+``clientIDList``, ``thumbprintList``, ``url``), a member's own problems together. STS keeps the older form,
+which quotes the value (``Value 's' at 'roleSessionName' ...``) and follows the model's member order.
 
 Members are named as AWS names them: first letter lower-cased, list elements as ``tags.6.member.value``
-(1-based). Values of members the model marks ``sensitive`` are left out of the message (``Value at
-'password' …``). Checked: required members, string/blob/list/map length (strings in UTF-16 code units, as
-Java counts them), ``pattern`` (whole-value match), ``enum``, numeric ``min``/``max``. Service-level rules (policy
-document sizes after whitespace is stripped, quotas, cross-field rules) are the services' business.
+(1-based). Values of members the model marks ``sensitive`` are never shown. A missing required member is
+``Value null at 'path' ...``. Checked: required members, string/blob/list/map length (strings in UTF-16 code
+units, as Java counts them), ``pattern`` (whole-value match), ``enum``, numeric ``min``/``max``. Service-level
+rules (policy document sizes after whitespace is stripped, quotas, cross-field rules) are the services' business.
 
 The models' patterns are Java regular expressions; :func:`compile_java_regex` translates them to Python's
 ``re`` (Unicode categories ``\\p{L}``, surrogate-pair escapes, ``\\Q…\\E``, ASCII-only ``\\w``/``\\d``/``\\s``
@@ -26,13 +37,34 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import OperationModel, Shape
 
 from gatehouse.errors import ValidationError
 
-_Check = Callable[[Any, str, list[str]], None]
+_NULL = object()  # the value of a missing required member
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One constraint a member breaks: where, its value (`_NULL` when missing), AWS's rule sentence."""
+
+    path: str
+    value: Any
+    rule: str
+    sensitive: bool = False
+
+
+_Check = Callable[[Any, str, list[Problem]], None]
+
+# Services whose front end answers in the current form (no values; lists at the list; Java HashMap order).
+_CURRENT_FORM = frozenset({"iam"})
+# Patterns AWS's front end leaves to the service, which answers in its own words: CreateVirtualMFADevice's path
+# ("The specified value for path is invalid. ...", LocalStack's AWS-validated test_iam_mfa snapshot, where a path
+# too long still gets the front end's length error). The service checks these (services/iam/mfa_devices.py).
+_SERVICE_PATTERNS = frozenset({("CreateVirtualMFADevice", "Path")})
 
 
 class UnsupportedPattern(ValueError):
@@ -43,20 +75,25 @@ class InputValidator:
     """Checks input dicts against their operation's input shape; checks are compiled once per operation."""
 
     def __init__(self) -> None:
-        self._plans: dict[OperationModel, _Check] = {}
+        self._plans: dict[OperationModel, tuple[_Check, bool]] = {}
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._lock = threading.Lock()
 
     def errors(self, operation_model: OperationModel, params: Mapping[str, Any]) -> list[str]:
-        """Every constraint violation in ``params``, in model member order, each in AWS's sentence form."""
-        check = self._plans.get(operation_model)
-        if check is None:
+        """Every constraint violation in ``params``, each in AWS's sentence form, in AWS's order."""
+        plan = self._plans.get(operation_model)
+        if plan is None:
             with self._lock:
-                check = self._plans.get(operation_model) or self._compile_operation(operation_model)
-                self._plans[operation_model] = check
-        problems: list[str] = []
+                plan = self._plans.get(operation_model) or self._compile_operation(operation_model)
+                self._plans[operation_model] = plan
+        check, current = plan
+        problems: list[Problem] = []
         check(params, "", problems)
-        return problems
+        if not problems:
+            return []
+        if current:
+            return [_current_sentence(p) for p in java_hash_order(problems)]
+        return [_quoted_sentence(p) for p in problems]
 
     def validate(self, operation_model: OperationModel, params: Mapping[str, Any]) -> None:
         """Raise ``ValidationError`` ("N validation error(s) detected: …; …") if ``params`` break a constraint."""
@@ -71,16 +108,50 @@ class InputValidator:
             compiled = self._patterns[java_pattern] = compile_java_regex(java_pattern)
         return compiled
 
-    def _compile_operation(self, operation_model: OperationModel) -> _Check:
+    def _compile_operation(self, operation_model: OperationModel) -> tuple[_Check, bool]:
+        current = operation_model.service_model.endpoint_prefix in _CURRENT_FORM
         shape = operation_model.input_shape
         if shape is None:
-            return lambda value, path, problems: None
-        return _CheckCompiler(self.pattern).compile(shape)
+            return (lambda value, path, problems: None), current
+        skip = frozenset(member for name, member in _SERVICE_PATTERNS if name == operation_model.name)
+        return _CheckCompiler(self.pattern, lists_at_list=current, skip_patterns=skip).compile(shape), current
 
 
 def validation_message(problems: list[str]) -> str:
     count = len(problems)
     return f"{count} validation error{'s' if count != 1 else ''} detected: " + "; ".join(problems)
+
+
+def java_hash_order(problems: list[Problem]) -> list[Problem]:
+    """Problems grouped by path, the groups in the order a Java ``HashMap`` keyed by path iterates them: by bucket
+    (``(h ^ h >>> 16) & (capacity - 1)`` of ``String.hashCode``; capacity 16, doubled past three quarters full),
+    then by insertion within a bucket."""
+    groups: dict[str, list[Problem]] = {}
+    for p in problems:
+        groups.setdefault(p.path, []).append(p)
+    capacity = 16
+    while len(groups) > capacity * 3 // 4:
+        capacity *= 2
+    order = sorted(enumerate(groups), key=lambda item: (_java_bucket(item[1], capacity), item[0]))
+    return [p for _, path in order for p in groups[path]]
+
+
+def _java_bucket(text: str, capacity: int) -> int:
+    data = text.encode("utf-16-be")  # Java's String hashes UTF-16 code units
+    h = 0
+    for i in range(0, len(data), 2):
+        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
+    return (h ^ (h >> 16)) & (capacity - 1)
+
+
+def _current_sentence(p: Problem) -> str:
+    shown = "Value null" if p.value is _NULL else "Value"
+    return f"{shown} at '{p.path}' failed to satisfy constraint: {p.rule}"
+
+
+def _quoted_sentence(p: Problem) -> str:
+    shown = "Value null" if p.value is _NULL else "Value" if p.sensitive else f"Value '{_show(p.value)}'"
+    return f"{shown} at '{p.path}' failed to satisfy constraint: {p.rule}"
 
 
 def _show(value: Any) -> str:
@@ -104,11 +175,18 @@ def _utf16_length(text: str) -> int:
 
 
 class _CheckCompiler:
-    """Turns shapes into check functions ``check(value, path, problems)`` that append AWS-worded sentences."""
+    """Turns shapes into check functions ``check(value, path, problems)`` that append `Problem`s.
 
-    def __init__(self, pattern: Callable[[str], re.Pattern[str]]) -> None:
+    `lists_at_list`: report a list of scalars' member problems once, at the list, with every member constraint
+    (IAM's current form)."""
+
+    def __init__(self, pattern: Callable[[str], re.Pattern[str]], *, lists_at_list: bool = False,
+                 skip_patterns: frozenset[str] = frozenset()) -> None:
         self._pattern = pattern
+        self._lists_at_list = lists_at_list
+        self._skip_patterns = skip_patterns  # top-level members whose pattern the service checks
         self._memo: dict[str, _Check] = {}
+        self._top = True
 
     def compile(self, shape: Shape) -> _Check:
         kind = shape.type_name
@@ -131,34 +209,69 @@ class _CheckCompiler:
             return self._memo[shape.name]
         members: list[tuple[str, str, bool, _Check]] = []
 
-        def check_structure(value: Any, path: str, problems: list[str]) -> None:
+        def check_structure(value: Any, path: str, problems: list[Problem]) -> None:
             get = value.get
             for name, path_name, required, check in members:
                 member_path = f"{path}.{path_name}" if path else path_name
                 item = get(name)
                 if item is None:
                     if required:
-                        problems.append(
-                            f"Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
-                        )
+                        problems.append(Problem(member_path, _NULL, "Member must not be null"))
                     continue
                 check(item, member_path, problems)
 
         self._memo[shape.name] = check_structure  # before the members, so recursive shapes find it
         required = set(shape.required_members)
+        top, self._top = self._top, False
         for name, member in shape.members.items():
-            members.append((name, name[:1].lower() + name[1:], name in required, self.compile(member)))
+            check = (self._string(member, pattern=False) if top and name in self._skip_patterns
+                     else self.compile(member))
+            members.append((name, name[:1].lower() + name[1:], name in required, check))
         return check_structure
 
     def _list(self, shape: Shape) -> _Check:
         check_size = self._sized(shape, len)
         check_item = self.compile(shape.member)
+        if self._lists_at_list and shape.member.type_name in ("string", "character", "integer", "long", "float",
+                                                                 "double", "blob"):
+            return self._scalar_list(shape, check_size, check_item)
 
-        def check_list(value: Any, path: str, problems: list[str]) -> None:
+        def check_list(value: Any, path: str, problems: list[Problem]) -> None:
             check_size(value, path, problems)
             for index, item in enumerate(value, 1):
                 if item is not None:
                     check_item(item, f"{path}.{index}.member", problems)
+
+        return check_list
+
+    @staticmethod
+    def _scalar_list(shape: Shape, check_size: _Check, check_item: _Check) -> _Check:
+        """IAM's current form: one problem at the list naming every constraint of its members (the recorded
+        answers list the maximum length before the minimum)."""
+        member = shape.member
+        meta = member.metadata
+        declared: list[str] = []
+        measure = "length" if member.type_name in ("string", "character", "blob") else "value"
+        if meta.get("max") is not None:
+            declared.append(f"Member must have {measure} less than or equal to {meta['max']}")
+        if meta.get("min") is not None:
+            declared.append(f"Member must have {measure} greater than or equal to {meta['min']}")
+        if meta.get("pattern") is not None:
+            declared.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+        if getattr(member, "enum", None):
+            declared.append(f"Member must satisfy enum value set: [{', '.join(member.enum)}]")
+        sensitive = bool(meta.get("sensitive")) or bool(shape.metadata.get("sensitive"))
+
+        def check_list(value: Any, path: str, problems: list[Problem]) -> None:
+            check_size(value, path, problems)
+            found: list[Problem] = []
+            for index, item in enumerate(value, 1):
+                if item is not None:
+                    check_item(item, f"{path}.{index}.member", found)
+            if found:
+                rules = declared + [r for r in dict.fromkeys(p.rule for p in found) if r not in declared]
+                problems.append(Problem(path, value, f"Member must satisfy constraint: [{', '.join(rules)}]",
+                                        sensitive))
 
         return check_list
 
@@ -167,7 +280,7 @@ class _CheckCompiler:
         check_key = self.compile(shape.key)
         check_value = self.compile(shape.value)
 
-        def check_map(value: Any, path: str, problems: list[str]) -> None:
+        def check_map(value: Any, path: str, problems: list[Problem]) -> None:
             check_size(value, path, problems)
             for index, (key, item) in enumerate(value.items(), 1):
                 check_key(key, f"{path}.{index}.member.key", problems)
@@ -176,9 +289,9 @@ class _CheckCompiler:
 
         return check_map
 
-    def _string(self, shape: Shape) -> _Check:
-        pattern_source = shape.metadata.get("pattern")
-        pattern = self._pattern(pattern_source) if pattern_source is not None else None
+    def _string(self, shape: Shape, *, pattern: bool = True) -> _Check:
+        pattern_source = shape.metadata.get("pattern") if pattern else None
+        compiled = self._pattern(pattern_source) if pattern_source is not None else None
         enum = tuple(shape.enum) if getattr(shape, "enum", None) else ()
         allowed = frozenset(enum)
         check_size = self._sized(shape, _utf16_length)
@@ -186,16 +299,16 @@ class _CheckCompiler:
         pattern_rule = f"Member must satisfy regular expression pattern: {pattern_source}"
         enum_rule = f"Member must satisfy enum value set: [{', '.join(enum)}]"
 
-        def check_string(value: Any, path: str, problems: list[str]) -> None:
+        def check_string(value: Any, path: str, problems: list[Problem]) -> None:
             if not isinstance(value, str):
                 return
-            if pattern is not None and pattern.fullmatch(value) is None:
-                problems.append(_sentence(value, path, pattern_rule, sensitive))
+            if compiled is not None and compiled.fullmatch(value) is None:
+                problems.append(Problem(path, value, pattern_rule, sensitive))
             elif "\x00" in value:
-                problems.append(_sentence(value, path, _NUL_RULE, sensitive))
+                problems.append(Problem(path, value, _NUL_RULE, sensitive))
             check_size(value, path, problems)
             if allowed and value not in allowed:
-                problems.append(_sentence(value, path, enum_rule, sensitive))
+                problems.append(Problem(path, value, enum_rule, sensitive))
 
         return check_string
 
@@ -205,15 +318,13 @@ class _CheckCompiler:
             return lambda value, path, problems: None
         sensitive = bool(shape.metadata.get("sensitive"))
 
-        def check_number(value: Any, path: str, problems: list[str]) -> None:
+        def check_number(value: Any, path: str, problems: list[Problem]) -> None:
             if low is not None and value < low:
-                problems.append(
-                    _sentence(value, path, f"Member must have value greater than or equal to {low}", sensitive)
-                )
+                problems.append(Problem(path, value, f"Member must have value greater than or equal to {low}",
+                                        sensitive))
             if high is not None and value > high:
-                problems.append(
-                    _sentence(value, path, f"Member must have value less than or equal to {high}", sensitive)
-                )
+                problems.append(Problem(path, value, f"Member must have value less than or equal to {high}",
+                                        sensitive))
 
         return check_number
 
@@ -224,16 +335,14 @@ class _CheckCompiler:
             return lambda value, path, problems: None
         sensitive = bool(shape.metadata.get("sensitive"))
 
-        def check_size(value: Any, path: str, problems: list[str]) -> None:
+        def check_size(value: Any, path: str, problems: list[Problem]) -> None:
             size = measure(value)
             if low is not None and size < low:
-                problems.append(
-                    _sentence(value, path, f"Member must have length greater than or equal to {low}", sensitive)
-                )
+                problems.append(Problem(path, value, f"Member must have length greater than or equal to {low}",
+                                        sensitive))
             if high is not None and size > high:
-                problems.append(
-                    _sentence(value, path, f"Member must have length less than or equal to {high}", sensitive)
-                )
+                problems.append(Problem(path, value, f"Member must have length less than or equal to {high}",
+                                        sensitive))
 
         return check_size
 
@@ -242,11 +351,6 @@ class _CheckCompiler:
 # cannot store it in a text column (the driver raises, which would surface as an internal failure), and no IAM
 # value needs it. Checked here, once for every member, so both storage backends answer alike.
 _NUL_RULE = "Member must not contain the character U+0000"
-
-
-def _sentence(value: Any, path: str, rule: str, sensitive: bool) -> str:
-    shown = "Value" if sensitive else f"Value '{_show(value)}'"
-    return f"{shown} at '{path}' failed to satisfy constraint: {rule}"
 
 
 # --- Java regular expressions → Python ----------------------------------------------------------------------

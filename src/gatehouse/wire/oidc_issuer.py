@@ -4,7 +4,9 @@ served without authentication: relying parties fetch them to verify tokens from 
     GET <issuer path>/.well-known/openid-configuration
     GET <issuer path>/.well-known/jwks.json
 
-The issuer path is `/accounts/<account id>`, possibly behind a prefix when the public URL has a path.
+The issuer path is `/accounts/<account id>` after the public URL's own path, and the documents are served there
+only: not under any other prefix, where a relying party could be shown one account's keys at a path it takes for
+another issuer. Without a configured issuer base nothing is routed.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from starlette.routing import Route
 
 
 class IssuerDocuments(Protocol):
+    @property
+    def path_prefix(self) -> str | None: ...
     def discovery(self, account_id: str) -> dict[str, Any] | None: ...
     def jwks(self, account_id: str) -> dict[str, Any] | None: ...
 
@@ -32,12 +36,11 @@ def issuer_routes(documents: IssuerDocuments) -> list[Route]:
     def keys(request: Request) -> Response:
         return _answer(documents.jwks(request.path_params["account"]))
 
-    routes = []
-    for prefix in ("", "/{prefix:path}"):
-        routes += [Route(f"{prefix}/accounts/{{account}}/.well-known/openid-configuration", discovery,
-                         methods=["GET"]),
-                   Route(f"{prefix}/accounts/{{account}}/.well-known/jwks.json", keys, methods=["GET"])]
-    return routes
+    prefix = documents.path_prefix
+    if prefix is None:
+        return []
+    return [Route(f"{prefix}/accounts/{{account}}/.well-known/openid-configuration", discovery, methods=["GET"]),
+            Route(f"{prefix}/accounts/{{account}}/.well-known/jwks.json", keys, methods=["GET"])]
 
 
 def _answer(document: dict[str, Any] | None) -> Response:

@@ -1,4 +1,5 @@
-"""The sign-in endpoint: `POST /signin` (JSON or form fields), `GET /signin/session` and `POST /signout`.
+"""The sign-in endpoint: `GET /signin` (a form token), `POST /signin` (JSON or form fields),
+`GET /signin/session` and `POST /signout`.
 
 Thin on purpose: read the fields, call the sign-in service, set or clear the session cookie. The cookie is
 HttpOnly, SameSite=Lax, Secure when the request came over HTTPS, and lives no longer than the session it carries.
@@ -6,6 +7,17 @@ Sign-out also revokes the session server-side (clearing the cookie alone would l
 temporary credentials `gatehouse login` took from it, valid until expiry). Session checks and sign-out touch the
 database, so they run on a worker thread, as sign-in does. Answers are JSON: 200 with who signed in, or an error
 status with {"code", "message"}.
+
+Cross-site posts (a hostile page signing a browser in to the attacker's account) are refused before any check, by
+one rule (`_cross_site_refusal`):
+- an `Origin` naming another origin than this server's (the request's own scheme and Host, or `--public-url`) is
+  refused, whatever the body; without `Origin`, the same holds for `Referer`;
+- a same-origin `Origin` (or `Referer`) is enough;
+- otherwise (no `Origin`/`Referer`, or `Origin: null`) a JSON body is taken: a browser cannot send
+  `application/json` to another site without a CORS preflight, which this server never grants, so only non-browser
+  clients (`gatehouse login`, scripts) send one. Any other body is what an HTML form can send cross-site, and needs
+  the `csrf_token` field matching the cookie `GET /signin` set (`services/signin_csrf.py`).
+The console's pages carry that token in their sign-in form.
 """
 
 from __future__ import annotations
@@ -13,7 +25,7 @@ from __future__ import annotations
 import json
 import time
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -21,10 +33,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gatehouse.services.signin import ConsoleSession, Signin, SigninFailed, SigninRequest
+from gatehouse.services.signin_csrf import LIFETIME, SigninCsrf
 
 COOKIE = "gatehouse-session"
+CSRF_COOKIE, CSRF_COOKIE_HTTPS = "gatehouse-signin-csrf", "__Host-gatehouse-signin-csrf"  # no subdomain can set it
+CSRF_FIELD = "csrf_token"
 MAX_FORM = 64 * 1024
-_FIELDS = ("account", "username", "password", "email", "mfa_code", "new_password", "credentials")
+_FIELDS = ("account", "username", "password", "email", "mfa_code", "new_password", "credentials", CSRF_FIELD)
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -44,10 +60,51 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def _is_json(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json"
+
+
+def _origin(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL, lower-cased and without the scheme's default port; None if it has none."""
+    try:
+        parts = urlsplit(url.strip())
+        host, port = (parts.hostname or ""), parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not host:
+        return None
+    netloc = host if port is None or str(port) == _DEFAULT_PORTS[scheme] else f"{host}:{port}"
+    return f"{scheme}://{netloc}"
+
+
+def _cross_site_refusal(request: Request, fields: dict[str, str], csrf: SigninCsrf, public_url: str | None
+                        ) -> SigninFailed | None:
+    """Why a sign-in post must be refused as possibly cross-site (the rule is in the module docstring); None to go
+    on."""
+    ours = {_origin(f"{request.url.scheme}://{request.url.netloc}")}  # netloc: the Host header, as sent
+    if public_url:
+        ours.add(_origin(public_url))
+    ours.discard(None)
+    origin = request.headers.get("origin")
+    claimed = origin if origin is not None else request.headers.get("referer")
+    if claimed is not None and claimed.strip().lower() != "null":
+        if _origin(claimed) in ours:
+            return None
+        return SigninFailed("CrossSiteRequest", "Sign-in requests from another site are refused.", status=403)
+    if _is_json(request):
+        return None
+    cookie = request.cookies.get(CSRF_COOKIE_HTTPS if request.url.scheme == "https" else CSRF_COOKIE, "")
+    if csrf.valid(cookie, fields.get(CSRF_FIELD, "")):
+        return None
+    return SigninFailed("CrossSiteRequest", f"The sign-in form needs its {CSRF_FIELD} (from GET /signin); get a "
+                                            "new form and try again.", status=403)
+
+
 async def _fields(request: Request) -> dict[str, str]:
     body = await _body(request, MAX_FORM)
     text = body.decode("utf-8", "replace")
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
+    if _is_json(request):
         try:
             raw: Any = json.loads(text or "{}")
         except (ValueError, RecursionError):  # RecursionError: nested deeper than the interpreter's stack
@@ -84,10 +141,23 @@ def _signed_in(session: ConsoleSession, secure: bool, credentials: dict[str, str
     return response
 
 
-def signin_routes(signin: Signin) -> list[Route]:
+def signin_routes(signin: Signin, csrf: SigninCsrf, public_url: str | None = None) -> list[Route]:
+    async def form(request: Request) -> Response:
+        """A sign-in form's token, with its cookie: what a page posting a form to /signin carries."""
+        nonce, token = csrf.issue()
+        response = JSONResponse({CSRF_FIELD: token}, headers={"Cache-Control": "no-store"})
+        secure = request.url.scheme == "https"
+        response.set_cookie(CSRF_COOKIE_HTTPS if secure else CSRF_COOKIE, nonce, max_age=LIFETIME, path="/",
+                            secure=secure, httponly=True, samesite="strict")
+        return response
+
     async def sign_in(request: Request) -> Response:
         try:
             fields = await _fields(request)
+            refusal = _cross_site_refusal(request, fields, csrf, public_url)
+            if refusal is not None:
+                raise refusal
+            fields.pop(CSRF_FIELD, None)
             password = fields.pop("password", "")
             want_credentials = fields.pop("credentials", "").lower() in ("1", "true", "yes")
             attempt = SigninRequest(password=password, source_ip=request.client.host if request.client else "",
@@ -113,5 +183,6 @@ def signin_routes(signin: Signin) -> list[Route]:
                                samesite="lax")
         return response
 
-    return [Route("/signin", sign_in, methods=["POST"]), Route("/signin/session", current, methods=["GET"]),
+    return [Route("/signin", sign_in, methods=["POST"]), Route("/signin", form, methods=["GET"]),
+            Route("/signin/session", current, methods=["GET"]),
             Route("/signout", sign_out, methods=["POST"])]

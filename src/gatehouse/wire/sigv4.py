@@ -49,6 +49,7 @@ SIGNATURE_MISMATCH = (
     "Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 _PRESIGN_KEYS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
+_SPACES = re.compile(" {2,}")  # [Step 1: CanonicalHeaders] "sequential spaces": SP, nothing else
 
 
 class SigV4Params(NamedTuple):
@@ -305,8 +306,13 @@ def canonical_query_string(raw_query: str, *, presigned: bool = False) -> str:
 
 
 def canonical_headers(signed_headers: tuple[str, ...], headers: Mapping[str, str]) -> str:
-    """[Step 1: CanonicalHeaders] ``name:value\\n`` for each signed header, values trimmed with inner runs of
-    whitespace collapsed, repeated headers joined with commas."""
+    """[Step 1: CanonicalHeaders] ``name:value\\n`` for each signed header, repeated headers joined with commas.
+
+    "For the values, trim any leading or trailing spaces, convert sequential spaces to a single space": spaces
+    (SP) only, plus the tabs HTTP counts as optional whitespace at either end. Other characters (a tab inside the
+    value, U+00A0, U+0085, ...) are part of the value, so two values that differ in them never share a signature.
+    botocore (``' '.join(value.split())``) also folds every Unicode whitespace: a header value it signs with one
+    of those inside does not verify here (nothing botocore signs by default carries one)."""
     getlist = getattr(headers, "getlist", None)
     lines = []
     for name in signed_headers:
@@ -315,8 +321,14 @@ def canonical_headers(signed_headers: tuple[str, ...], headers: Mapping[str, str
         else:
             single = headers.get(name)
             values = [] if single is None else [single]
-        lines.append(name + ":" + ",".join(" ".join(value.split()) for value in values) + "\n")
+        lines.append(name + ":" + ",".join(_trimall(value) for value in values) + "\n")
     return "".join(lines)
+
+
+def _trimall(value: str) -> str:
+    """[Step 1: CanonicalHeaders] a value trimmed of SP and HTAB at both ends, inner runs of SP made one SP."""
+    value = value.strip(" \t")
+    return _SPACES.sub(" ", value) if "  " in value else value
 
 
 def string_to_sign(params: SigV4Params, canonical_request: str) -> str:

@@ -12,6 +12,7 @@ outbound fetch (each up to the fetch timeout) and stall everything else that nee
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -32,6 +33,7 @@ MAX_ISSUERS = 256
 MAX_KEYS = 100
 
 PublicKey = RSAKey | ECKey | OKPKey
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ class IssuerKeys:
             self._fetching.add(issuer)
         try:
             fresh = self._fetch(issuer, now)
-        except Exception:
+        except Exception as e:
+            # Callers get one fixed message whatever went wrong (it must not map the network); the reason is the
+            # operator's. At most once per issuer per failure_backoff.
+            log.warning("cannot get the signing keys of %s: %s", issuer, e)
             with self._lock:
                 if len(self._failed) >= MAX_ISSUERS:
                     self._failed.clear()

@@ -6,8 +6,12 @@ IAM `EnableOutboundWebIdentityFederation` gives the account an issuer URL and si
 caller, which any relying party can verify through the issuer's discovery document and JWKS (served unauthenticated
 by the wire layer from `discovery` and `jwks`).
 
-The issuer URL is `<base>/accounts/<account id>`, where the base is the configured public URL or, without one,
-the scheme and Host of the request that enabled the feature. It is fixed at enable time: relying parties pin it.
+The issuer URL is `<base>/accounts/<account id>`, where the base is the operator's: `--public-url`, or in `--dev`
+without one the server's own listening address. Never anything a request says (its Host header): whoever sent it
+would choose the issuer every relying party pins. Outside `--dev`, enabling without a public URL is refused with
+an error naming the flag. The issuer is derived from the current settings whenever it is used, so a changed public
+URL applies on the next start (relying parties must then trust the new issuer); the documents are served only at
+each account's own issuer path.
 Claims follow AWS's token format ("Understanding token claims"): standard `iss`, `sub`, `aud`, `iat`, `exp`, `jti`,
 and AWS identity claims under the `https://sts.amazonaws.com/` namespace.
 """
@@ -19,10 +23,12 @@ import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from gatehouse.errors import (
     FeatureDisabled,
     FeatureEnabled,
+    InvalidInput,
     JWTPayloadSizeExceeded,
     OutboundWebIdentityFederationDisabled,
     SessionDurationEscalation,
@@ -44,6 +50,8 @@ ISSUER_PATH = "/accounts/{account}"
 ENABLED_ALREADY = ("The request failed because outbound identity federation is already enabled for your AWS account. "
                    "You cannot enable the feature multiple times. To fetch the current configuration (including "
                    "the unique issuer URL), use the GetOutboundWebIdentityFederationInfo operation.")
+NO_PUBLIC_URL = ("Outbound identity federation needs this server's public URL to name the account's token issuer: "
+                 "start gatehouse serve with --public-url URL (or GATEHOUSE_PUBLIC_URL).")
 DISABLED_ALREADY = ("The request failed because outbound identity federation is already disabled for your AWS "
                     "account. You cannot disable the feature multiple times.")
 
@@ -54,7 +62,21 @@ class OutboundDeps:
     authz: Authorizer
     box: SecretBox
     clock: Clock
-    public_url: str | None = None
+    public_url: str | None = None  # the issuers' base (`issuer_base`): None when no URL is configured
+
+
+def issuer_base(public_url: str | None, dev: bool, host: str, port: int) -> str | None:
+    """The base of every account's issuer URL: the configured public URL; in development mode without one, the
+    address the server listens on (a wildcard address is reached as loopback); otherwise none."""
+    if public_url:
+        return public_url.rstrip("/")
+    if not dev:
+        return None
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
 class OutboundFederation:
@@ -74,8 +96,8 @@ class OutboundFederation:
             current = tx.outbound.get()
         if current is not None and current.enabled:
             raise FeatureEnabled(ENABLED_ALREADY)
+        issuer = self._issuer_url(account)
         keys = current.keys if current is not None else generate_keys(self.deps.box, account, self.deps.clock())
-        issuer = current.issuer if current is not None else self._issuer_url(caller)
         with self.store.write(account) as tx:
             self.authz.require(tx, caller, "iam:EnableOutboundWebIdentityFederation", "*")
             now = tx.outbound.get()
@@ -102,7 +124,7 @@ class OutboundFederation:
             current = tx.outbound.get()
         if current is None:
             raise FeatureDisabled("Outbound identity federation is not enabled for your AWS account.")
-        return {"IssuerIdentifier": current.issuer, "JwtVendingEnabled": current.enabled}
+        return {"IssuerIdentifier": self._issuer_url(caller.account_id), "JwtVendingEnabled": current.enabled}
 
     # --- STS -----------------------------------------------------------------------------------------------
 
@@ -124,6 +146,7 @@ class OutboundFederation:
             subject, principal_tags = self._subject(tx, caller)
         if issuer is None or not issuer.enabled:
             raise OutboundWebIdentityFederationDisabled()
+        issuer_url = self._issuer_url(caller.account_id)
         now = int(self.deps.clock().timestamp())
         session = caller.session
         if session is not None and now + duration > int(session.expires.timestamp()):
@@ -135,7 +158,7 @@ class OutboundFederation:
             identity["principal_tags"] = {t.key: t.value for t in principal_tags}
         if request_tags:
             identity["request_tags"] = {t.key: t.value for t in request_tags}
-        claims: dict[str, Any] = {"iss": issuer.issuer, "sub": subject,
+        claims: dict[str, Any] = {"iss": issuer_url, "sub": subject,
                                   "aud": audience[0] if len(audience) == 1 else list(audience),
                                   "iat": now, "exp": now + duration, "jti": str(uuid.uuid4()), AWS_CLAIMS: identity}
         if len(json.dumps(claims)) > MAX_PAYLOAD:
@@ -147,18 +170,26 @@ class OutboundFederation:
 
     # --- the issuer's public documents ----------------------------------------------------------------------
 
+    @property
+    def path_prefix(self) -> str | None:
+        """The path every issuer URL starts with (the public URL's path: "" for none); None when no issuer can be
+        named, so nothing is published."""
+        base = self.deps.public_url
+        return urlsplit(base).path.rstrip("/") if base else None
+
     def discovery(self, account_id: str) -> dict[str, Any] | None:
         issuer = self._published(account_id)
-        if issuer is None:
+        if issuer is None or self.deps.public_url is None:
             return None
-        return {"issuer": issuer.issuer, "jwks_uri": issuer.issuer + "/.well-known/jwks.json",
+        url = self._issuer_url(account_id)
+        return {"issuer": url, "jwks_uri": url + "/.well-known/jwks.json",
                 "response_types_supported": ["id_token"], "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": sorted({k.alg for k in issuer.keys}),
                 "claims_supported": ["aud", "exp", "iat", "iss", "jti", "sub", AWS_CLAIMS]}
 
     def jwks(self, account_id: str) -> dict[str, Any] | None:
         issuer = self._published(account_id)
-        return jwks(issuer) if issuer is not None else None
+        return jwks(issuer) if issuer is not None and self.deps.public_url is not None else None
 
     def _published(self, account_id: str) -> OutboundIssuer | None:
         if not (len(account_id) == 12 and account_id.isdigit()):
@@ -169,12 +200,11 @@ class OutboundFederation:
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
-    def _issuer_url(self, caller: Caller) -> str:
+    def _issuer_url(self, account_id: str) -> str:
         base = self.deps.public_url
         if not base:
-            meta = caller.request
-            base = f"{'https' if meta.secure_transport else 'http'}://{meta.host or '127.0.0.1'}"
-        return base.rstrip("/") + ISSUER_PATH.format(account=caller.account_id)
+            raise InvalidInput(NO_PUBLIC_URL)
+        return base + ISSUER_PATH.format(account=account_id)
 
     def _subject(self, tx: UnitOfWork, caller: Caller) -> tuple[str, tuple[Tag, ...]]:
         """The token's subject (for a role session, the role's ARN, as AWS's tokens name it) and principal tags."""

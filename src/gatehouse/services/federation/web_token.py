@@ -64,14 +64,11 @@ def read_unverified(token: str) -> UnverifiedToken:
 
 
 def issuer_url_key(issuer: str) -> str:
-    """The provider URL (ARN form: host[:port]/path) an `iss` claim names: scheme, default port and trailing slash
-    dropped, host lower-cased (host names are case-insensitive; paths are not)."""
-    rest = issuer.split("://", 1)[1] if "://" in issuer else issuer
-    host, slash, path = rest.partition("/")
-    host = host.lower()
-    if host.endswith(":443"):
-        host = host[:-4]
-    return (host + slash + path).rstrip("/")
+    """The provider URL (ARN form: host[:port]/path) an `iss` claim names: the URL without its `https://`, and
+    nothing else changed. AWS compares the claim with the provider's URL as registered, so a trailing `/`, a host in
+    another case or an explicit `:443` names another provider (a token from `https://host/` needs a provider
+    registered as `https://host/`)."""
+    return issuer[len("https://"):] if issuer.startswith("https://") else issuer
 
 
 def verify(token: str, unverified: UnverifiedToken, provider: OidcProvider, keys: IssuerKeys, now: int
@@ -105,7 +102,7 @@ def _verified_claims(token: str, candidates: Sequence[Any], alg: str) -> dict[st
 
 def _checked(claims: dict[str, Any], provider: OidcProvider, now: int) -> VerifiedToken:
     iss = claims.get("iss")
-    if not isinstance(iss, str) or not iss.startswith("https://") or issuer_url_key(iss) != provider.url:
+    if not isinstance(iss, str) or iss != "https://" + provider.url:
         raise InvalidIdentityToken("The web identity token's issuer does not match the provider.")
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []

@@ -15,6 +15,7 @@ from gatehouse.services.iam.instance_profiles import MAX_INSTANCE_PROFILES
 from gatehouse.services.iam.managed_policies import MAX_POLICIES, MAX_VERSIONS, arn_suffix
 from gatehouse.services.iam.policy_refs import default_document
 from gatehouse.services.iam.roles import MAX_ROLES
+from gatehouse.services.iam.trust import shown
 from gatehouse.services.iam.users import MAX_USERS
 from gatehouse.services.iam.views import (
     boundary_view,
@@ -122,7 +123,7 @@ class AccountOps(IamBase):
             if "Group" in wanted:
                 items += [("GroupDetailList", self._group_detail(tx, caller, g)) for g in tx.groups.all()]
             if "Role" in wanted:
-                items += [("RoleDetailList", self._role_detail(tx, caller, r)) for r in tx.roles.all()]
+                items += [("RoleDetailList", self._role_detail(tx, caller, r)) for r in shown(tx, tx.roles.all())]
             items += [("Policies", p) for p in self._policy_details(tx, caller, wanted)]
         position = decode_marker(marker) if marker else "0"
         # another listing's marker is not ours (isascii: str.isdigit() alone accepts "²", which int() refuses)

@@ -82,11 +82,17 @@ class Groups(IamBase):
 
     @operation
     def add_user_to_group(self, caller: Caller, group_name: str, user_name: str) -> dict[str, Any]:
+        """A missing user is reported before a missing group, as RemoveUserFromGroup reports them (LocalStack's
+        AWS-validated test_iam_groups.snapshot.json)."""
         with self.store.write(caller.account_id) as tx:
-            group = self.group_for(tx, caller, "iam:AddUserToGroup", group_name)
+            group = tx.groups.get(group_name)
+            resource = group.arn(caller.partition) if group else self.arn(caller, f"group/{group_name}")
+            self.require(tx, caller, "iam:AddUserToGroup", resource)
             user = tx.users.get(user_name)
             if user is None:
                 raise NoSuchEntity(f"The user with name {user_name} cannot be found.")
+            if group is None:
+                raise NoSuchEntity(f"The group with name {group_name} cannot be found.")
             if not tx.groups.is_member(group.group_id, user.user_id):
                 if len(tx.groups.ids_for_user(user.user_id)) >= MAX_GROUPS_PER_USER:
                     raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}")

@@ -16,6 +16,7 @@ from gatehouse.services.iam.common import (
     listing,
     page_result,
 )
+from gatehouse.services.iam.trust import shown
 from gatehouse.services.iam.views import profile_view, with_empty_tags
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
@@ -28,7 +29,7 @@ EC2 = "ec2.amazonaws.com"
 class InstanceProfiles(IamBase):
     def _view(self, tx: UnitOfWork, caller: Caller, profile: InstanceProfile, *, tags: bool = False
               ) -> dict[str, Any]:
-        roles = [r for r in (tx.roles.by_id(rid) for rid in profile.role_ids) if r is not None]
+        roles = shown(tx, [r for r in (tx.roles.by_id(rid) for rid in profile.role_ids) if r is not None])
         return profile_view(profile, caller.partition, roles, tags=tags)
 
     @operation

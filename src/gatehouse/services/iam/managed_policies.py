@@ -83,7 +83,7 @@ class ManagedPolicies(IamBase):
                 raise EntityAlreadyExists(f"A policy called {policy_name} already exists. Duplicate names are not "
                                           "allowed.") from None
             tx.tags.replace(OwnerKind.POLICY, policy.policy_id, new_tags)
-        return {"Policy": policy_view(policy, caller.partition, tags=True)}
+        return {"Policy": policy_view(policy, caller.partition, tags=True, description=False)}
 
     @operation
     def get_policy(self, caller: Caller, policy_arn: str) -> dict[str, Any]:

@@ -3,15 +3,25 @@ consecutive codes, resync, deactivate, delete, list, tag.
 
 The seed is sealed at rest under the master key and never returned after creation. Enabling and resyncing spend
 the time steps of the codes they were given (the device's `last_step`), so those codes cannot be replayed later.
+Their wrong codes count toward the sign-in lock of the user named (`lockouts`), and while it holds even right codes
+are refused, as at sign-in and STS.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from gatehouse.credentials import MfaDevice
-from gatehouse.errors import DeleteConflict, EntityAlreadyExists, InvalidAuthenticationCode, LimitExceeded, NoSuchEntity
+from gatehouse.errors import (
+    DeleteConflict,
+    EntityAlreadyExists,
+    InvalidAuthenticationCode,
+    LimitExceeded,
+    NoSuchEntity,
+    ValidationError,
+)
 from gatehouse.model import Caller, OwnerKind, User
 from gatehouse.services import ids, totp
 from gatehouse.services.clock import whole_seconds
@@ -23,6 +33,7 @@ from gatehouse.services.iam.common import (
     short_page,
 )
 from gatehouse.services.iam.views import tags_view, user_view
+from gatehouse.services.lockouts import LockTarget, user_target
 from gatehouse.services.mfa_codes import MfaCodes, parse_serial, seed_binding
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
@@ -32,10 +43,19 @@ MAX_DEVICES_PER_USER = 8
 ENABLE_LOOKBACK_STEPS = 4  # codes may be a couple of minutes old by the time the request arrives
 RESYNC_WINDOW_STEPS = 40  # a device whose clock drifted up to 20 minutes can be brought back
 QR_ISSUER = "Gatehouse"
+# The model's path pattern ((\u002F)|(\u002F[\u0021-\u007E]+\u002F)), and IAM's answer to a path outside it
+# (LocalStack's AWS-validated test_iam_mfa snapshot: "test/" and "/test" both get it; "/test//double/" is accepted).
+_PATH = re.compile(r"/|/[\x21-\x7e]+/")
+_BAD_PATH = ("The specified value for path is invalid. It must begin and end with / and contain only alphanumeric "
+             "characters and/or / characters.")
 
 
 def _bad_code() -> InvalidAuthenticationCode:
     return InvalidAuthenticationCode("Authentication code for device is not valid.")
+
+
+class _WrongCodes(Exception):
+    """Codes checked and found wrong: counted toward the lock once the unit of work has ended."""
 
 
 class MfaDevices(IamBase):
@@ -78,6 +98,8 @@ class MfaDevices(IamBase):
     def create_virtual_mfa_device(self, caller: Caller, virtual_mfa_device_name: str, path: str | None = None,
                                   tags: list[dict[str, str]] | None = None) -> dict[str, Any]:
         path = path or "/"
+        if _PATH.fullmatch(path) is None:  # the model's pattern, which AWS's front end leaves to IAM here
+            raise ValidationError(_BAD_PATH)
         new_tags = checked_tags(tags, OwnerKind.MFA_DEVICE)
         seed = totp.new_seed()
         with self.store.write(caller.account_id) as tx:
@@ -102,43 +124,70 @@ class MfaDevices(IamBase):
     @operation
     def enable_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:EnableMFADevice", user_name)
-            device = self._device(tx, caller, serial_number)
-            if device is None:
-                raise self._missing(serial_number)
-            if device.assigned:
-                raise EntityAlreadyExists("MFA Device is already in use.")
-            if len(tx.mfa.for_user(user.user_id)) >= MAX_DEVICES_PER_USER:
-                raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
-            step = self._consecutive(device, authentication_code1, authentication_code2, ENABLE_LOOKBACK_STEPS, 1)
-            tx.mfa.update(dataclasses.replace(device, user_id=user.user_id, enabled=whole_seconds(self.deps.clock),
-                                              last_step=step, drift=0))
+        target = user_target(caller.account_id, "", user_name)
+        locked = self._locked(target)
+        try:
+            with self.store.write(caller.account_id) as tx:
+                user = self.user_for(tx, caller, "iam:EnableMFADevice", user_name)
+                device = self._device(tx, caller, serial_number)
+                if device is None:
+                    raise self._missing(serial_number)
+                if device.assigned:
+                    raise EntityAlreadyExists("MFA Device is already in use.")
+                if len(tx.mfa.for_user(user.user_id)) >= MAX_DEVICES_PER_USER:
+                    raise LimitExceeded(f"Cannot exceed quota for MFADevicesPerUser: {MAX_DEVICES_PER_USER}")
+                step = self._consecutive(device, authentication_code1, authentication_code2, ENABLE_LOOKBACK_STEPS,
+                                         1, locked)
+                tx.mfa.update(dataclasses.replace(device, user_id=user.user_id,
+                                                  enabled=whole_seconds(self.deps.clock), last_step=step, drift=0))
+        except _WrongCodes:
+            self._failed(target)
+            raise _bad_code() from None
         return {}
 
     @operation
     def resync_mfa_device(self, caller: Caller, user_name: str, serial_number: str, authentication_code1: str,
                           authentication_code2: str) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
-            user = self.user_for(tx, caller, "iam:ResyncMFADevice", user_name)
-            device = self._device(tx, caller, serial_number)
-            if device is None or device.user_id != user.user_id:
-                raise self._missing(serial_number)
-            step = self._consecutive(device, authentication_code1, authentication_code2, RESYNC_WINDOW_STEPS,
-                                     RESYNC_WINDOW_STEPS)
-            drift = step - totp.step_at(self.deps.clock().timestamp())
-            tx.mfa.update(dataclasses.replace(device, last_step=step, drift=drift))
+        target = user_target(caller.account_id, "", user_name)
+        locked = self._locked(target)
+        try:
+            with self.store.write(caller.account_id) as tx:
+                user = self.user_for(tx, caller, "iam:ResyncMFADevice", user_name)
+                device = self._device(tx, caller, serial_number)
+                if device is None or device.user_id != user.user_id:
+                    raise self._missing(serial_number)
+                step = self._consecutive(device, authentication_code1, authentication_code2, RESYNC_WINDOW_STEPS,
+                                         RESYNC_WINDOW_STEPS, locked)
+                drift = step - totp.step_at(self.deps.clock().timestamp())
+                tx.mfa.update(dataclasses.replace(device, last_step=step, drift=drift))
+        except _WrongCodes:
+            self._failed(target)
+            raise _bad_code() from None
         return {}
 
-    def _consecutive(self, device: MfaDevice, code1: str, code2: str, behind: int, ahead: int) -> int:
-        """The step of `code2`, when the two codes are consecutive, recent and not spent already."""
+    def _locked(self, target: LockTarget) -> bool:
+        """Whether the user's sign-in lock holds (read before the unit of work: the ledger is not part of it; told
+        only after the caller has been authorized)."""
+        lockouts = self.codes.lockouts
+        epoch = int(self.deps.clock().timestamp())
+        return lockouts.locked_for(target, lockouts.policy(target.account_id), epoch) > 0
+
+    def _failed(self, target: LockTarget) -> None:
+        lockouts = self.codes.lockouts
+        lockouts.failed(target, lockouts.policy(target.account_id), int(self.deps.clock().timestamp()))
+
+    def _consecutive(self, device: MfaDevice, code1: str, code2: str, behind: int, ahead: int, locked: bool) -> int:
+        """The step of `code2`, when the two codes are consecutive, recent and not spent already (and the user is
+        not locked out: then even right codes are refused, unchecked and uncounted)."""
+        if locked:
+            raise _bad_code()
         seed = self.codes.seed(device)
         if seed is None:
             raise _bad_code()
         now_step = totp.step_at(self.deps.clock().timestamp())
         step = totp.consecutive_step(seed, code1, code2, now_step, behind, ahead)
         if step is None or (device.last_step is not None and step - 1 <= device.last_step):
-            raise _bad_code()
+            raise _WrongCodes()
         return step
 
     @operation

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Any
 
 from gatehouse.errors import (
     DeleteConflict,
     EntityAlreadyExists,
     LimitExceeded,
-    MalformedPolicyDocument,
     UnmodifiableEntity,
 )
 from gatehouse.model import Caller, OwnerKind, Role
-from gatehouse.policy import PolicyKind, parse
 from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import (
@@ -24,30 +21,13 @@ from gatehouse.services.iam.common import (
     listing,
     page_result,
 )
+from gatehouse.services.iam.trust import bind_trust, shown
 from gatehouse.services.iam.views import role_view
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, UnitOfWork
 
 MAX_ROLES = 1000
-_IAM_PRINCIPAL = re.compile(r"arn:[^:]+:iam::(\d{12}):(user|role)(/(?:[^/]+/)*)([^/]+)\Z")
-
-
-def check_trust_principals(tx: UnitOfWork, account_id: str, document: str) -> None:
-    """AWS resolves the IAM users and roles a trust policy names when it is saved, and refuses one that does not
-    exist (exact name and path, as ARNs compare): MalformedPolicyDocument 'Invalid principal in policy:
-    "AWS":"<arn>"'. Only principals of the caller's own account can be checked here; a role naming itself in
-    CreateRole is refused too, as it does not exist yet."""
-    for statement in parse(document, kind=PolicyKind.TRUST).statements:
-        for spec in (statement.principal, statement.not_principal):
-            for value in spec.values("AWS") if spec is not None else ():
-                m = _IAM_PRINCIPAL.match(value)
-                if not m or m.group(1) != account_id:
-                    continue
-                kind, path, name = m.group(2), m.group(3), m.group(4)
-                found = tx.users.get(name) if kind == "user" else tx.roles.get(name)
-                if found is None or found.name != name or found.path != path:
-                    raise MalformedPolicyDocument(f'Invalid principal in policy: "AWS":"{value}"')
 
 
 def protect(role: Role) -> None:
@@ -95,14 +75,14 @@ class Roles(IamBase):
             if tx.roles.get(role_name):
                 raise EntityAlreadyExists(f"Role with name {role_name} already exists.")
             self.deps.documents.check_trust(assume_role_policy_document)
-            check_trust_principals(tx, caller.account_id, assume_role_policy_document)
+            bindings = bind_trust(tx, assume_role_policy_document)
             if permissions_boundary:
                 permissions_boundary = self.check_boundary(permissions_boundary, boundary)
             role = insert_role(tx, Role(
                 account_id=caller.account_id, role_id=ids.unique_id(ids.Prefix.ROLE), name=role_name, path=path,
                 created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
                 description=description, max_session_duration=max_session_duration or 3600,
-                permissions_boundary=permissions_boundary, tags=tuple(new_tags)))
+                permissions_boundary=permissions_boundary, tags=tuple(new_tags), trust_principals=bindings))
         # AWS's CreateRole answer has no Description (even when one was given), no RoleLastUsed, and no
         # MaxSessionDuration when none was given (GetRole has them all). Whether it echoes a MaxSessionDuration
         # that was given is unconfirmed; we do.
@@ -115,7 +95,7 @@ class Roles(IamBase):
     def get_role(self, caller: Caller, role_name: str) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             role = self.role_for(tx, caller, "iam:GetRole", role_name)
-            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+            role = dataclasses.replace(shown(tx, [role])[0], tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
         return {"Role": role_view(role, caller.partition, full=True)}
 
     @operation
@@ -124,6 +104,7 @@ class Roles(IamBase):
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:ListRoles", self.arn(caller, f"role{path_prefix or '/'}"))
             page = tx.roles.page(listing(path_prefix, marker, max_items))
+            page = dataclasses.replace(page, items=shown(tx, page.items))
         return page_result("Roles", page, lambda r: role_view(r, caller.partition))
 
     @operation
@@ -144,7 +125,7 @@ class Roles(IamBase):
             role = self.role_for(tx, caller, "iam:UpdateRoleDescription", role_name)
             role = dataclasses.replace(role, description=description)
             tx.roles.update(role)
-            role = dataclasses.replace(role, tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
+            role = dataclasses.replace(shown(tx, [role])[0], tags=tx.tags.get(OwnerKind.ROLE, role.role_id))
         view = role_view(role, caller.partition, full=True, basic=True)
         view.pop("RoleLastUsed")  # as CreateRole's: no MaxSessionDuration, no RoleLastUsed
         return {"Role": view}
@@ -155,8 +136,8 @@ class Roles(IamBase):
             role = self.role_for(tx, caller, "iam:UpdateAssumeRolePolicy", role_name)
             protect(role)
             self.deps.documents.check_trust(policy_document)
-            check_trust_principals(tx, caller.account_id, policy_document)
-            tx.roles.update(dataclasses.replace(role, trust_policy=policy_document))
+            tx.roles.update(dataclasses.replace(role, trust_policy=policy_document,
+                                                trust_principals=bind_trust(tx, policy_document)))
         return {}
 
     @operation

@@ -1,5 +1,6 @@
 """Server certificates (UploadServerCertificate and friends): the PEM body, chain and private key are parsed and
-checked with `cryptography` (`x509_pem`); the private key is sealed under the master key and never returned."""
+checked with `cryptography` (`x509_pem`); the private key is sealed under the master key and never returned. The
+body and chain are kept and returned byte for byte, as uploaded (trailing newline included), as AWS returns them."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ class ServerCertificates(IamBase):
             cert_id = ids.unique_id(ids.Prefix.SERVER_CERTIFICATE)
             stored = ServerCertificate(
                 account_id=caller.account_id, certificate_id=cert_id, name=server_certificate_name, path=path,
-                body=certificate_body.strip(), chain=certificate_chain.strip() if certificate_chain else None,
+                body=certificate_body, chain=certificate_chain or None,
                 sealed_private_key=self.deps.box.seal(private_key.strip(), key_binding(cert_id)),
                 uploaded=whole_seconds(self.deps.clock), expiration=certificate.not_valid_after_utc)
             tx.server_certificates.insert(stored)

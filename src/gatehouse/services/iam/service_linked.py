@@ -1,13 +1,23 @@
 """Service-linked roles: created on behalf of an AWS service, trusted by it alone, changed only by it.
 
+Each service names its role (`AWSServiceRoleForEC2Spot` for `spot.amazonaws.com`,
+`AWSServiceRoleForApplicationAutoScaling_CustomResource` for `custom-resource.application-autoscaling...`); the
+names come from a table with its sources (`linked_role_names`). A service principal without a linked role is
+refused with InvalidInput, as AWS refuses it.
+
 Deletion in AWS is asynchronous and reported through a task id; here the role is deleted at once and the task
 is recorded as finished, so `GetServiceLinkedRoleDeletionStatus` answers as AWS does.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from gatehouse.errors import InvalidInput, NoSuchEntity
@@ -20,43 +30,40 @@ from gatehouse.services.iam.views import role_view
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts, Target
 
-# Role names AWS gives its services' linked roles, where they differ from "AWSServiceRoleFor" + the capitalized
-# first label of the service principal.
-_KNOWN_NAMES = {
-    "autoscaling.amazonaws.com": "AutoScaling",
-    "elasticloadbalancing.amazonaws.com": "ElasticLoadBalancing",
-    "ecs.amazonaws.com": "ECS",
-    "rds.amazonaws.com": "RDS",
-    "eks.amazonaws.com": "AmazonEKS",
-    "guardduty.amazonaws.com": "AmazonGuardDuty",
-    "es.amazonaws.com": "AmazonElasticsearchService",
-    "opensearchservice.amazonaws.com": "AmazonOpenSearchService",
-    "spot.amazonaws.com": "EC2Spot",
-    "spotfleet.amazonaws.com": "EC2SpotFleet",
-    "elasticbeanstalk.amazonaws.com": "ElasticBeanstalk",
-    "organizations.amazonaws.com": "Organizations",
-    "sso.amazonaws.com": "SSO",
-    "support.amazonaws.com": "Support",
-    "trustedadvisor.amazonaws.com": "TrustedAdvisor",
-    "config.amazonaws.com": "Config",
-    "cloudtrail.amazonaws.com": "CloudTrail",
-    "securityhub.amazonaws.com": "SecurityHub",
-    "access-analyzer.amazonaws.com": "AccessAnalyzer",
-    "dynamodb.application-autoscaling.amazonaws.com": "ApplicationAutoScaling_DynamoDBTable",
-    "ecs.application-autoscaling.amazonaws.com": "ApplicationAutoScaling_ECSService",
-}
-
-
+_TABLE = "service_linked_roles.json"
 _DELETION = "service-linked-role-deletion"
 
 
+@dataclass(frozen=True, slots=True)
+class LinkedRoleName:
+    """What AWS names a service's linked role, whether it takes a custom suffix (None: not documented), and where
+    the name was recorded."""
+
+    name: str
+    custom_suffix: bool | None
+    source: str
+
+
+@functools.cache
+def linked_role_names() -> Mapping[str, LinkedRoleName]:
+    """Service principal -> its linked role's name: `service_linked_roles.json`, made by
+    scripts/update_service_linked_roles.py from LocalStack's maintained table and the AWS documentation pages
+    that name the others (each entry records its source). Read once; immutable."""
+    raw = json.loads(resources.files(__package__).joinpath(_TABLE).read_text(encoding="utf-8"))
+    return MappingProxyType({principal: LinkedRoleName(e["name"], e["custom_suffix"], e["source"])
+                             for principal, e in raw["roles"].items()})
+
+
 def linked_role_name(service: str, suffix: str | None) -> str:
-    base = _KNOWN_NAMES.get(service)
-    if base is None:
-        label = service.split(".", 1)[0]
-        base = "".join(part[:1].upper() + part[1:] for part in label.replace("_", "-").split("-"))
-    name = f"AWSServiceRoleFor{base}"
-    return f"{name}_{suffix}" if suffix else name
+    """The role name AWS gives `service`'s linked role; InvalidInput for a service that has none, or that takes
+    no custom suffix when one is given."""
+    entry = linked_role_names().get(service)
+    if entry is None:
+        raise InvalidInput(f"Invalid service principal {service}.")
+    if suffix and entry.custom_suffix is False:
+        # LocalStack's wording for it (services/iam/provider.py); no recording of AWS's own message found.
+        raise InvalidInput(f"Custom suffix is not allowed for {service}")
+    return f"{entry.name}_{suffix}" if suffix else entry.name
 
 
 def _trust(service: str) -> str:
@@ -68,8 +75,6 @@ class ServiceLinkedRoles(IamBase):
     @operation
     def create_service_linked_role(self, caller: Caller, aws_service_name: str, description: str | None = None,
                                    custom_suffix: str | None = None) -> dict[str, Any]:
-        if not aws_service_name.endswith(".amazonaws.com"):
-            raise InvalidInput(f"Invalid service principal {aws_service_name}.")
         name = linked_role_name(aws_service_name, custom_suffix)
         path = f"/aws-service-role/{aws_service_name}/"
         with self.store.write(caller.account_id) as tx:

@@ -1,5 +1,6 @@
 """X.509 signing certificates of IAM users (and of the root): upload, list, activate or deactivate, delete.
-The body must parse as one PEM certificate; the same certificate cannot be uploaded twice."""
+The body must parse as one PEM certificate; the same certificate cannot be uploaded twice. The body is kept and
+returned byte for byte, as uploaded (its trailing newline too), as AWS returns it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import string
 from typing import Any
 
 from gatehouse.credentials import SigningCertificate
-from gatehouse.errors import DuplicateCertificate, LimitExceeded, NoSuchEntity
+from gatehouse.errors import DuplicateCertificate, LimitExceeded, MalformedCertificate, NoSuchEntity
 from gatehouse.model import Caller, User
 from gatehouse.services import x509_pem
 from gatehouse.services.clock import whole_seconds
@@ -30,7 +31,11 @@ class SigningCertificates(CredentialHolder):
     @operation
     def upload_signing_certificate(self, caller: Caller, certificate_body: str, user_name: str | None = None
                                    ) -> dict[str, Any]:
-        certificate = x509_pem.parse_certificate(certificate_body)
+        try:
+            certificate = x509_pem.parse_certificate(certificate_body)
+        except MalformedCertificate:
+            # AWS's words, quoting the body (LocalStack's AWS-validated test_iam_signing_certificates snapshot).
+            raise MalformedCertificate(f"Certificate {certificate_body} is malformed.") from None
         fingerprint = x509_pem.fingerprint(certificate)
         with self.store.write(caller.account_id) as tx:
             user = self.holder(tx, caller, "iam:UploadSigningCertificate", user_name)
@@ -42,7 +47,7 @@ class SigningCertificates(CredentialHolder):
                 raise LimitExceeded(f"Cannot exceed quota for CertificatesPerUser: {MAX_PER_USER}")
             stored = SigningCertificate(
                 account_id=caller.account_id, certificate_id="".join(secrets.choice(_ID_ALPHABET) for _ in range(32)),
-                user_id=user.user_id if user else None, body=certificate_body.strip(), fingerprint=fingerprint,
+                user_id=user.user_id if user else None, body=certificate_body, fingerprint=fingerprint,
                 status="Active", uploaded=whole_seconds(self.deps.clock))
             tx.signing_certificates.insert(stored)
         return {"Certificate": signing_certificate_view(stored, self.holder_name(caller, user))}

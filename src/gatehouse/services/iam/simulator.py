@@ -44,7 +44,8 @@ def _parse_inputs(documents: Sequence[str] | None, name: str, kind: PolicyKind, 
     out, sources = [], {}
     for n, document in enumerate(documents or (), start=1):
         try:
-            policy = parse(document, kind=kind)
+            # Read as the simulator evaluates it, not as IAM stores it: storage-time rules do not refuse it.
+            policy = parse(document, kind=kind, stored=False)
         except PolicyError as e:
             raise InvalidInput(f"{name}.{n}: {e.message}") from None
         label = f"{name}.{n}"
@@ -156,7 +157,7 @@ class Simulator(IamBase):
             if not caller_arn and principal.arn.endswith(":user/"):
                 raise InvalidInput("CallerArn is required when ResourcePolicy is specified.")
             try:
-                doc = parse(resource_policy, kind=PolicyKind.RESOURCE)
+                doc = parse(resource_policy, kind=PolicyKind.RESOURCE, stored=False)
             except PolicyError as e:
                 raise InvalidInput(f"ResourcePolicy: {e.message}") from None
             resource = LabelledPolicy(self.authz.compiler.compile(doc), "ResourcePolicy", PolicyType.RESOURCE)

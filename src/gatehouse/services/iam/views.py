@@ -65,14 +65,16 @@ def role_view(role: Role, partition: str, *, full: bool = False, basic: bool = F
 
 
 def policy_view(policy: ManagedPolicy, partition: str, *, attachments: int = 0, boundary_uses: int = 0,
-                tags: bool = False, listing: bool = False) -> dict[str, Any]:
+                tags: bool = False, listing: bool = False, description: bool = True) -> dict[str, Any]:
     """`listing`: the ListPolicies shape, which has no Description ("It is not included in the response to the
-    ListPolicies operation": the Policy shape's documentation in the botocore model)."""
+    ListPolicies operation": the Policy shape's documentation in the botocore model). `description=False`:
+    CreatePolicy's answer, which has none either ("This element is included in the response to the GetPolicy
+    operation", ibid.)."""
     out: dict[str, Any] = {
         "PolicyName": policy.name, "PolicyId": policy.policy_id, "Arn": policy.arn(partition), "Path": policy.path,
         "DefaultVersionId": policy.default_version_id, "AttachmentCount": attachments,
         "PermissionsBoundaryUsageCount": boundary_uses, "IsAttachable": True,
-        "Description": None if listing else policy.description, "CreateDate": policy.created,
+        "Description": policy.description if description and not listing else None, "CreateDate": policy.created,
         "UpdateDate": policy.updated,
     }
     if tags:

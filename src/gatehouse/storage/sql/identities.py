@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
-from gatehouse.model import Group, Page, Role, User
+from gatehouse.model import Group, IamPrincipal, Page, Role, User
 from gatehouse.storage.repository import Duplicate, Listing
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.statements import Keyset, Named, prefix_params
@@ -50,7 +51,17 @@ _ROLES = Named(t.roles, t.roles.c.role_id)
 _ROLE_UPDATE = update(t.roles).where(t.roles.c.role_id == bindparam("b_id")).values(
     trust_policy=bindparam("b_trust"), description=bindparam("b_description"),
     max_session_duration=bindparam("b_max"), boundary=bindparam("b_boundary"), last_used=bindparam("b_last"),
-    last_used_region=bindparam("b_region"))
+    last_used_region=bindparam("b_region"), trust_principals=bindparam("b_principals"))
+
+# IAM users and roles of any account, as policies name them (by account and name) and as bindings keep them (by id).
+_U, _R = t.users.c, t.roles.c
+_PRINCIPAL_USER = select(_U.account_id, literal("user").label("kind"), _U.user_id.label("unique_id"), _U.name, _U.path)
+_PRINCIPAL_ROLE = select(_R.account_id, literal("role").label("kind"), _R.role_id.label("unique_id"), _R.name, _R.path)
+_FIND_USER = _PRINCIPAL_USER.where(_U.account_id == bindparam("acct"), _U.name_key == bindparam("key"))
+_FIND_ROLE = _PRINCIPAL_ROLE.where(_R.account_id == bindparam("acct"), _R.name_key == bindparam("key"))
+_IDS_PER_QUERY = 400
+_BY_IDS = union_all(_PRINCIPAL_USER.where(_U.user_id.in_(bindparam("ids", expanding=True))),
+                    _PRINCIPAL_ROLE.where(_R.role_id.in_(bindparam("ids", expanding=True))))
 
 
 def _user(r: Any) -> User:
@@ -65,7 +76,20 @@ def _group(r: Any) -> Group:
 def _role(r: Any) -> Role:
     return Role(account_id=r.account_id, role_id=r.role_id, name=r.name, path=r.path, created=r.created,
                 trust_policy=r.trust_policy, description=r.description, max_session_duration=r.max_session_duration,
-                permissions_boundary=r.boundary, last_used=r.last_used, last_used_region=r.last_used_region)
+                permissions_boundary=r.boundary, last_used=r.last_used, last_used_region=r.last_used_region,
+                trust_principals=_bindings(r.trust_principals))
+
+
+def _bindings(text: str | None) -> tuple[tuple[str, str], ...]:
+    return tuple((str(arn), str(uid)) for arn, uid in json.loads(text)) if text else ()
+
+
+def _bindings_text(bindings: tuple[tuple[str, str], ...]) -> str | None:
+    return json.dumps([list(pair) for pair in bindings]) if bindings else None
+
+
+def _principal(r: Any) -> IamPrincipal:
+    return IamPrincipal(account_id=r.account_id, kind=r.kind, unique_id=r.unique_id, name=r.name, path=r.path)
 
 
 class _Repo:
@@ -219,10 +243,33 @@ class SqlRoles(_NamedRepo):
             "role_id": role.role_id, "account_id": self.account_id, "name": role.name, "name_key": role.name.lower(),
             "path": role.path, "created": role.created, "trust_policy": role.trust_policy,
             "description": role.description, "max_session_duration": role.max_session_duration,
-            "boundary": role.permissions_boundary, "last_used": None, "last_used_region": None})
+            "boundary": role.permissions_boundary, "last_used": None, "last_used_region": None,
+            "trust_principals": _bindings_text(role.trust_principals)})
 
     def update(self, role: Role) -> None:
         self.conn.execute(_ROLE_UPDATE, {
             "b_id": role.role_id, "b_trust": role.trust_policy, "b_description": role.description,
             "b_max": role.max_session_duration, "b_boundary": role.permissions_boundary, "b_last": role.last_used,
-            "b_region": role.last_used_region})
+            "b_region": role.last_used_region, "b_principals": _bindings_text(role.trust_principals)})
+
+
+class SqlPrincipals:
+    """IAM users and roles across accounts: a trust policy may name another account's (held here too)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def find(self, account_id: str, kind: str, name: str) -> IamPrincipal | None:
+        """The user or role of that account with that name (without case, as IAM names compare)."""
+        statement = _FIND_USER if kind == "user" else _FIND_ROLE
+        r = self.conn.execute(statement, {"acct": account_id, "key": name.lower()}).first()
+        return _principal(r) if r else None
+
+    def by_ids(self, unique_ids: Iterable[str]) -> dict[str, IamPrincipal]:
+        """The users and roles that still hold these ids, by id (a deleted principal's id is simply absent)."""
+        wanted = sorted(set(unique_ids))
+        found: dict[str, IamPrincipal] = {}
+        for start in range(0, len(wanted), _IDS_PER_QUERY):  # bounded: SQLite caps the parameters of a statement
+            rows = self.conn.execute(_BY_IDS, {"ids": wanted[start:start + _IDS_PER_QUERY]})
+            found.update((r.unique_id, _principal(r)) for r in rows)
+        return found

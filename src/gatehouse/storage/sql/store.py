@@ -32,7 +32,7 @@ from gatehouse.storage.sql.federation import (
     remember_assertion,
 )
 from gatehouse.storage.sql.held import Connections, OwnedLock
-from gatehouse.storage.sql.identities import SqlGroups, SqlRoles, SqlUsers, _user
+from gatehouse.storage.sql.identities import SqlGroups, SqlPrincipals, SqlRoles, SqlUsers, _user
 from gatehouse.storage.sql.migrate import upgrade
 from gatehouse.storage.sql.others import (
     SqlAccessKeys,
@@ -78,6 +78,10 @@ class SqlUnitOfWork:
     @cached_property
     def roles(self) -> SqlRoles:
         return SqlRoles(self.conn, self._acct())
+
+    @cached_property
+    def principals(self) -> SqlPrincipals:
+        return SqlPrincipals(self.conn)
 
     @cached_property
     def policies(self) -> SqlManagedPolicies:

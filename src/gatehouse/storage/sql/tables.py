@@ -119,6 +119,8 @@ roles = Table(
     Column("boundary", String(2048), nullable=True),
     Column("last_used", UtcDateTime, nullable=True),
     Column("last_used_region", String(32), nullable=True),
+    # JSON [[ARN as written, unique id], ...]: the users and roles the trust policy names, bound on save.
+    Column("trust_principals", Text, nullable=True),
     UniqueConstraint("account_id", "name_key"),
 )
 
