@@ -7,15 +7,12 @@ import datetime as dt
 import itertools
 import threading
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from gatehouse.model import Account, User
 from gatehouse.storage.audit import GENESIS, EventQuery, NewEvent, chain_hash
 from gatehouse.storage.repository import Duplicate
-from gatehouse.storage.sql.engine import sqlite_url
 from gatehouse.storage.sql.store import SqlStore
 
 A, B = "111111111111", "222222222222"
@@ -31,19 +28,6 @@ def event(chain: str = A, name: str = "GetUser", *, read_only: bool = True, user
 
 def user(name: str) -> User:
     return User(account_id=A, user_id=f"AIDA{uuid.uuid4().hex[:17].upper()}", name=name, path="/", created=T0)
-
-
-@pytest.fixture(scope="module", params=["memory", "file", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: Any, pg_schema_factory: Any) -> Iterator[SqlStore]:
-    if request.param == "memory":
-        url = "sqlite://"
-    elif request.param == "file":
-        url = sqlite_url(str(tmp_path_factory.mktemp("audit") / "gatehouse.db"))
-    else:
-        url = pg_schema_factory()
-    s = SqlStore(url)
-    yield s
-    s.close()
 
 
 @pytest.fixture
