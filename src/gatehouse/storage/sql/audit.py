@@ -50,48 +50,61 @@ _HEAD_LOCK_SQL = {True: "SELECT seq, hash FROM audit_heads WHERE chain_id = ?", 
 _HEAD_MOVE_SQL = "UPDATE audit_heads SET seq = ?, hash = ? WHERE chain_id = ?"
 
 
-def _time_param(conn: Connection, when: dt.datetime) -> Any:
+def append_events(conn: Connection, events: Sequence[NewEvent]) -> None:
+    """Extend each event's chain, chains in a fixed order (two appenders never wait on each other's heads).
+
+    The statements go to the driver's own cursor, in the connection's transaction: this runs in every write's
+    transaction, and SQLAlchemy's execution machinery cost more than the three statements themselves."""
+    ordered = sorted(events, key=lambda e: e.chain)
+    mark = _MARK[conn.dialect.paramstyle]
+    sqlite = conn.dialect.name == "sqlite"
+    insert_sql, move_sql = _INSERT_SQL[conn.dialect.paramstyle], _HEAD_MOVE_SQL.replace("?", mark)
+    lock_sql = _HEAD_LOCK_SQL[sqlite].replace("?", mark)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for chain, group in groupby(ordered, key=lambda e: e.chain):
+            cursor.execute(lock_sql, (chain,))
+            head = cursor.fetchone()
+            seq, prev = (int(head[0]), head[1]) if head is not None else _new_head(conn, chain, cursor, lock_sql)
+            rows = []
+            for e in group:
+                seq += 1
+                digest = chain_hash(prev, e.record)
+                rows.append((chain, seq, e.event_id, _time_param(sqlite, e.event_time), e.event_name[:128],
+                             e.event_source[:64], e.read_only, _cut(e.username, 256), _cut(e.access_key_id, 32),
+                             _cut(e.resource_type, 64), _cut(e.resource_name, 2048), e.record, prev, digest))
+                prev = digest
+            try:
+                cursor.executemany(insert_sql, rows)
+            except conn.dialect.loaded_dbapi.IntegrityError as e:  # as SQLAlchemy would have raised it
+                raise IntegrityError(insert_sql, None, e) from None
+            cursor.execute(move_sql, (seq, prev, chain))
+    finally:
+        cursor.close()
+
+
+def _time_param(sqlite: bool, when: dt.datetime) -> Any:
     """What UtcDateTime would bind: naive UTC; on SQLite, as the text SQLAlchemy's SQLite DateTime stores."""
     naive = when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
-    if conn.dialect.name == "sqlite":
-        return naive.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return naive
-
-
-def append_events(conn: Connection, events: Sequence[NewEvent]) -> None:
-    """Extend each event's chain, chains in a fixed order (two appenders never wait on each other's heads)."""
-    ordered = sorted(events, key=lambda e: e.chain)
-    sql = _INSERT_SQL[conn.dialect.paramstyle]
-    for chain, group in groupby(ordered, key=lambda e: e.chain):
-        seq, prev = _lock_head(conn, chain)
-        rows = []
-        for e in group:
-            seq += 1
-            digest = chain_hash(prev, e.record)
-            rows.append((chain, seq, e.event_id, _time_param(conn, e.event_time), e.event_name[:128],
-                         e.event_source[:64], e.read_only, _cut(e.username, 256), _cut(e.access_key_id, 32),
-                         _cut(e.resource_type, 64), _cut(e.resource_name, 2048), e.record, prev, digest))
-            prev = digest
-        conn.exec_driver_sql(sql, rows)
-        mark = _MARK[conn.dialect.paramstyle]
-        conn.exec_driver_sql(_HEAD_MOVE_SQL.replace("?", mark), (seq, prev, chain))
+    return naive.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else naive
 
 
 def _cut(value: str | None, size: int) -> str | None:
     return None if value is None else value[:size]
 
 
-def _lock_head(conn: Connection, chain: str) -> tuple[int, str]:
-    lock = _HEAD_LOCK_SQL[conn.dialect.name == "sqlite"].replace("?", _MARK[conn.dialect.paramstyle])
+def _new_head(conn: Connection, chain: str, cursor: Any, lock_sql: str) -> tuple[int, str]:
+    """Start a chain (once per account): another replica may start it first, then its head is locked instead."""
     for _ in range(3):
-        r = conn.exec_driver_sql(lock, (chain,)).first()
-        if r is not None:
-            return int(r[0]), r[1]
         try:
             with conn.begin_nested():
                 conn.execute(_HEAD_NEW, {"c": chain})
-        except IntegrityError:  # another replica started this chain first: lock its head
-            continue
+        except IntegrityError:
+            pass
+        cursor.execute(lock_sql, (chain,))
+        head = cursor.fetchone()
+        if head is not None:
+            return int(head[0]), head[1]
     raise RuntimeError(f"could not lock the audit chain head of {chain!r}")
 
 
