@@ -3,8 +3,13 @@ every layer; nothing else builds objects that live for the process."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hmac
 import json
 import os
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,7 +56,7 @@ from gatehouse.services.iam.users import Users
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
-from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
+from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
@@ -62,6 +67,7 @@ from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.limits import Executor, Throttle, ThrottleConfig
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
@@ -73,24 +79,97 @@ ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Create `path` readable by its owner only (0600), never briefly wider."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Create `path` readable by its owner only (0600), never briefly wider, and never through a planted file: the
+    text goes to a new file made exclusively (O_EXCL, O_NOFOLLOW) beside it, which then replaces `path` (a rename
+    replaces a symbolic link itself, not the file it points to)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _create_private(path: Path, text: str) -> bool:
+    """Create `path` (0600) holding `text` only if nothing is there, not even a symbolic link; False if something
+    is (another process made it first: the caller reads that one)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    os.chmod(path, 0o600)
+    return True
+
+
+def read_private(path: Path, what: str) -> str:
+    """The text of a key file the operator owns, refused unless it is a regular file of this user's that nobody else
+    can read or write, reached without following a symbolic link: whoever can read the master key can forge
+    session tokens for every account, and whoever chose it can read what it seals."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SettingsError(f"{what} {path} is a symbolic link; refusing to follow it (whoever made it chose the "
+                                f"key). Replace it with the file itself, owned by you, mode 0600.") from None
+        raise SettingsError(f"cannot read {what} {path}: {e.strerror}") from None
+    with os.fdopen(fd, "r") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise SettingsError(f"{what} {path} is not a regular file")
+        if st.st_uid != os.geteuid():
+            raise SettingsError(f"{what} {path} belongs to user id {st.st_uid}, not to this user ({os.geteuid()}): "
+                                f"refusing a key someone else controls. Fix: chown {os.geteuid()} {path}")
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            raise SettingsError(f"{what} {path} is readable or writable by group or others (mode {mode:04o}); "
+                                f"treat the key as exposed. Fix: chmod 600 {path}")
+        return f.read()
+
+
+def check_data_dir(path: Path, *, created: bool) -> None:
+    """Refuse a data directory someone else could plant files in (writable by group or others, or not ours), or
+    repair it when this process just created it."""
+    st = path.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise SettingsError(f"data directory {path} is not a directory")
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid != os.geteuid():
+        raise SettingsError(f"data directory {path} belongs to user id {st.st_uid}, not to this user "
+                            f"({os.geteuid()}): its owner could replace the key files in it. Fix: chown "
+                            f"{os.geteuid()} {path}")
+    if mode & 0o022:
+        if created:
+            os.chmod(path, 0o700)
+            return
+        raise SettingsError(f"data directory {path} is writable by group or others (mode {mode:04o}): anyone who "
+                            f"can write there can plant its key files. Fix: chmod 700 {path}")
 
 
 def _keep_private(path: Path) -> None:
-    """Make a file of ours owner-only (0600), creating it empty if need be.
+    """Make a file of ours owner-only (0600), creating it empty if need be (never through a symbolic link).
 
     For the SQLite database (password hashes, sealed secrets): SQLite creates it, and its -wal and -shm files, with
-    the process umask (usually 0644), and copies the database file's mode to the other two. A data directory we
-    create is 0700, but an operator may point --data at one that exists with wider permissions.
+    the process umask (usually 0644), and copies the database file's mode to the other two.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SettingsError(f"{path} is a symbolic link; refusing to follow it. Replace it with the database "
+                                "file itself.") from None
+        raise
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def master_key(settings: Settings) -> bytes:
@@ -99,7 +178,7 @@ def master_key(settings: Settings) -> bytes:
         return parse_master_key(settings.master_key.reveal())
     if settings.master_key_file is not None:
         try:
-            return parse_master_key(settings.master_key_file.read_text())
+            return parse_master_key(read_private(settings.master_key_file, "master key file"))
         except FileNotFoundError:
             raise SettingsError(f"master key file {settings.master_key_file} does not exist") from None
     if settings.dev:
@@ -107,11 +186,31 @@ def master_key(settings: Settings) -> bytes:
     if settings.db_url:
         raise SettingsError("--db needs GATEHOUSE_MASTER_KEY or --master-key-file")
     path = settings.data_dir / MASTER_KEY_FILE
-    if not path.exists():
-        _write_private(path, new_master_key() + "\n")
-    elif path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)  # ours (we made it): whatever widened it, the key stays readable by its owner only
-    return parse_master_key(path.read_text())
+    _create_private(path, new_master_key() + "\n")
+    return parse_master_key(read_private(path, "master key file"))
+
+
+def check_master_key(store: SqlStore, box: SecretBox) -> None:
+    """Refuse a master key that is not the store's. The first start records the key's check value (after trying it
+    on a secret already sealed, for a store made before check values were kept); every later command and replica
+    compares with it, so a wrong key fails at once with a clear error instead of sealing what nothing can open."""
+    recorded = store.server_value(MASTER_KEY_CHECK)
+    if recorded is None:
+        sealed = store.any_sealed_secret()
+        if sealed is not None:
+            try:
+                box.open(sealed[1], sealed[0])
+            except SealedSecretError:
+                raise SettingsError(_WRONG_KEY) from None
+        recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
+    if not hmac.compare_digest(recorded, box.check_value()):
+        raise SettingsError(_WRONG_KEY)
+
+
+MASTER_KEY_CHECK = "master_key_check"
+_WRONG_KEY = ("the master key is not the one this store's secrets are sealed under (its check value differs): give "
+              "the key the store was first used with (GATEHOUSE_MASTER_KEY, --master-key-file, or master.key in the "
+              "data directory)")
 
 
 def audit_key_path(settings: Settings) -> Path | None:
@@ -179,6 +278,7 @@ class Application:
     clock: Clock
     asgi: AwsAsgi | None = None
     trail: AuditTrail | None = None
+    authz: Authorizer | None = None  # for tests and tools that look at its caches
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -204,12 +304,15 @@ class Application:
     def close(self) -> None:
         if self.trail is not None:
             self.trail.close()
+        if self.asgi is not None:
+            self.asgi.executor.close()
         self.store.close()
 
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
 _SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
-                    "signin_rate_per_user")
+                    "signin_rate_per_user", "signin_event_retention_days", "throttle_per_key",
+                    "throttle_per_account", "header_timeout", "body_timeout", "keep_alive_timeout", "max_connections")
 
 
 def worker_settings_env(settings: Settings) -> str:
@@ -251,7 +354,9 @@ def served(asgi: AwsAsgi, settings: Settings) -> ASGIApp:
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:
     settings = settings.checked()
     if not settings.dev and not settings.db_url:
+        created = not settings.data_dir.exists()
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        check_data_dir(settings.data_dir, created=created)
         _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
     box, tokens = SecretBox(key), SessionTokens(key)
@@ -259,6 +364,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
         raise SettingsError(str(e)) from None
+    try:
+        check_master_key(store, box)
+    except SettingsError:
+        store.close()
+        raise
     trail = (AuditTrail(store.audit, audit_signer(settings, clock),
                         TrailTiming(retention_days=settings.audit_retention_days))
              if settings.audit_enabled else None)
@@ -269,7 +379,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
                          Simulator(deps)]
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
-    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user)
+    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user,
+                        event_retention_days=settings.signin_event_retention_days)
     # ChangePassword and MFA codes (STS, Enable/ResyncMFADevice) check a secret too: their failures count toward
     # the sign-in lockout.
     lockouts = Lockouts(store, lockout, limits)
@@ -292,11 +403,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch)
-    app = Application(settings=settings, store=store, box=box, clock=clock, trail=trail)
-    # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
-    inline = store.engine.dialect.name == "sqlite"
-    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
+    throttle = Throttle(ThrottleConfig(settings.throttle_per_key or 0.0, settings.throttle_per_account or 0.0))
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch, throttle)
+    app = Application(settings=settings, store=store, box=box, clock=clock, authz=authz, trail=trail)
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
+                         body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
                          + issuer_routes(outbound))
     return app

@@ -20,7 +20,7 @@ from gatehouse.services.audit.lookup import (
     InvalidNextTokenException,
     InvalidTimeRangeException,
 )
-from gatehouse.services.audit.trail import AuditTrail
+from gatehouse.services.audit.trail import AuditTrail, TrailTiming
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.storage.sql.store import SqlStore
@@ -59,7 +59,7 @@ def world() -> Iterator[tuple[SqlStore, CloudTrailLookup]]:
         tx.inline.put(InlinePolicy(OwnerKind.USER, "AIDAALICE", "trail", json.dumps({
             "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents",
                                                     "Resource": "*"}]})))
-    trail = AuditTrail(store.audit)
+    trail = AuditTrail(store.audit, timing=TrailTiming(retention_days=0))  # events of March: keep them
     alice = user_caller("alice")
     trail.record(call(alice, "CreateUser", 0, read_only=False, user="bob"))
     trail.record(call(alice, "GetUser", 10, read_only=True, user="bob"))
@@ -73,7 +73,7 @@ def world() -> Iterator[tuple[SqlStore, CloudTrailLookup]]:
 def test_a_lookup_sees_what_this_process_queued() -> None:
     store = SqlStore("sqlite://")
     store.create_account(Account(account_id=ACCOUNT, created=T0))
-    trail = AuditTrail(store.audit)
+    trail = AuditTrail(store.audit, timing=TrailTiming(retention_days=0))  # events of March: keep them
     lookup = CloudTrailLookup(store.audit, store, Authorizer(AwsManagedPolicies()), flush=trail.flush)
     trail.record(call(ROOT, "GetUser", 0, read_only=True, user="bob"))
     assert [e["EventName"] for e in lookup.lookup_events(ROOT)["Events"]] == ["GetUser"]
