@@ -198,7 +198,8 @@ def check_master_key(store: SqlStore, box: SecretBox) -> None:
             except SealedSecretError:
                 raise SettingsError(_WRONG_KEY) from None
         recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
-    if not hmac.compare_digest(recorded, box.check_value()):
+    accepted = box.check_values() if isinstance(box, KeyRing) else [box.check_value()]  # both keys mid-rotation
+    if not any(hmac.compare_digest(recorded, value) for value in accepted):
         raise SettingsError(_WRONG_KEY)
 
 

@@ -14,9 +14,16 @@ from typing import Any
 import pytest
 from sqlalchemy import LargeBinary, text
 
-from gatehouse.app import Application, build, snapshots
+from gatehouse.app import MASTER_KEY_CHECK, Application, build, snapshots
 from gatehouse.services.bootstrap import create_account
-from gatehouse.services.key_rotation import KeyRing, RotationError, next_key_path, read_key_file, rotate_master_key
+from gatehouse.services.key_rotation import (
+    KeyRing,
+    RotationError,
+    RotationReport,
+    next_key_path,
+    read_key_file,
+    rotate_master_key,
+)
 from gatehouse.services.sealed_columns import SEALED_COLUMNS
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.settings import Settings
@@ -29,14 +36,28 @@ def test_every_binary_column_is_a_known_sealed_column() -> None:
     assert binary == {c.label for c in SEALED_COLUMNS}, "a sealed column the rotation and backup checks ignore"
 
 
+def put(path: Path, text: str, mode: int = 0o600) -> None:
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def rotate(app: Application, key_file: Path, grace: float = 0) -> RotationReport:
+    store = snapshots(app)
+    return rotate_master_key(key_file, store, grace=grace,
+                             record_check=lambda box: store.put_server_value(MASTER_KEY_CHECK, box.check_value()))
+
+
 def test_keyring_seals_under_the_newest_key_and_opens_under_any(tmp_path: Path) -> None:
     key_file = tmp_path / "master.key"
     old, new = new_master_key(), new_master_key()
-    key_file.write_text(old)
+    put(key_file, old)
     ring = KeyRing(parse_master_key(old), key_file)
     before = ring.seal("s1", "a")
     assert SecretBox(parse_master_key(old)).open(before, "a") == "s1"
-    next_key_path(key_file).write_text(new)
+    put(next_key_path(key_file), new_master_key(), mode=0o644)  # readable by others: never taken
+    assert SecretBox(parse_master_key(old)).open(ring.seal("s0", "a"), "a") == "s0"
+    next_key_path(key_file).unlink()
+    put(next_key_path(key_file), new)
     during = ring.seal("s2", "b")
     assert SecretBox(parse_master_key(new)).open(during, "b") == "s2"
     next_key_path(key_file).replace(key_file)
@@ -54,8 +75,7 @@ def key_file_settings(request: pytest.FixtureRequest, tmp_path: Path, pg_schema_
         yield Settings(data_dir=tmp_path / "data")  # the key file is the data directory's master.key
     else:
         key_file = tmp_path / "master.key"
-        key_file.write_text(new_master_key() + "\n")
-        key_file.chmod(0o600)
+        put(key_file, new_master_key() + "\n")
         yield Settings(db_url=pg_schema_factory(), master_key_file=key_file)
 
 
@@ -102,7 +122,16 @@ def test_rotation_reseals_everything_while_a_server_keeps_answering(key_file_set
     thread.start()
     operator = build(key_file_settings)  # the `gatehouse rotate-master-key` process
     try:
-        report = rotate_master_key(key_file, snapshots(operator), grace=0.2)
+        store, started = snapshots(operator), []
+
+        def record_check(box: SecretBox) -> None:
+            store.put_server_value(MASTER_KEY_CHECK, box.check_value())
+            midway = build(key_file_settings)  # a server starting between the check value and the key file
+            started.append(midway.box.open(midway.box.seal("x", "y"), "y"))
+            midway.close()
+
+        report = rotate_master_key(key_file, store, grace=0.2, record_check=record_check)
+        assert started == ["x"]
         time.sleep(0.2)
     finally:
         stop.set()
@@ -137,17 +166,20 @@ def test_an_interrupted_rotation_resumes_with_its_new_key(key_file_settings: Set
         made = create_account(app.store, app.box, app.clock, "111111111111")
         key_file = _key_file(key_file_settings)
         planned = new_master_key()
-        next_key_path(key_file).write_text(planned + "\n")  # left by a run that stopped (or placed by hand)
-        report = rotate_master_key(key_file, snapshots(app), grace=0)
+        put(next_key_path(key_file), planned + "\n")  # left by a run that stopped (or placed by hand)
+        report = rotate(app, key_file)
         assert report.resumed and read_key_file(key_file) == parse_master_key(planned)
         with app.store.read("111111111111") as tx:
             key = tx.keys.get(made.access_key_id)
         assert key is not None
         planned_box = SecretBox(parse_master_key(planned))
         assert planned_box.open(key.sealed_secret, made.access_key_id) == made.secret_access_key
-        next_key_path(key_file).write_text(read_key_file(key_file).hex())  # garbage: refused, nothing swapped
+        put(next_key_path(key_file), read_key_file(key_file).hex())  # garbage: refused, nothing swapped
         with pytest.raises(RotationError, match="no usable key"):
-            rotate_master_key(key_file, snapshots(app), grace=0)
+            rotate(app, key_file)
+        put(next_key_path(key_file), new_master_key(), mode=0o640)  # another may read it: refused
+        with pytest.raises(RotationError, match="no usable key"):
+            rotate(app, key_file)
         assert read_key_file(key_file) == parse_master_key(planned)
     finally:
         app.close()
@@ -165,7 +197,7 @@ def test_a_value_under_neither_key_stops_the_rotation_before_the_swap(key_file_s
         key_file = _key_file(key_file_settings)
         old = read_key_file(key_file)
         with pytest.raises(RotationError, match="neither"):
-            rotate_master_key(key_file, snapshots(app), grace=0)
+            rotate(app, key_file)
         assert read_key_file(key_file) == old and next_key_path(key_file).exists()
     finally:
         app.close()

@@ -98,8 +98,8 @@ def rotate_master_key_command(
                                                                  "seals under way to finish.")] = 2.0,
 ) -> None:
     """Re-seal every secret under a new master key while servers keep answering; the key file then holds it."""
+    from gatehouse.app import MASTER_KEY_CHECK, snapshots
     from gatehouse.app import master_key_file as key_file_of
-    from gatehouse.app import snapshots
     from gatehouse.services.key_rotation import RotationError, rotate_master_key
 
     if os.environ.get("GATEHOUSE_MASTER_KEY"):
@@ -110,7 +110,10 @@ def rotate_master_key_command(
         if key_file is None:
             raise _fail("no master key file to rotate (give --master-key-file)")
         try:
-            report = rotate_master_key(key_file, snapshots(app), grace=grace, say=out.print)
+            store = snapshots(app)
+            report = rotate_master_key(key_file, store, grace=grace, say=out.print,
+                                       record_check=lambda box: store.put_server_value(MASTER_KEY_CHECK,
+                                                                                       box.check_value()))
         except RotationError as e:
             raise _fail(str(e)) from None
     checked = sum(report.checked.values())

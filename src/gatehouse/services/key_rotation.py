@@ -11,7 +11,8 @@ A rotation then runs while servers keep answering:
      under the old key and sealed again under the new one, in short transactions, each row only if it still
      holds the value read (a concurrent change wins and is looked at again); passes repeat until one finds
      nothing left under the old key;
-  3. K.next replaces K (one rename); a last pass re-seals any value sealed under the old key meanwhile.
+  3. the store records the new key's check value (`SecretBox.check_value`), then K.next replaces K (one rename);
+     a last pass re-seals any value sealed under the old key meanwhile.
 A server that meets a value under the new key before it stat'ed K.next finds the key then; one that started
 before the rotation still opens old values. An interrupted rotation is resumed by running it again (K.next is
 reused), and until step 3 the old key in K still opens every value not yet re-sealed.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -44,9 +46,13 @@ def next_key_path(key_file: Path) -> Path:
 
 
 def read_key_file(path: Path) -> bytes:
-    """A key file's key, never read through a symbolic link."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """A key file's key: never through a symbolic link, and only from a regular file of this user's that nobody
+    else can read or write (a K.next someone else planted would choose the key new secrets are sealed under)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd) as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+            raise MasterKeyError(f"{path} must be a regular file of this user's, mode 0600")
         return parse_master_key(f.read())
 
 
@@ -113,6 +119,11 @@ class KeyRing(SecretBox):
             self._seen = seen
             return (len(self._known), self._order[0]) != before
 
+    def check_values(self) -> list[str]:
+        """The check value of every key loaded (a store's recorded one may be either key's during a rotation)."""
+        self._refresh()
+        return [box.check_value() for box in self._order]
+
     def seal(self, plaintext: str, bound_to: str) -> bytes:
         self._refresh()
         return self._order[0].seal(plaintext, bound_to)
@@ -149,9 +160,12 @@ class RotationReport:
         return sum(self.resealed.values())
 
 
-def rotate_master_key(key_file: Path, store: SealedStore, *, grace: float = 2.0, max_passes: int = 20,
+def rotate_master_key(key_file: Path, store: SealedStore, *, record_check: Callable[[SecretBox], None],
+                      grace: float = 2.0, max_passes: int = 20,
                       say: Callable[[str], None] = lambda _: None) -> RotationReport:
-    """Re-seal every secret under a new master key and make it the key file's (see the module docstring)."""
+    """Re-seal every secret under a new master key and make it the key file's (see the module docstring).
+    `record_check` makes the new key's check value the store's, just before the key file changes: a server
+    starting in between holds both keys (K and K.next) and accepts either check value."""
     report = RotationReport(key_file=key_file)
     try:
         old = read_key_file(key_file)
@@ -183,6 +197,7 @@ def rotate_master_key(key_file: Path, store: SealedStore, *, grace: float = 2.0,
             break
     else:
         raise RotationError("values kept appearing under the old key; run again")
+    record_check(new_box)
     os.replace(nxt, key_file)  # the one step that makes the new key the key of record
     _fsync_dir(key_file.parent)
     say(f"{key_file} now holds the new key")

@@ -163,6 +163,13 @@ class SqlSnapshots:
             yield from rows
             after = tuple(rows[-1][k] for k in keys)
 
+    def put_server_value(self, name: str, value: str) -> None:
+        """Set one of the store's shared values (`server_values`), e.g. the master key's check value."""
+        table = metadata.tables["server_values"]
+        with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+            if not conn.execute(update(table).where(table.c.name == name).values(value=value)).rowcount:
+                conn.execute(table.insert().values(name=name, value=value))
+
     def replace_sealed(self, table: str, keys: Sequence[str], column: str,
                        changes: Sequence[tuple[dict[str, Any], bytes, bytes]]) -> int:
         """Swap sealed values ((row keys, old, new)) in one short write transaction, each only if the row still
