@@ -221,7 +221,7 @@ def make_secrets(ep: Endpoint, iam: Any, data: Path, outputs: list[str]) -> dict
     }
 
 
-def test_postgresql_live_backup_restores_and_another_key_is_refused(pg_url: str) -> None:
+def test_postgresql_live_backup_restores_and_another_key_is_refused(pg_url: str, pg_schema_factory: Any) -> None:
     file = Path(tempfile.mkdtemp(prefix="gatehouse-pg-backup-")) / "pg.gh"
     args, extra = persistent_args(db_url=pg_url)
     env = {"GATEHOUSE_MASTER_KEY": MASTER_KEY}
@@ -233,7 +233,10 @@ def test_postgresql_live_backup_restores_and_another_key_is_refused(pg_url: str)
         assert r.returncode == 0, r.stderr
         iam.create_user(UserName="pg-after")
     assert k["SecretAccessKey"].encode() not in gzip.decompress(file.read_bytes())
-    r = gatehouse("restore", str(file), "--db", pg_url, "--yes", env={"GATEHOUSE_MASTER_KEY": new_master_key()})
+    other = {"GATEHOUSE_MASTER_KEY": new_master_key()}
+    r = gatehouse("restore", str(file), "--db", pg_url, "--yes", env=other)  # the store itself refuses that key
+    assert r.returncode != 0 and "master key" in r.stderr
+    r = gatehouse("restore", str(file), "--db", pg_schema_factory(), "--yes", env=other)  # an empty store with it
     assert r.returncode == 1 and "another master key" in r.stderr
     r = gatehouse("restore", str(file), "--db", pg_url, "--yes", env=env)
     assert r.returncode == 0, r.stderr
