@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from gatehouse.services.key_rotation import fsync_dir
 from gatehouse.services.sealed_columns import SEALED_COLUMNS, SealedColumn
 from gatehouse.services.secretbox import SealedSecretError, SecretBox
 
@@ -39,15 +40,6 @@ _KEY_CHECK = ("gatehouse backup key check", "gatehouse-backup/key-check")  # (pl
 
 class BackupError(ValueError):
     """A backup that cannot be written, or a file restore refuses; nothing was changed."""
-
-
-class TablePart(Protocol):
-    @property
-    def name(self) -> str: ...
-    @property
-    def columns(self) -> tuple[str, ...]: ...
-    @property
-    def rows(self) -> Iterable[tuple[Any, ...]]: ...
 
 
 class Snapshots(Protocol):
@@ -146,7 +138,7 @@ def write_backup(path: Path, snapshots: Snapshots, box: SecretBox, now: dt.datet
             except FileExistsError:
                 raise BackupError(f"{path} exists; choose another name (or --force to replace it)") from None
             os.unlink(tmp)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -174,15 +166,6 @@ def _write(out: gzip.GzipFile, snapshots: Snapshots, box: SecretBox, created: st
             summary.rows[part.name] = count
     out.write(_line({"end": True, "rows": summary.rows, "sha256": digest.hexdigest()}))
     return summary
-
-
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 # --- reading -------------------------------------------------------------------------------------------------

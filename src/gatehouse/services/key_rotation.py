@@ -63,10 +63,11 @@ def write_key_file(path: Path, encoded: str) -> None:
         f.write(encoded + "\n")
         f.flush()
         os.fsync(f.fileno())
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:
@@ -199,7 +200,7 @@ def rotate_master_key(key_file: Path, store: SealedStore, *, record_check: Calla
         raise RotationError("values kept appearing under the old key; run again")
     record_check(new_box)
     os.replace(nxt, key_file)  # the one step that makes the new key the key of record
-    _fsync_dir(key_file.parent)
+    fsync_dir(key_file.parent)
     say(f"{key_file} now holds the new key")
     report.passes += 1
     _reseal_pass(store, old_box, new_box, report)  # a seal under the old key that raced the rename
