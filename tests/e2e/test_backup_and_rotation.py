@@ -247,3 +247,16 @@ def test_postgresql_live_backup_restores_and_another_key_is_refused(pg_url: str,
             iam.get_user(UserName="pg-after")
         who = ep.client("sts", k["AccessKeyId"], k["SecretAccessKey"]).get_caller_identity()["Arn"]
         assert who.endswith(":user/pg-before")
+
+
+def test_commands_refuse_without_creating_anything(tmp_path: Path) -> None:
+    missing = tmp_path / "none"
+    r = gatehouse("backup", str(tmp_path / "x.gh"), "--data", str(missing))
+    assert r.returncode == 1 and "no Gatehouse store" in r.stderr and not missing.exists()
+    r = gatehouse("rotate-master-key", "--data", str(missing))
+    assert r.returncode == 1 and not missing.exists()
+    r = gatehouse("rotate-master-key", "--data", str(missing), env={"GATEHOUSE_MASTER_KEY": MASTER_KEY})
+    assert r.returncode == 1 and "GATEHOUSE_MASTER_KEY" in r.stderr
+    (tmp_path / "junk.gh").write_bytes(b"not a backup")
+    r = gatehouse("restore", str(tmp_path / "junk.gh"), "--data", str(missing), "--yes")
+    assert r.returncode == 1 and "not a Gatehouse backup" in r.stderr and not missing.exists()

@@ -42,6 +42,14 @@ def _application(data: Path, db: str | None, master_key_file: Path | None) -> It
         app.close()
 
 
+def _existing(data: Path, db: str | None) -> None:
+    """Backup and rotation work on a store that exists: never create an empty one (and a key) by mistake."""
+    from gatehouse.app import DATABASE_FILE
+
+    if db is None and not (data / DATABASE_FILE).is_file():
+        raise _fail(f"no Gatehouse store in {data} (give --data DIR or --db URL)")
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"gatehouse: {message}")
     return typer.Exit(1)
@@ -56,6 +64,7 @@ def backup_command(
     from gatehouse.app import snapshots
     from gatehouse.services.backup import BackupError, write_backup
 
+    _existing(data, db)
     with _application(data, db, master_key_file) as app:
         try:
             summary = write_backup(file, snapshots(app), app.box, dt.datetime.now(dt.UTC), replace=force)
@@ -105,6 +114,7 @@ def rotate_master_key_command(
     if os.environ.get("GATEHOUSE_MASTER_KEY"):
         raise _fail("the master key comes from GATEHOUSE_MASTER_KEY: a rotation needs it in a file that running "
                     "servers can watch (--master-key-file); see docs/backup.md")
+    _existing(data, db)
     with _application(data, db, master_key_file) as app:
         key_file = key_file_of(app.settings)
         if key_file is None:
