@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, text
 
 from gatehouse.app import Application, build, snapshots
 from gatehouse.model import User
@@ -23,6 +25,7 @@ from gatehouse.services.bootstrap import create_account
 from gatehouse.services.secretbox import new_master_key
 from gatehouse.settings import Secret, Settings
 from gatehouse.storage.sql.backup import SqlSnapshots, TableRows
+from gatehouse.storage.sql.migrate import alembic_config
 from tests.support import MASTER_KEY
 
 NOW = dt.datetime(2026, 12, 6, 7, 0, tzinfo=dt.UTC)
@@ -188,7 +191,7 @@ def test_restore_refuses_damaged_or_foreign_files_and_changes_nothing(make_app: 
         return [*lines[:i], lines[i].replace(b"111111111111", b"111111111112"), *lines[i + 1:]]
 
     cases: dict[str, tuple[Callable[[list[bytes]], list[bytes]], str]] = {
-        "revision": (header(schema_revision="0001"), "schema revision 0001"),
+        "revision": (header(schema_revision="0999"), "schema revision 0999"),
         "version": (header(version=99), "format version"),
         "truncated": (lambda lines: lines[:-3], "truncated|altered"),
         "altered": (altered, "altered or damaged"),
@@ -257,3 +260,45 @@ def test_a_sqlite_backup_restores_into_postgresql(tmp_path: Path, pg_schema_fact
     finally:
         lite.close()
         pg.close()
+
+
+class ReflectedSnapshots(SqlSnapshots):
+    """Reads whatever tables the database has (an older schema), as a server of that older version would."""
+
+    def _tables_of(self, conn: Any) -> Iterator[TableRows]:
+        found = MetaData()
+        found.reflect(conn)
+        for table in found.sorted_tables:
+            if table.name != "alembic_version":
+                cols = tuple(c.name for c in table.columns)
+                yield TableRows(table.name, cols, self._rows(conn, table, list(table.primary_key.columns)))
+
+
+def test_a_backup_of_an_older_schema_is_migrated_up(tmp_path: Path) -> None:
+    """A backup taken by the previous version (the store one migration back) restores into this version's schema;
+    one of a revision this version does not know is refused."""
+    old = build(Settings(data_dir=tmp_path / "old", master_key=Secret(MASTER_KEY)))
+    made = create_account(old.store, old.box, old.clock, "111111111111")
+    script = ScriptDirectory.from_config(alembic_config())
+    previous = script.get_revision(script.get_current_head()).down_revision
+    assert isinstance(previous, str)
+    with old.store.engine.connect() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, previous)
+        conn.commit()
+    write_backup(tmp_path / "old.gh", ReflectedSnapshots(old.store.engine), old.box, NOW)
+    old.close()
+    assert BackupFile(tmp_path / "old.gh").header.revision == previous
+    new = build(Settings(data_dir=tmp_path / "new", master_key=Secret(MASTER_KEY)))
+    try:
+        summary = restore_backup(tmp_path / "old.gh", snapshots(new), new.box)
+        assert summary.revision == previous and summary.rows["access_keys"] == 1
+        assert root_secret_opens(new, "111111111111", made.access_key_id, made.secret_access_key or "")
+        assert snapshots(new).revision() == script.get_current_head()
+        _rewrite(tmp_path / "old.gh", tmp_path / "future.gh", lambda lines: [
+            lines[0].replace(f'"schema_revision":"{previous}"'.encode(), b'"schema_revision":"9999"'), *lines[1:]])
+        with pytest.raises(BackupError, match="revision 9999"):
+            restore_backup(tmp_path / "future.gh", snapshots(new), new.box)
+    finally:
+        new.close()

@@ -7,10 +7,10 @@ The file (documented in docs/backup.md) is gzip-compressed JSON Lines, the same 
      {"b64": ...} and timestamps {"utc": ISO 8601}, everything else is plain JSON;
   3. a trailer {"end": true, "rows": {table: count}, "sha256": hex of every line before it}.
 Sealed values are copied as they are stored (AES-GCM under the master key): the file holds no clear secret and is
-useless without the key, which it does not contain. Restore refuses a file whose schema revision is not the
-store's, a truncated or altered file, and a file whose key check or any sealed value does not open under this
-server's master key; it then replaces the whole store in one transaction, so a refused or failed restore changes
-nothing.
+useless without the key, which it does not contain. Restore migrates a file of an older schema revision up,
+refuses one of a revision this version does not know, a truncated or altered file, and a file whose key check or
+any sealed value does not open under this server's master key; it then replaces the whole store in one
+transaction, so a refused or failed restore changes nothing.
 """
 
 from __future__ import annotations
@@ -51,6 +51,8 @@ class Snapshots(Protocol):
     def revision(self) -> str: ...
     def snapshot(self) -> contextlib.AbstractContextManager[tuple[str, Iterator[Any]]]: ...
     def replace_all(self, tables: Iterable[Any]) -> dict[str, int]: ...
+    def can_upgrade_from(self, revision: str) -> bool: ...
+    def upgraded(self, revision: str, tables: Iterable[Any]) -> contextlib.AbstractContextManager[Iterator[Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -309,15 +311,20 @@ def _check_sealed(box: SecretBox, column: SealedColumn, columns: Sequence[str], 
 
 
 def restore_backup(path: Path, snapshots: Snapshots, box: SecretBox) -> Summary:
-    """Replace the store's whole content with the backup's, after checking everything that can be checked."""
+    """Replace the store's whole content with the backup's, after checking everything that can be checked. A
+    backup of an older schema revision is migrated up on the way (the store's own migrations); a newer or unknown
+    one is refused."""
     backup = BackupFile(path)
-    here = snapshots.revision()
-    if backup.header.revision != here:
-        raise BackupError(f"the backup is of schema revision {backup.header.revision}, this store and version are at "
-                          f"{here}: restore it with the Gatehouse version that took it (then upgrade), or take a new "
-                          "backup")
+    here, taken = snapshots.revision(), backup.header.revision
+    if taken != here and not snapshots.can_upgrade_from(taken):
+        raise BackupError(f"the backup is of schema revision {taken}, which this version cannot migrate to its own "
+                          f"({here}): restore it with a Gatehouse version that knows it")
     backup.verify(box)
-    # Read again to load: the checksum is checked again at the end, inside the transaction, so a file changed
-    # between the two reads rolls the restore back.
-    loaded = snapshots.replace_all(backup.tables())
-    return Summary(path=Path(path), revision=backup.header.revision, created=backup.header.created, rows=loaded)
+    # Read again to load: the checksum is checked again at the end, inside the transaction (or before it, when
+    # migrating), so a file changed between the two reads changes nothing.
+    if taken == here:
+        loaded = snapshots.replace_all(backup.tables())
+    else:
+        with snapshots.upgraded(taken, backup.tables()) as tables:
+            loaded = snapshots.replace_all(tables)
+    return Summary(path=Path(path), revision=taken, created=backup.header.created, rows=loaded)

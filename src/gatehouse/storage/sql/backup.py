@@ -12,13 +12,17 @@ schema of record (`tables.metadata`); the file format is the service's (`service
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, Table, and_, select, text, update
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, Table, and_, select, text, update
 
-from gatehouse.storage.sql.engine import WRITE_OPTION, is_sqlite
+from gatehouse.storage.sql.engine import WRITE_OPTION, is_sqlite, make_engine
+from gatehouse.storage.sql.migrate import alembic_config
 from gatehouse.storage.sql.tables import metadata
 
 _BATCH = 500
@@ -124,22 +128,53 @@ class SqlSnapshots:
                 unknown = set(part.columns) - set(table.columns.keys())
                 if unknown:
                     raise SnapshotError(f"the backup's table {part.name} has unknown columns {sorted(unknown)}")
-                count, batch = 0, []
-                for row in part.rows:
-                    batch.append(dict(zip(part.columns, row, strict=True)))
-                    if len(batch) >= _BATCH:
-                        conn.execute(table.insert(), batch)
-                        count, batch = count + len(batch), []
-                if batch:
-                    conn.execute(table.insert(), batch)
-                    count += len(batch)
-                loaded[part.name] = count
+                loaded[part.name] = _insert(conn, table, (dict(zip(part.columns, row, strict=True))
+                                                          for row in part.rows))
             after = conn.execute(text("SELECT COALESCE(MAX(revision), 0) FROM accounts")).scalar() or 0
             conn.execute(text("UPDATE accounts SET revision = revision + :lift"),
                          {"lift": int(max(before, after)) + 1})
             if not is_sqlite(self.engine):
                 _reset_sequences(conn)
         return loaded
+
+    # --- backups of an older schema revision ---
+
+    @staticmethod
+    def can_upgrade_from(revision: str) -> bool:
+        """True when `revision` is an older revision of this version's migrations (one they can migrate up)."""
+        script = ScriptDirectory.from_config(alembic_config())
+        older = [r.revision for r in script.walk_revisions("base", "heads")]
+        return revision in older and revision not in script.get_heads()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def upgraded(revision: str, tables: Iterable[TableLike]) -> Iterator[Iterator[TableRows]]:
+        """The tables of a backup taken at an older `revision`, migrated to this version's schema: loaded into a
+        scratch in-memory SQLite database created at that revision, upgraded by the same migrations a server runs,
+        and read back (the whole store is held in memory meanwhile)."""
+        engine = make_engine("sqlite://")
+        cfg = alembic_config()
+        try:
+            with engine.connect() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                conn.commit()
+                old = MetaData()
+                old.reflect(conn)
+                conn.commit()
+                with conn.begin():
+                    for part in tables:
+                        table = old.tables.get(part.name)
+                        if table is None or part.name == "alembic_version":
+                            raise SnapshotError(f"the backup has a table its revision does not: {part.name}")
+                        rows = ({c: _naive(v) for c, v in zip(part.columns, row, strict=True)} for row in part.rows)
+                        _insert(conn, table, rows)
+                command.upgrade(cfg, "heads")
+                conn.commit()
+            with SqlSnapshots(engine).snapshot() as (_, parts):
+                yield parts
+        finally:
+            engine.dispose()
 
     # --- sealed columns (master-key rotation) ---
 
@@ -183,6 +218,27 @@ class SqlSnapshots:
                 where = and_(*(tbl.c[k] == row[k] for k in keys), tbl.c[column] == old)
                 done += conn.execute(update(tbl).where(where).values({column: new})).rowcount or 0
         return done
+
+
+def _insert(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert rows in batches; returns how many."""
+    count, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            conn.execute(table.insert(), batch)
+            count, batch = count + len(batch), []
+    if batch:
+        conn.execute(table.insert(), batch)
+        count += len(batch)
+    return count
+
+
+def _naive(value: Any) -> Any:
+    """Reflected tables take naive UTC timestamps (the schema of record's UtcDateTime converts; they do not)."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
 
 
 def _after(cols: Sequence[Any], last: tuple[Any, ...]) -> Any:
