@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
@@ -32,9 +31,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from gatehouse.services.key_rotation import read_key_file
 from gatehouse.services.sealed_columns import SEALED_COLUMNS
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key
-from tests.e2e.test_secrets_at_rest import certificate_and_key, private_key_values, signin
-from tests.support import ACCOUNT, MASTER_KEY
-from tests.support.servers import Endpoint, persistent_args, running
+from tests.e2e.test_secrets_at_rest import give_every_secret
+from tests.support import MASTER_KEY
+from tests.support.servers import persistent_args, running
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +95,8 @@ def test_backup_rotation_and_restore_keep_every_secret_sealed() -> None:
     with running(*args) as ep:
         ep.key, ep.secret = extra["key"], extra["secret"]
         iam = ep.client("iam")
-        clear = make_secrets(ep, iam, data, outputs)
+        clear, cli_output = give_every_secret(ep, str(data), "keeper", (PASSWORD, CHANGED, ROOT_PASSWORD))
+        outputs.append(cli_output)
         r = gatehouse("backup", str(before), "--data", str(data))
         outputs.append(r.stdout + r.stderr)
         assert r.returncode == 0, r.stderr
@@ -182,43 +182,6 @@ def test_backup_rotation_and_restore_keep_every_secret_sealed() -> None:
     found = [f"{what} in {where}" for what, values in clear.items() for where, blob in places.items()
              if any(v in blob for v in values) and not (what == "current master key" and where == "data/master.key")]
     assert not found, "clear secrets: " + ", ".join(found)
-
-
-def make_secrets(ep: Endpoint, iam: Any, data: Path, outputs: list[str]) -> dict[str, list[bytes]]:
-    """One secret of every kind, through the API and the CLI; returns what each looks like in clear."""
-    iam.create_user(UserName="keeper")
-    iam.create_login_profile(UserName="keeper", Password=PASSWORD)
-    iam.attach_user_policy(UserName="keeper", PolicyArn="arn:aws:iam::aws:policy/IAMUserChangePassword")
-    secret = iam.create_access_key(UserName="keeper")["AccessKey"]
-    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="keeper-phone")["VirtualMFADevice"]
-    seed = device["Base32StringSeed"].decode()
-    totp, step = pyotp.TOTP(seed), int(time.time() // 30)
-    iam.enable_mfa_device(UserName="keeper", SerialNumber=device["SerialNumber"],
-                          AuthenticationCode1=totp.at((step - 1) * 30), AuthenticationCode2=totp.at(step * 30))
-    service_password = iam.create_service_specific_credential(
-        UserName="keeper", ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]["ServicePassword"]
-    api_key = iam.create_service_specific_credential(
-        UserName="keeper", ServiceName="bedrock.amazonaws.com")["ServiceSpecificCredential"]["ServiceCredentialSecret"]
-    body, key = certificate_and_key()
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption()).decode()
-    iam.upload_server_certificate(ServerCertificateName="keeper-web", CertificateBody=body, PrivateKey=key_pem)
-    iam.enable_outbound_web_identity_federation()  # the issuer's private signing keys, sealed
-    ep.client("sts").get_web_identity_token(Audience=["https://relying.example.com"], SigningAlgorithm="RS256")
-    assert signin(ep, account=ACCOUNT, username="keeper", password=PASSWORD, mfa_code=totp.at((step + 1) * 30)) == 200
-    me = ep.client("iam", secret["AccessKeyId"], secret["SecretAccessKey"])
-    me.change_password(OldPassword=PASSWORD, NewPassword=CHANGED)
-    cli = gatehouse("account", "root-password", "--data", str(data), "--email", "keeper@example.com",
-                    "--password-stdin", stdin=ROOT_PASSWORD + "\n")
-    assert cli.returncode == 0, cli.stderr
-    outputs.append(cli.stdout + cli.stderr)
-    return {
-        "console password": [PASSWORD.encode(), CHANGED.encode()], "root password": [ROOT_PASSWORD.encode()],
-        "secret access key": [secret["SecretAccessKey"].encode()],
-        "MFA seed": [seed.encode(), base64.b32decode(seed)],
-        "service password": [service_password.encode()], "API key": [api_key.encode()],
-        "private key": private_key_values(key),
-    }
 
 
 def test_postgresql_live_backup_restores_and_another_key_is_refused(pg_url: str, pg_schema_factory: Any) -> None:
