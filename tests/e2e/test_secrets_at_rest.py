@@ -1,7 +1,8 @@
 """No secret in clear at rest or in the log: a persistent server (--data) is given one of every kind (console
 and root passwords, a secret access key, an MFA seed, service passwords and API keys, a server certificate's
-private key, the outbound issuer's signing keys), signs people in and changes passwords; then every file of the data directory (the database with its
-WAL and journal files, the key files) and the server's log are searched for each clear value."""
+private key, the outbound issuer's signing keys), signs people in and changes passwords; then every file of the
+data directory (the database with its WAL and journal files, the key files) and the server's log are searched
+for each clear value."""
 
 from __future__ import annotations
 
