@@ -53,6 +53,7 @@ from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
+from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
@@ -62,6 +63,7 @@ from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
+from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
@@ -203,7 +205,8 @@ def check_master_key(store: SqlStore, box: SecretBox) -> None:
             except SealedSecretError:
                 raise SettingsError(_WRONG_KEY) from None
         recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
-    if not hmac.compare_digest(recorded, box.check_value()):
+    accepted = box.check_values() if isinstance(box, KeyRing) else [box.check_value()]  # both keys mid-rotation
+    if not any(hmac.compare_digest(recorded, value) for value in accepted):
         raise SettingsError(_WRONG_KEY)
 
 
@@ -270,6 +273,17 @@ def audit_tools(settings: Settings) -> AuditTools:
     return AuditTools(store=store, key_path=audit_key_path(settings))
 
 
+
+def master_key_file(settings: Settings) -> Path | None:
+    """The file the master key is read from (None: the environment, or memory in --dev): what a running server
+    watches during `gatehouse rotate-master-key` and what the rotation rewrites."""
+    if settings.master_key is not None or settings.dev:
+        return None
+    if settings.master_key_file is not None:
+        return settings.master_key_file
+    return None if settings.db_url else settings.data_dir / MASTER_KEY_FILE
+
+
 @dataclass
 class Application:
     settings: Settings
@@ -307,6 +321,11 @@ class Application:
         if self.asgi is not None:
             self.asgi.executor.close()
         self.store.close()
+
+
+def snapshots(app: Application) -> SqlSnapshots:
+    """Whole-store snapshots and restores (`gatehouse backup`, `restore`, `rotate-master-key`)."""
+    return SqlSnapshots(app.store.engine)
 
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
@@ -359,7 +378,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         check_data_dir(settings.data_dir, created=created)
         _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
-    box, tokens = SecretBox(key), SessionTokens(key)
+    key_file = master_key_file(settings)
+    box, tokens = (KeyRing(key, key_file) if key_file else SecretBox(key)), SessionTokens(key)
     try:
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:

@@ -116,7 +116,9 @@ def _announce(settings: Settings, result: object, url: str) -> None:
     out.print(f"Gatehouse account: [bold]{result.account_id}[/bold]")  # type: ignore[attr-defined]
     secret = result.secret_access_key  # type: ignore[attr-defined]
     key_id = result.access_key_id  # type: ignore[attr-defined]
-    if secret and not settings.dev:
+    if secret and not settings.dev and settings.root_secret_access_key is not None:
+        out.print(f"Root access key: {key_id} (with the secret given)")  # never echo a secret into the log
+    elif secret and not settings.dev:
         out.print("Root access key (shown once; also saved 0600 in the data directory):")
         out.print(f"  AWS_ACCESS_KEY_ID={key_id}")
         out.print(f"  AWS_SECRET_ACCESS_KEY={secret}")
