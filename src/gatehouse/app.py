@@ -18,7 +18,12 @@ from starlette.types import ASGIApp
 
 from gatehouse.services.account_security import AccountSecurity
 from gatehouse.services.audit.calls import CallRecorder
+from gatehouse.services.audit.credential_report import CredentialReports
+from gatehouse.services.audit.last_accessed import ServiceLastAccessed
 from gatehouse.services.audit.no_trail import NoTrail
+from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
+from gatehouse.services.audit.signins import SigninTrail
+from gatehouse.services.audit.trail import AuditTrail, TrailTiming
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -52,6 +57,7 @@ from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
+from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
@@ -61,6 +67,7 @@ from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Settings, SettingsError, worker_settings
+from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
@@ -72,6 +79,7 @@ from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
 
 MASTER_KEY_FILE = "master.key"
+AUDIT_KEY_FILE = "audit.key"
 DATABASE_FILE = "gatehouse.db"  # as Settings.store_url names it
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
@@ -201,7 +209,8 @@ def check_master_key(store: SqlStore, box: SecretBox) -> None:
             except SealedSecretError:
                 raise SettingsError(_WRONG_KEY) from None
         recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
-    if not hmac.compare_digest(recorded, box.check_value()):
+    accepted = box.check_values() if isinstance(box, KeyRing) else [box.check_value()]  # both keys mid-rotation
+    if not any(hmac.compare_digest(recorded, value) for value in accepted):
         raise SettingsError(_WRONG_KEY)
 
 
@@ -209,6 +218,74 @@ MASTER_KEY_CHECK = "master_key_check"
 _WRONG_KEY = ("the master key is not the one this store's secrets are sealed under (its check value differs): give "
               "the key the store was first used with (GATEHOUSE_MASTER_KEY, --master-key-file, or master.key in the "
               "data directory)")
+
+
+def audit_key_path(settings: Settings) -> Path | None:
+    """Where the audit trail's signing key lives: --audit-key, else (file storage) audit.key in the data dir."""
+    if settings.audit_key_file is not None:
+        return settings.audit_key_file
+    if settings.dev or settings.db_url:
+        return None
+    return settings.data_dir / AUDIT_KEY_FILE
+
+
+def audit_signer(settings: Settings, clock: Clock) -> DigestSigner | None:
+    """The digest signer: the key file is made (exclusively, 0600) on first start; development mode signs with a
+    key that lives in memory only; --db without --audit-key signs nothing (replicas must share one key file)."""
+    if settings.dev and settings.audit_key_file is None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return DigestSigner(Ed25519PrivateKey.generate(), clock)
+    path = audit_key_path(settings)
+    if path is None:
+        return None
+    try:
+        return DigestSigner(load_or_create_key(path), clock)
+    except AuditKeyError as e:
+        raise SettingsError(str(e)) from None
+
+
+@dataclass
+class AuditTools:
+    """What `gatehouse audit verify` and `export` need: the trail's storage and the digests' public key, found as
+    `serve` finds them, without migrating, bootstrapping or reading the master key."""
+
+    store: SqlStore
+    key_path: Path | None
+
+    def public_key(self) -> object | None:
+        if self.key_path is None or not self.key_path.exists():
+            return None
+        try:
+            return load_key(self.key_path).public_key()
+        except AuditKeyError as e:
+            raise SettingsError(str(e)) from None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def audit_tools(settings: Settings) -> AuditTools:
+    if settings.dev:
+        raise SettingsError("development mode keeps no trail on disk: give --data DIR or --db URL")
+    if not settings.db_url and not (settings.data_dir / DATABASE_FILE).exists():
+        raise SettingsError(f"no Gatehouse database in {settings.data_dir}")
+    try:
+        store = SqlStore(settings.store_url, migrate=False)
+    except SchemaMismatch as e:
+        raise SettingsError(str(e)) from None
+    return AuditTools(store=store, key_path=audit_key_path(settings))
+
+
+
+def master_key_file(settings: Settings) -> Path | None:
+    """The file the master key is read from (None: the environment, or memory in --dev): what a running server
+    watches during `gatehouse rotate-master-key` and what the rotation rewrites."""
+    if settings.master_key is not None or settings.dev:
+        return None
+    if settings.master_key_file is not None:
+        return settings.master_key_file
+    return None if settings.db_url else settings.data_dir / MASTER_KEY_FILE
 
 
 @dataclass(frozen=True)
@@ -230,7 +307,8 @@ class Services:
     signin: Signin
     account_security: AccountSecurity
     outbound: OutboundFederation
-    recorder: CallRecorder
+    recorder: CallRecorder  # the trail, or NoTrail when it is off
+    trail: AuditTrail | None
     throttle: Throttle
     router: Router
     endpoint: AwsEndpoint
@@ -263,6 +341,10 @@ class Application:
     def authz(self) -> Authorizer:
         return self.services.authorizer
 
+    @property
+    def trail(self) -> AuditTrail | None:
+        return self.services.trail
+
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
         secret = s.root_secret_access_key.reveal() if s.root_secret_access_key else None
@@ -285,9 +367,16 @@ class Application:
         self.bootstrap()
 
     def close(self) -> None:
+        if self.trail is not None:
+            self.trail.close()
         if self.asgi is not None:
             self.asgi.executor.close()
         self.store.close()
+
+
+def snapshots(app: Application) -> SqlSnapshots:
+    """Whole-store snapshots and restores (`gatehouse backup`, `restore`, `rotate-master-key`)."""
+    return SqlSnapshots(app.store.engine)
 
 
 def worker_app() -> ASGIApp:
@@ -312,7 +401,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         check_data_dir(settings.data_dir, created=created)
         _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
-    box, tokens = SecretBox(key), SessionTokens(key)
+    key_file = master_key_file(settings)
+    box, tokens = (KeyRing(key, key_file) if key_file else SecretBox(key)), SessionTokens(key)
     try:
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
@@ -322,6 +412,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     except SettingsError:
         store.close()
         raise
+    trail = (AuditTrail(store.audit, audit_signer(settings, clock),
+                        TrailTiming(retention_days=settings.audit_retention_days))
+             if settings.audit_enabled else None)
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
@@ -338,13 +431,15 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     passwords, codes = Passwords(), MfaCodes(store, box, clock, lockouts)
     iam += [LoginProfiles(deps, passwords, lockouts), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
-    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits)
+    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits,
+                    audit=SigninTrail(trail) if trail else None)
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
                                                public_url=issuer_base(settings.public_url, settings.dev, settings.host,
                                                                       settings.port)))
-    iam += [OidcProviders(deps), SamlProviders(deps), outbound]
+    iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit),
+            ServiceLastAccessed(deps, store.audit)]
     fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
@@ -354,14 +449,15 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
     throttle = Throttle(ThrottleConfig(settings.throttle_per_key or 0.0, settings.throttle_per_account or 0.0))
-    # No audit trail yet: the request path hands every call to a recorder that keeps none (services/audit).
-    recorder: CallRecorder = NoTrail()
+    # Every call's record goes to the audit trail (NoTrail when it is off: bench only).
+    recorder: CallRecorder = trail if trail is not None else NoTrail()
     authenticator = Authenticator(store, box, clock, tokens)
     endpoint = AwsEndpoint(router, authenticator, WireConfig(), clock, switch, throttle, recorder=recorder)
     services = Services(settings=settings, store=store, box=box, clock=clock, tokens=tokens, managed=managed,
                         authenticator=authenticator, authorizer=authz, iam=tuple(iam), sts=sts,
                         sts_handlers=tuple(sts_handlers), signin=signin, account_security=account_security,
-                        outbound=outbound, recorder=recorder, throttle=throttle, router=router, endpoint=endpoint)
+                        outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
+                        endpoint=endpoint)
     app = Application(services)
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
                          body_timeout=settings.body_timeout,

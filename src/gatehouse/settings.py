@@ -80,6 +80,11 @@ class Settings:
     signin_event_retention_days: int = 90
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
+    # The audit trail's Ed25519 digest signing key (a file outside the database): default audit.key in the data
+    # directory; with --db, digests are signed only when this names a file every replica shares.
+    audit_key_file: Path | None = None
+    audit_enabled: bool = True  # off only to measure what the trail costs (bench)
+    audit_retention_days: int = 90  # events older than this are pruned; 0 keeps everything
     # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
     # seconds a client has to send a request's headers, then its body; seconds an idle keep-alive connection is
     # kept; connections (and requests) served at once before new requests are answered 503. Throttling left unset
@@ -202,6 +207,8 @@ def export_for_workers(settings: Settings) -> None:
         "data_dir": str(settings.data_dir), "db_url": settings.db_url,
         "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
         "log_level": settings.log_level, "public_url": settings.public_url,
+        "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
+        "audit_retention_days": settings.audit_retention_days,
         "fetch_allow_private": list(settings.fetch_allow_private),
         "forwarded_allow_ips": list(settings.forwarded_allow_ips),
         "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
@@ -215,7 +222,9 @@ def worker_settings() -> Settings:
                     master_key=env_secret("MASTER_KEY"), log_level=raw["log_level"],
                     public_url=raw.get("public_url"),
                     fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
-                    forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())), **raw.get("signin", {}))
+                    forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
+                    audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
+                    audit_retention_days=raw.get("audit_retention_days", 90), **raw.get("signin", {}))
 
 
 def export_header_timeout(settings: Settings) -> None:
