@@ -20,6 +20,7 @@ from gatehouse.services.account_security import AccountSecurity
 from gatehouse.services.audit.calls import CallRecorder
 from gatehouse.services.audit.credential_report import CredentialReports
 from gatehouse.services.audit.last_accessed import ServiceLastAccessed
+from gatehouse.services.audit.lookup import CloudTrailLookup
 from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
 from gatehouse.services.audit.signins import SigninTrail
@@ -444,7 +445,10 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
-    router = Router(ServiceModels(), {"iam": iam, "sts": sts_handlers})
+    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers}
+    if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
+        handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
+    router = Router(ServiceModels(), handlers)
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
