@@ -29,14 +29,12 @@ import os
 import random
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,23 +43,20 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run_api import free_port, wait_ready  # a sibling script: the same server start-up
+
 ACCOUNT = "123456789012"
 MASTER_KEY = "Z2F0ZWhvdXNlLXRlc3QtbWFzdGVyLWtleS0zMmJ5dGU="  # 32 bytes, base64: a benchmark's, never a real one
 KEEP = 12  # users each client keeps at most: writes alternate between creates and deletes past that
 CONFIG = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=60, max_pool_connections=4)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def serve(db: str | None, workers: int) -> Iterator[tuple[str, int, str, str]]:
     """A fresh `gatehouse serve` (SQLite in a temporary data directory, or `db`); yields url, pid, root key."""
     key, secret = "AKIASOAK" + secrets.token_hex(6).upper(), secrets.token_urlsafe(30)[:40]
-    port, tmp = _free_port(), tempfile.mkdtemp(prefix="gatehouse-soak-")
+    port, tmp = free_port(), tempfile.mkdtemp(prefix="gatehouse-soak-")
     args = [sys.executable, "-m", "gatehouse", "serve", "--host", "127.0.0.1", "--port", str(port),
             "--account-id", ACCOUNT, "--root-access-key-id", key, "--root-secret-access-key", secret,
             "--workers", str(workers), "--log-level", "warning"]
@@ -75,19 +70,7 @@ def serve(db: str | None, workers: int) -> Iterator[tuple[str, int, str, str]]:
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gatehouse exited early ({proc.returncode}); log: {log.name}")
-            try:
-                urllib.request.urlopen(url + "/", timeout=2)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"gatehouse not answering on {url}") from None
-                time.sleep(0.1)
+        wait_ready(url, proc, timeout=90)
         yield url, proc.pid, key, secret
     finally:
         if proc.poll() is None:
@@ -306,12 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     db, schema = args.db, None
     if db:
-        import sqlalchemy  # noqa: PLC0415 (only for PostgreSQL runs)
+        import sqlalchemy  # only PostgreSQL runs need it
         schema = f"gh_soak_{os.getpid()}_{secrets.token_hex(3)}"
         engine = sqlalchemy.create_engine(db, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
             conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-        db += ("&" if "?" in db else "?") + "options=" + urllib.request.quote(f"-csearch_path={schema}")
+        db += ("&" if "?" in db else "?") + "options=" + urllib.parse.quote(f"-csearch_path={schema}")
     try:
         with serve(db, args.workers) as (url, pid, key, secret):
             result = soak(url, pid, (key, secret), clients=args.clients, duration=args.duration,
