@@ -3,10 +3,17 @@ every layer; nothing else builds objects that live for the process."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hmac
 import json
 import os
+import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from starlette.types import ASGIApp
 
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
@@ -44,7 +51,7 @@ from gatehouse.services.iam.users import Users
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
-from gatehouse.services.secretbox import SecretBox, new_master_key, parse_master_key
+from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
@@ -53,6 +60,7 @@ from gatehouse.settings import Secret, Settings, SettingsError
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
+from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
@@ -64,24 +72,97 @@ ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Create `path` readable by its owner only (0600), never briefly wider."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Create `path` readable by its owner only (0600), never briefly wider, and never through a planted file: the
+    text goes to a new file made exclusively (O_EXCL, O_NOFOLLOW) beside it, which then replaces `path` (a rename
+    replaces a symbolic link itself, not the file it points to)."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _create_private(path: Path, text: str) -> bool:
+    """Create `path` (0600) holding `text` only if nothing is there, not even a symbolic link; False if something
+    is (another process made it first: the caller reads that one)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        return False
     with os.fdopen(fd, "w") as f:
         f.write(text)
-    os.chmod(path, 0o600)
+    return True
+
+
+def read_private(path: Path, what: str) -> str:
+    """The text of a key file the operator owns, refused unless it is a regular file of this user's that nobody else
+    can read or write, reached without following a symbolic link: whoever can read the master key can forge
+    session tokens for every account, and whoever chose it can read what it seals."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SettingsError(f"{what} {path} is a symbolic link; refusing to follow it (whoever made it chose the "
+                                f"key). Replace it with the file itself, owned by you, mode 0600.") from None
+        raise SettingsError(f"cannot read {what} {path}: {e.strerror}") from None
+    with os.fdopen(fd, "r") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise SettingsError(f"{what} {path} is not a regular file")
+        if st.st_uid != os.geteuid():
+            raise SettingsError(f"{what} {path} belongs to user id {st.st_uid}, not to this user ({os.geteuid()}): "
+                                f"refusing a key someone else controls. Fix: chown {os.geteuid()} {path}")
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077:
+            raise SettingsError(f"{what} {path} is readable or writable by group or others (mode {mode:04o}); "
+                                f"treat the key as exposed. Fix: chmod 600 {path}")
+        return f.read()
+
+
+def check_data_dir(path: Path, *, created: bool) -> None:
+    """Refuse a data directory someone else could plant files in (writable by group or others, or not ours), or
+    repair it when this process just created it."""
+    st = path.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise SettingsError(f"data directory {path} is not a directory")
+    mode = stat.S_IMODE(st.st_mode)
+    if st.st_uid != os.geteuid():
+        raise SettingsError(f"data directory {path} belongs to user id {st.st_uid}, not to this user "
+                            f"({os.geteuid()}): its owner could replace the key files in it. Fix: chown "
+                            f"{os.geteuid()} {path}")
+    if mode & 0o022:
+        if created:
+            os.chmod(path, 0o700)
+            return
+        raise SettingsError(f"data directory {path} is writable by group or others (mode {mode:04o}): anyone who "
+                            f"can write there can plant its key files. Fix: chmod 700 {path}")
 
 
 def _keep_private(path: Path) -> None:
-    """Make a file of ours owner-only (0600), creating it empty if need be.
+    """Make a file of ours owner-only (0600), creating it empty if need be (never through a symbolic link).
 
     For the SQLite database (password hashes, sealed secrets): SQLite creates it, and its -wal and -shm files, with
-    the process umask (usually 0644), and copies the database file's mode to the other two. A data directory we
-    create is 0700, but an operator may point --data at one that exists with wider permissions.
+    the process umask (usually 0644), and copies the database file's mode to the other two.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(fd)
-    if path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise SettingsError(f"{path} is a symbolic link; refusing to follow it. Replace it with the database "
+                                "file itself.") from None
+        raise
+    try:
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
 
 
 def master_key(settings: Settings) -> bytes:
@@ -90,7 +171,7 @@ def master_key(settings: Settings) -> bytes:
         return parse_master_key(settings.master_key.reveal())
     if settings.master_key_file is not None:
         try:
-            return parse_master_key(settings.master_key_file.read_text())
+            return parse_master_key(read_private(settings.master_key_file, "master key file"))
         except FileNotFoundError:
             raise SettingsError(f"master key file {settings.master_key_file} does not exist") from None
     if settings.dev:
@@ -98,11 +179,31 @@ def master_key(settings: Settings) -> bytes:
     if settings.db_url:
         raise SettingsError("--db needs GATEHOUSE_MASTER_KEY or --master-key-file")
     path = settings.data_dir / MASTER_KEY_FILE
-    if not path.exists():
-        _write_private(path, new_master_key() + "\n")
-    elif path.stat().st_mode & 0o077:
-        os.chmod(path, 0o600)  # ours (we made it): whatever widened it, the key stays readable by its owner only
-    return parse_master_key(path.read_text())
+    _create_private(path, new_master_key() + "\n")
+    return parse_master_key(read_private(path, "master key file"))
+
+
+def check_master_key(store: SqlStore, box: SecretBox) -> None:
+    """Refuse a master key that is not the store's. The first start records the key's check value (after trying it
+    on a secret already sealed, for a store made before check values were kept); every later command and replica
+    compares with it, so a wrong key fails at once with a clear error instead of sealing what nothing can open."""
+    recorded = store.server_value(MASTER_KEY_CHECK)
+    if recorded is None:
+        sealed = store.any_sealed_secret()
+        if sealed is not None:
+            try:
+                box.open(sealed[1], sealed[0])
+            except SealedSecretError:
+                raise SettingsError(_WRONG_KEY) from None
+        recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
+    if not hmac.compare_digest(recorded, box.check_value()):
+        raise SettingsError(_WRONG_KEY)
+
+
+MASTER_KEY_CHECK = "master_key_check"
+_WRONG_KEY = ("the master key is not the one this store's secrets are sealed under (its check value differs): give "
+              "the key the store was first used with (GATEHOUSE_MASTER_KEY, --master-key-file, or master.key in the "
+              "data directory)")
 
 
 @dataclass
@@ -140,7 +241,7 @@ class Application:
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
 _SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
-                    "signin_rate_per_user")
+                    "signin_rate_per_user", "signin_event_retention_days")
 
 
 def worker_settings_env(settings: Settings) -> str:
@@ -150,10 +251,11 @@ def worker_settings_env(settings: Settings) -> str:
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
                        "fetch_allow_private": list(settings.fetch_allow_private),
+                       "forwarded_allow_ips": list(settings.forwarded_allow_ips),
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
 
 
-def worker_app() -> AwsAsgi:
+def worker_app() -> ASGIApp:
     """Uvicorn factory for `--workers N`: each worker process builds its own application."""
     raw = json.loads(os.environ[WORKER_SETTINGS_ENV])
     master = os.environ.get("GATEHOUSE_MASTER_KEY")
@@ -161,16 +263,25 @@ def worker_app() -> AwsAsgi:
                         master_key_file=Path(raw["master_key_file"]) if raw["master_key_file"] else None,
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
                         public_url=raw.get("public_url"), fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
+                        forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
-    return app.asgi
+    return served(app.asgi, settings)
+
+
+def served(asgi: AwsAsgi, settings: Settings) -> ASGIApp:
+    """What uvicorn runs: the application, behind `Forwarded` handling when the operator names trusted proxies
+    (uvicorn itself handles their `X-Forwarded-*`)."""
+    return ForwardedHeader(asgi, settings.forwarded_allow_ips) if settings.forwarded_allow_ips else asgi
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = True) -> Application:
     settings = settings.checked()
     if not settings.dev and not settings.db_url:
+        created = not settings.data_dir.exists()
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        check_data_dir(settings.data_dir, created=created)
         _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
     box, tokens = SecretBox(key), SessionTokens(key)
@@ -178,6 +289,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
         raise SettingsError(str(e)) from None
+    try:
+        check_master_key(store, box)
+    except SettingsError:
+        store.close()
+        raise
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
@@ -185,7 +301,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                          AccessKeys(deps), InstanceProfiles(deps), AccountOps(deps), ServiceLinkedRoles(deps),
                          Simulator(deps)]
     lockout = LockoutPolicy(settings.lockout_threshold, settings.lockout_window, settings.lockout_duration)
-    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user)
+    limits = RateLimits(settings.signin_rate_per_address, settings.signin_rate_per_user,
+                        event_retention_days=settings.signin_event_retention_days)
     # ChangePassword and MFA codes (STS, Enable/ResyncMFADevice) check a secret too: their failures count toward
     # the sign-in lockout.
     lockouts = Lockouts(store, lockout, limits)

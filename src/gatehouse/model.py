@@ -233,6 +233,15 @@ class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
 
 
+class SessionKind(StrEnum):
+    """What a temporary credential was issued by: AssumeRole (and federation), GetSessionToken (and console
+    sign-in), GetFederationToken."""
+
+    ASSUMED_ROLE = "assumed-role"
+    USER_SESSION = "user-session"
+    FEDERATED_USER = "federated-user"
+
+
 @dataclass(frozen=True, slots=True)
 class RequestMeta:
     """Facts about the HTTP request that policies may test (aws:SourceIp, aws:UserAgent, ...)."""
@@ -269,11 +278,9 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
-    """What a temporary credential binds (see services.session_tokens): the caller of a session request.
+    """What a temporary credential binds (see services.session_tokens): the caller of a session request."""
 
-    kind: "assumed-role", "user-session" (GetSessionToken) or "federated-user" (GetFederationToken)."""
-
-    kind: str
+    kind: SessionKind
     issued: dt.datetime
     expires: dt.datetime
     role_name: str | None = None

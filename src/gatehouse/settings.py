@@ -66,6 +66,8 @@ class Settings:
     lockout_duration: int = 900
     signin_rate_per_address: int = 60
     signin_rate_per_user: int = 20
+    # Days sign-in events are kept before they are pruned.
+    signin_event_retention_days: int = 90
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
     # The proxies (addresses or CIDR blocks, "*" for any) whose X-Forwarded-For and X-Forwarded-Proto are believed;
@@ -86,6 +88,8 @@ class Settings:
             raise SettingsError("--lockout-threshold, --lockout-window and --lockout-duration cannot be negative")
         if self.lockout_threshold and (self.lockout_window < 1 or self.lockout_duration < 1):
             raise SettingsError("--lockout-window and --lockout-duration must be at least 1 second")
+        if self.signin_event_retention_days < 1:
+            raise SettingsError("--signin-event-retention-days must be at least 1")
         if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
             raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
         if self.public_url is not None:

@@ -86,6 +86,9 @@ def test_a_trusted_proxy_forwards_address_and_transport(behind_proxy: Endpoint) 
     # The client the proxy names is the rightmost address it did not add itself: a caller's own prefix is ignored.
     chained = conditioned_user(behind_proxy, {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
     assert not allowed(chained.list_users)
+    # The standard header (RFC 7239) from the same proxy says the same.
+    standard = conditioned_user(behind_proxy, {"Forwarded": 'for="203.0.113.9:4711";proto=https'})
+    assert allowed(standard.list_users) and allowed(standard.list_groups)
 
 
 def sign_in(server: Endpoint, forwarded_for: str) -> int:

@@ -211,11 +211,16 @@ def test_arn_suffix_drops_the_partition() -> None:
 @pytest.mark.parametrize(("service", "suffix", "name"), [
     ("autoscaling.amazonaws.com", None, "AWSServiceRoleForAutoScaling"),
     ("elasticbeanstalk.amazonaws.com", None, "AWSServiceRoleForElasticBeanstalk"),
-    ("lambda.amazonaws.com", "x", "AWSServiceRoleForLambda_x"),
-    ("some-new-service.amazonaws.com", None, "AWSServiceRoleForSomeNewService"),
+    ("autoscaling.amazonaws.com", "x", "AWSServiceRoleForAutoScaling_x"),
+    ("spot.amazonaws.com", None, "AWSServiceRoleForEC2Spot"),  # not derived from the principal's text
 ])
 def test_linked_role_names(service: str, suffix: str | None, name: str) -> None:
     assert linked_role_name(service, suffix) == name
+
+
+def test_a_service_without_a_linked_role_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput, match=r"Invalid service principal some-new-service\.amazonaws\.com"):
+        linked_role_name("some-new-service.amazonaws.com", None)
 
 
 @pytest.mark.parametrize(("region", "partition"), [

@@ -13,6 +13,7 @@ from botocore.credentials import Credentials
 from starlette.datastructures import Headers
 
 from gatehouse.app import build
+from gatehouse.model import SessionKind
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
 from gatehouse.settings import Settings
 
@@ -68,7 +69,7 @@ def test_session_credentials_stop_at_expiration():
 
 
 def _claims(key_id: str = "ASIAAAAAAAAAAAAAAAAA") -> SessionClaims:
-    return SessionClaims(kind="assumed-role", account_id="123456789012", access_key_id=key_id,
+    return SessionClaims(kind=SessionKind.ASSUMED_ROLE, account_id="123456789012", access_key_id=key_id,
                          secret_access_key="s" * 40, issued=1, expires=2, principal_id="AROAX", role_name="r",
                          session_name="s", policies=("{}",), tags=(("k", "v"),), transitive_tag_keys=("k",))
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 
 from gatehouse.errors import AccessDenied, MalformedPolicyDocument
-from gatehouse.model import Account, Caller, PrincipalKind, RequestMeta, SessionInfo
+from gatehouse.model import Account, Caller, PrincipalKind, RequestMeta, SessionInfo, SessionKind
 from gatehouse.policy import (
     DecisionKind,
     LabelledPolicy,
@@ -192,7 +192,7 @@ def test_a_session_outliving_its_deleted_user_is_not_trusted_through_the_old_id(
     world.roles.create_role(world.root(), "Deploy", trust(deployer.arn))
     now = dt.datetime.now(dt.UTC)
     session = dataclasses.replace(deployer, access_key_id="ASIAUSERSESSIONUSERS", session=SessionInfo(
-        kind="user-session", issued=now, expires=now + dt.timedelta(hours=1)))
+        kind=SessionKind.USER_SESSION, issued=now, expires=now + dt.timedelta(hours=1)))
     assert world.assume(session)
     world.gone("deployer")
     assert not world.assume(session)

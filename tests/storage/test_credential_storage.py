@@ -175,8 +175,20 @@ def test_failures_lock_then_clear(store: SqlStore) -> None:
     assert state is not None and state.locked_until == 1050 and state.failures == 0
     assert ledger.locked(A, 1049) == [("alice", 1050)] and ledger.locked(A, 1050) == []
     ledger.clear_failures(key)
-    state = ledger.lock_state(key)
-    assert state is not None and state.locked_until is None
+    assert ledger.lock_state(key) is None  # cleared: no failures and no lock, the same as no row
+
+
+def test_prune_keeps_only_what_still_counts(store: SqlStore) -> None:
+    ledger = store.signin
+    ledger.record_failure("user:a/counting", A, "counting", 1000, 60, 3, 30)  # window to 1060
+    ledger.record_failure("user:a/locked", A, "locked", 1000, 60, 1, 300)  # locked to 1300
+    ledger.tick("addr:192.0.2.1", 1000, 60)  # window 960..1020
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    ledger.record_event(SigninEvent(account_id=A, principal="p", at=when, source_ip="192.0.2.1", outcome="x"))
+    assert ledger.prune(1019, 60, when) == (0, 0, 0)
+    assert ledger.prune(1060, 60, when) == (1, 1, 0)
+    assert ledger.lock_state("user:a/locked") is not None and ledger.lock_state("user:a/counting") is None
+    assert ledger.prune(1300, 60, when + dt.timedelta(seconds=1)) == (0, 1, 1)
 
 
 def test_names_of_no_account_lock_too(store: SqlStore) -> None:

@@ -647,3 +647,23 @@ def test_reset_empties_every_table(store: SqlStore) -> None:
 def test_creating_an_account_twice_is_a_duplicate(store: SqlStore) -> None:
     with pytest.raises(Duplicate):
         store.create_account(Account(account_id=A, created=T0))
+
+
+# --- the account's stored document bytes (issue 16: a per-account quota) ---------------------------------
+
+
+def test_document_bytes_counts_every_stored_document_as_submitted(store: SqlStore) -> None:
+    padded = '{"Version": "2012-10-17"}' + " " * 1000 + "é"  # white space counts; é is two UTF-8 bytes
+    with store.write(A) as tx:
+        assert tx.accounts.document_bytes() == 0
+        p = policy("documents")
+        tx.policies.insert(p, PolicyVersion("v1", padded, True, T0))
+        tx.policies.add_version(p.policy_id, PolicyVersion("v2", "{}", False, T0))
+        u = user("documents")
+        tx.users.insert(u)
+        tx.inline.put(InlinePolicy(OwnerKind.USER, u.user_id, "inline", padded))
+        tx.roles.insert(role("documents"))  # trust policy "{}"
+    with store.read(A) as tx:
+        assert tx.accounts.document_bytes() == 2 * (len(padded) + 1) + 2 + 2
+    with store.read(B) as tx:
+        assert tx.accounts.document_bytes() == 0

@@ -61,6 +61,10 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
+                                              envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
+                                              help="Days sign-in events are kept before they are pruned.")]
+
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
               root_access_key_id: str | None, root_secret_access_key: str | None, master_key_file: Path | None,
@@ -109,6 +113,7 @@ def serve_command(
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
     forwarded_allow_ips: ForwardedAllowIps = None, fetch_allow_private: FetchAllowPrivate = None,
+    signin_event_retention_days: SigninRetention = 90,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -133,7 +138,8 @@ def serve_command(
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
                                    forwarded_allow_ips=_list(forwarded_allow_ips),
-                                   fetch_allow_private=_list(fetch_allow_private))
+                                   fetch_allow_private=_list(fetch_allow_private),
+                                   signin_event_retention_days=signin_event_retention_days)
     app, result = _start(settings)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
@@ -145,8 +151,10 @@ def serve_command(
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
                     log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
         return
-    uvicorn.run(app.asgi, host=host, port=port, log_level=log_level, access_log=False,  # type: ignore[attr-defined]
-                server_header=False, **_proxy_options(settings))
+    from gatehouse.app import served
+
+    uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
+                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
 
 
 def _list(value: str | None) -> tuple[str, ...]:

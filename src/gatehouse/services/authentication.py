@@ -15,7 +15,17 @@ import datetime as dt
 from dataclasses import dataclass
 
 from gatehouse.errors import ExpiredToken, InvalidClientTokenId, SignatureDoesNotMatch
-from gatehouse.model import Caller, PrincipalKind, RequestMeta, SessionInfo, Tag, User, make_arn, partition_for_region
+from gatehouse.model import (
+    Caller,
+    PrincipalKind,
+    RequestMeta,
+    SessionInfo,
+    SessionKind,
+    Tag,
+    User,
+    make_arn,
+    partition_for_region,
+)
 from gatehouse.services.clock import Clock
 from gatehouse.services.secretbox import SealedSecretError, SecretBox
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
@@ -90,7 +100,7 @@ class Authenticator:
         if state is None or state.revoked:
             raise InvalidClientTokenId()
         user = None
-        if claims.kind in ("user-session", "federated-user") and claims.principal_id:
+        if claims.kind in (SessionKind.USER_SESSION, SessionKind.FEDERATED_USER) and claims.principal_id:
             with self.store.read(claims.account_id) as tx:
                 user = tx.users.by_id(claims.principal_id)
             if user is None:  # the user who made the session is gone
@@ -133,9 +143,9 @@ class Authenticator:
         """Temporary credentials from GetSessionToken (without MFA) and GetFederationToken may call only a few
         APIs; AWS answers anything else as if the token were not valid for it."""
         session = caller.session
-        if session is None or session.kind == "assumed-role":
+        if session is None or session.kind == SessionKind.ASSUMED_ROLE:
             return
-        if session.kind == "federated-user":
+        if session.kind == SessionKind.FEDERATED_USER:
             allowed = service == "sts" and action in _STS_FOR_FEDERATED
         elif service == "sts":
             allowed = action in _STS_FOR_USER_SESSIONS
@@ -157,11 +167,11 @@ class Authenticator:
 def _principal(credential: Credential, partition: str) -> tuple[PrincipalKind, str, str, str, str | None]:
     """(kind, ARN, user id, name, principal id) of a credential's principal."""
     user, claims, account = credential.user, credential.claims, credential.account_id
-    if claims is not None and claims.kind == "assumed-role":
+    if claims is not None and claims.kind == SessionKind.ASSUMED_ROLE:
         arn = make_arn(partition, "sts", account, f"assumed-role/{claims.role_name}/{claims.session_name}")
         return (PrincipalKind.ASSUMED_ROLE, arn, f"{claims.principal_id}:{claims.session_name}",
                 claims.session_name or "", claims.principal_id)
-    if claims is not None and claims.kind == "federated-user":
+    if claims is not None and claims.kind == SessionKind.FEDERATED_USER:
         arn = make_arn(partition, "sts", account, f"federated-user/{claims.session_name}")
         return (PrincipalKind.FEDERATED_USER, arn, f"{account}:{claims.session_name}", claims.session_name or "",
                 claims.principal_id)

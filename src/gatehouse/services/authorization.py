@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from gatehouse.errors import AccessDenied
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, Tag
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, SessionInfo, SessionKind, Tag
 from gatehouse.policy import (
     Compiler,
     Decision,
@@ -256,12 +256,12 @@ class Authorizer:
         principal = Principal.from_arn(caller.arn, user_id=caller.user_id, role_arn=role_arn, unique_id=unique_id)
         tags = gathered.tags
         session_policies: list[LabelledPolicy] | None = None
-        if session is not None and session.kind != "user-session":
+        if session is not None and session.kind != SessionKind.USER_SESSION:
             by_key = {t.key.lower(): t for t in tags}
             by_key.update({t.key.lower(): t for t in session.session_tags})  # session tags win over the role's
             tags = tuple(by_key.values())
             session_policies = self._session_policies(tx, partition, account, session)
-            if session.kind == "assumed-role" and not (session.session_policies or session.policy_arns):
+            if session.kind == SessionKind.ASSUMED_ROLE and not (session.session_policies or session.policy_arns):
                 # No session policy passed: the role's permissions apply unchanged. Decided by what the session
                 # was given, not by what still compiles: a session scoped down by a managed policy that has since
                 # been deleted keeps its limit (and so allows nothing), never the role's full permissions.

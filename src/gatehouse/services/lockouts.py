@@ -35,6 +35,10 @@ class RateLimits:
     per_address: int = 60
     per_name: int = 20
     window: int = 60
+    # How long sign-in events are kept (--signin-event-retention-days), and how often a process prunes what no longer
+    # counts (rate windows passed, failure windows and locks over, events past retention: `Signin.prune`).
+    event_retention_days: int = 90
+    prune_every: int = 60
 
 
 class Guess(Enum):

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _VERSION = b"\x01"
+_KEY_CHECK_LABEL = b"gatehouse master key check v1"
 
 
 class MasterKeyError(ValueError):
@@ -43,9 +46,16 @@ class SecretBox:
         if len(master_key) != 32:
             raise MasterKeyError("the master key must be 32 bytes")
         self._aead = AESGCM(master_key)
+        self._check = hmac.new(master_key, _KEY_CHECK_LABEL, hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return "SecretBox(<sealed>)"
+
+    def check_value(self) -> str:
+        """An HMAC of a fixed label under the master key, kept in the store: every command and replica compares it
+        before using the key, so a wrong key is refused at once instead of sealing secrets nothing can open. It
+        reveals nothing about the key (a one-way function of it)."""
+        return self._check
 
     def seal(self, plaintext: str, bound_to: str) -> bytes:
         nonce = os.urandom(12)

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from gatehouse.model import SessionKind
+
 _VERSION = b"\x01"
 _PREFIX = "GHST"
 
@@ -33,9 +35,9 @@ class InvalidSessionToken(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SessionClaims:
-    """What a temporary credential is. `kind`: assumed-role, user-session (GetSessionToken), federated-user."""
+    """What a temporary credential is."""
 
-    kind: str
+    kind: SessionKind
     account_id: str
     access_key_id: str
     secret_access_key: str = field(repr=False)
@@ -95,6 +97,10 @@ class SessionTokens:
         for name in ("policies", "policy_arns", "transitive_tag_keys"):
             data[name] = tuple(data.get(name) or ())
         data["tags"] = tuple((k, v) for k, v in data.get("tags") or ())
+        try:
+            data["kind"] = SessionKind(str(data.get("kind")))
+        except ValueError:
+            raise InvalidSessionToken() from None
         claims = SessionClaims(**data)
         if claims.access_key_id != access_key_id:
             raise InvalidSessionToken()

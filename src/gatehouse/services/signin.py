@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import AwsError
-from gatehouse.model import make_arn
+from gatehouse.model import SessionKind, make_arn
 from gatehouse.services import ids
 from gatehouse.services.clock import Clock
 from gatehouse.services.lockouts import (
@@ -35,12 +35,18 @@ from gatehouse.services.lockouts import (
     user_target,
 )
 from gatehouse.services.mfa_codes import MfaCodes
-from gatehouse.services.password_changes import check_password, new_password_hash
+from gatehouse.services.password_changes import (
+    PasswordChecks,
+    PasswordWrite,
+    check_password,
+    new_password_hash,
+    set_password,
+)
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.password_rules import is_expired, reuse_message
 from gatehouse.services.session_tokens import InvalidSessionToken, SessionClaims, SessionTokens
 from gatehouse.storage.credentials import SigninEvent
-from gatehouse.storage.repository import Store
+from gatehouse.storage.repository import Store, UnitOfWork
 
 DEFAULT_SESSION_SECONDS = 3600
 
@@ -105,6 +111,7 @@ class Signin:
         self.clock = clock
         self.lockouts = Lockouts(store, lockout)
         self.limits = limits
+        self._next_prune = 0  # epoch seconds: this process's next pruning
 
     # --- signing in ----------------------------------------------------------------------------------------
 
@@ -118,6 +125,7 @@ class Signin:
             raise SigninFailed("BadRequest", "The request contains a character that is not allowed.", status=400)
         now = self.clock()
         epoch = int(now.timestamp())
+        self.prune(now)
         self._throttle(request, epoch)
         account_id, principal, policy = self._find(request)
         # Counted and locked by the name typed, whether or not it names anyone: the same answers either way.
@@ -153,6 +161,16 @@ class Signin:
             self.store.signin.password_used(principal.account_id, principal.user_id, now.replace(microsecond=0))
         self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa)
         return self._session(principal, mfa, epoch)
+
+    def prune(self, now: dt.datetime, *, force: bool = False) -> None:
+        """Forget sign-in bookkeeping once its window has passed (at most every `prune_every` seconds per process):
+        without it, names typed at random would add rows forever."""
+        epoch = int(now.timestamp())
+        if not force and epoch < self._next_prune:
+            return
+        self._next_prune = epoch + self.limits.prune_every
+        self.store.signin.prune(epoch, self.limits.window,
+                                now - dt.timedelta(days=self.limits.event_retention_days))
 
     def _throttle(self, request: SigninRequest, epoch: int) -> None:
         limits, ledger = self.limits, self.store.signin
@@ -224,14 +242,18 @@ class Signin:
 
     def _change_password(self, principal: _Principal, new_password: str, now: dt.datetime) -> None:
         assert principal.user_id is not None
-        try:
-            with self.store.write(principal.account_id) as tx:
-                profile = tx.logins.get(principal.user_id)
-                if profile is None:
-                    raise _invalid()
-                hashed = new_password_hash(tx, self.passwords, principal.user_id, new_password, now)
-                tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
-                                                  reset_required=False))
+        user_id = principal.user_id
+
+        def decide(tx: UnitOfWork, checks: PasswordChecks) -> PasswordWrite:
+            profile = tx.logins.get(user_id)
+            if profile is None:
+                raise _invalid()
+            hashed = new_password_hash(tx, checks, user_id, new_password)
+            return PasswordWrite(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                                     reset_required=False), new_password=True)
+
+        try:  # the argon2 work (reuse checks, the new hash) runs outside the write transaction
+            set_password(self.store, principal.account_id, self.passwords, now, decide)
         except AwsError as e:
             raise SigninFailed(e.code, e.message, status=400) from None
 
@@ -245,7 +267,7 @@ class Signin:
 
     def _session(self, principal: _Principal, mfa: bool, epoch: int) -> ConsoleSession:
         claims = SessionClaims(
-            kind="user-session", account_id=principal.account_id,
+            kind=SessionKind.USER_SESSION, account_id=principal.account_id,
             access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
             principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)

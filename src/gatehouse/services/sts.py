@@ -25,7 +25,7 @@ from gatehouse.errors import (
     Throttling,
 )
 from gatehouse.errors import ValidationError as AwsValidationError
-from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, Tag, make_arn
+from gatehouse.model import Caller, OwnerKind, PrincipalKind, Role, SessionKind, Tag, make_arn
 from gatehouse.policy import PolicyKind, PolicyType, validate
 from gatehouse.services import ids
 from gatehouse.services.authorization import Authorizer
@@ -59,6 +59,18 @@ class StsDeps:
     managed: AwsManagedPolicies
     clock: Clock
     mfa: MfaCheck
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSessionPlan:
+    """A role session checked in full, its credentials chosen but not yet sealed or recorded."""
+
+    role: Role
+    partition: str
+    claims: SessionClaims
+    packed_size: int
+    issued: dt.datetime
+    region: str
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,7 @@ class Sts:
                 raise AccessDenied("The source identity of a session cannot be changed.")
             source_identity = session.source_identity
         request = SessionRequest(policy, policy_arns, tags, transitive_tag_keys)
-        session_tags, transitive = self._session_tags(caller, request)
+        session_tags, transitive = self.session_tags(caller, request)
         mfa = bool(session and session.mfa_authenticated)
         mfa_time = session.mfa_time if session and session.mfa_time else None
         if serial_number or token_code:
@@ -155,9 +167,9 @@ class Sts:
                                       tag_session=bool(request.tags or request.transitive_tag_keys),
                                       set_source_identity=bool(source_identity and not (
                                           session and session.source_identity)))
-        duration = self._duration(role, duration_seconds, chained)
-        return self.issue_role_session(caller, role, role_session_name, duration, request, session_tags, transitive,
-                                       source_identity=source_identity, mfa=mfa, mfa_time=mfa_time, chained=chained)
+        return self.issue_role_session(self.plan_role_session(
+            caller, role, role_session_name, request, session_tags, transitive, duration_seconds=duration_seconds,
+            chained=chained, source_identity=source_identity, mfa=mfa, mfa_time=mfa_time))
 
     def _authorize_assume(self, caller: Caller, role_arn: str, action: str, facts: RequestFacts, *,
                           tag_session: bool = False, set_source_identity: bool = False) -> Role:
@@ -209,38 +221,50 @@ class Sts:
                                      "role.")
         return duration
 
-    def issue_role_session(self, caller: Caller | None, role: Role, session_name: str, duration: int,
-                           request: SessionRequest, session_tags: Sequence[tuple[str, str]] = (),
-                           transitive: Sequence[str] = (), *, source_identity: str | None = None, mfa: bool = False,
-                           mfa_time: dt.datetime | None = None, chained: bool = False,
-                           federated_provider: str | None = None, region: str | None = None) -> dict[str, Any]:
-        """Seal a role session into credentials. Used by AssumeRole and the federation flows."""
+    def plan_role_session(self, caller: Caller | None, role: Role, session_name: str, request: SessionRequest,
+                          session_tags: Sequence[tuple[str, str]] = (), transitive: Sequence[str] = (), *,
+                          duration_seconds: int | None = None, chained: bool = False, cap_seconds: int | None = None,
+                          source_identity: str | None = None, mfa: bool = False, mfa_time: dt.datetime | None = None,
+                          federated_provider: str | None = None, region: str | None = None) -> RoleSessionPlan:
+        """Check a role session in full (duration, session policies, packed size) and fix its credentials;
+        nothing is written. AssumeRole and the federation flows call this after authorizing the caller, then
+        `issue_role_session`: a flow that must remember something (SAML's replay memory) does so in between, once
+        every check has passed."""
+        duration = self._duration(role, duration_seconds, chained)
+        if cap_seconds is not None:
+            duration = max(1, min(duration, cap_seconds))
         partition = self.partition_of(role.account_id)
         policies, arns = self._session_policies(partition, role.account_id, request)
         now = self.deps.clock()
         key_id = ids.access_key_id(role.account_id, ids.Prefix.TEMP_ACCESS_KEY)
         claims = SessionClaims(
-            kind="assumed-role", account_id=role.account_id, access_key_id=key_id,
+            kind=SessionKind.ASSUMED_ROLE, account_id=role.account_id, access_key_id=key_id,
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=role.role_id, role_name=role.name,
             session_name=session_name, policies=policies, policy_arns=arns, tags=tuple(session_tags),
             transitive_tag_keys=tuple(transitive), source_identity=source_identity, mfa=mfa,
             mfa_time=int(mfa_time.timestamp()) if mfa_time else None, chained=chained,
             federated_provider=federated_provider)
-        size = self._packed(claims)
-        self.store.record_role_use(role.account_id, role.role_id, now.replace(microsecond=0),
-                                   region or (caller.request.region if caller else "us-east-1"))
+        return RoleSessionPlan(role, partition, claims, self._packed(claims), now,
+                               region or (caller.request.region if caller else "us-east-1"))
+
+    def issue_role_session(self, plan: RoleSessionPlan) -> dict[str, Any]:
+        """Seal a planned role session into credentials and record the role's use: the one issuer of role
+        sessions, for AssumeRole and the federation flows alike."""
+        role, claims = plan.role, plan.claims
+        self.store.record_role_use(role.account_id, role.role_id, plan.issued.replace(microsecond=0), plan.region)
         out: dict[str, Any] = {
             "Credentials": self._credentials(claims),
             "AssumedRoleUser": {
-                "AssumedRoleId": f"{role.role_id}:{session_name}",
-                "Arn": make_arn(partition, "sts", role.account_id, f"assumed-role/{role.name}/{session_name}"),
+                "AssumedRoleId": f"{role.role_id}:{claims.session_name}",
+                "Arn": make_arn(plan.partition, "sts", role.account_id,
+                                f"assumed-role/{role.name}/{claims.session_name}"),
             },
         }
-        if policies or arns or session_tags:
-            out["PackedPolicySize"] = size
-        if source_identity:
-            out["SourceIdentity"] = source_identity
+        if claims.policies or claims.policy_arns or claims.tags:
+            out["PackedPolicySize"] = plan.packed_size
+        if claims.source_identity:
+            out["SourceIdentity"] = claims.source_identity
         return out
 
     def partition_of(self, account_id: str) -> str:
@@ -263,7 +287,7 @@ class Sts:
             mfa = self._check_mfa(caller, serial_number, token_code)
         now = self.deps.clock()
         claims = SessionClaims(
-            kind="user-session", account_id=caller.account_id,
+            kind=SessionKind.USER_SESSION, account_id=caller.account_id,
             access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, mfa=mfa,
@@ -278,7 +302,7 @@ class Sts:
             raise AccessDenied("Cannot call GetFederationToken with session credentials")
         arn = make_arn(caller.partition, "sts", caller.account_id, f"federated-user/{name}")
         request = SessionRequest(policy, policy_arns, tags)
-        session_tags, _transitive = self._session_tags(caller, request)
+        session_tags, _transitive = self.session_tags(caller, request)
         facts = RequestFacts(tags=[Tag(k, v) for k, v in session_tags] if tags else None)
         with self.store.read(caller.account_id) as tx:
             self.authz.require(tx, caller, "sts:GetFederationToken", arn, facts=facts)
@@ -288,7 +312,7 @@ class Sts:
         policies, arns = self._session_policies(caller.partition, caller.account_id, request)
         now = self.deps.clock()
         claims = SessionClaims(
-            kind="federated-user", account_id=caller.account_id,
+            kind=SessionKind.FEDERATED_USER, account_id=caller.account_id,
             access_key_id=ids.access_key_id(caller.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=int(now.timestamp()),
             expires=int(now.timestamp()) + duration, principal_id=caller.principal_id, session_name=name,
@@ -338,7 +362,7 @@ class Sts:
         except AwsError:  # an ARN that is not a policy ARN names no policy here
             return None
 
-    def _session_tags(self, caller: Caller, request: SessionRequest
+    def session_tags(self, caller: Caller, request: SessionRequest
                       ) -> tuple[list[tuple[str, str]], tuple[str, ...]]:
         """Session tags: the caller's transitive tags (which cannot be overridden) plus the new ones."""
         inherited: dict[str, tuple[str, str]] = {}

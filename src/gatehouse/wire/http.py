@@ -245,11 +245,25 @@ class AwsAsgi:
         # Unsigned calls (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) may fetch an issuer's keys over the
         # network: never on the event loop, which would stall every other request (or this very server, when it
         # is its own token issuer).
-        if self.inline and _signed(scope):
+        if self.inline and _signed(scope) and not _asks_for(self.endpoint.router.off_loop_actions, args[2], body):
             status, payload = self.endpoint.handle(*args)
         else:
             status, payload = await run_in_threadpool(self.endpoint.handle, *args)
         await _respond(send, status, payload)
+
+
+def _asks_for(actions: frozenset[bytes], query: str, body: bytes) -> bool:
+    """Whether the query or form body names one of `actions` as its `Action` (before parsing: a cheap scan that may
+    err only towards yes, which costs a thread hop)."""
+    for data in (body, query.encode("latin-1")):
+        at = data.find(b"Action=")
+        while at != -1:
+            if at == 0 or data[at - 1] == 0x26:  # "&"
+                end = data.find(b"&", at)
+                if data[at + 7:end if end != -1 else len(data)] in actions:
+                    return True
+            at = data.find(b"Action=", at + 1)
+    return False
 
 
 def _signed(scope: Scope) -> bool:

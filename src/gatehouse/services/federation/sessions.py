@@ -18,7 +18,6 @@ from gatehouse.model import Caller, OwnerKind, Role, Tag
 from gatehouse.policy import PolicyType, Principal
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.request_context import RequestFacts, Target
-from gatehouse.services.session_tokens import SessionClaims
 from gatehouse.services.sts import SessionRequest, Sts, parse_role_arn
 from gatehouse.storage.repository import Store
 
@@ -63,25 +62,20 @@ class FederatedRoles:
         `before_issue`, if given, runs after every check and before anything is written (SAML replay memory)."""
         request = SessionRequest(policy, policy_arns, [{"Key": k, "Value": v} for k, v in session.tags] or None,
                                  list(session.transitive_tag_keys) or None)
-        tags, transitive = self.sts._session_tags(caller, request)
+        tags, transitive = self.sts.session_tags(caller, request)
         extra: dict[str, Any] = {**session.keys, "aws:FederatedProvider": session.provider_arn}
         facts = RequestFacts(tags=[Tag(k, v) for k, v in tags] or None, session_name=session.session_name,
                              transitive_tag_keys=transitive or None, source_identity=session.source_identity,
                              extra=extra)
         self._authorize(caller, role, session.principal, action, facts, tag_session=bool(tags),
                         set_source_identity=bool(session.source_identity))
-        duration = self.sts._duration(role, duration_seconds, False)
-        if cap_seconds is not None:
-            duration = max(1, min(duration, cap_seconds))
-        policies, arns = self.sts._session_policies(caller.partition, role.account_id, request)
-        self.sts._packed(SessionClaims(kind="assumed-role", account_id=role.account_id, access_key_id="",
-                                       secret_access_key="", issued=0, expires=0, policies=policies,
-                                       policy_arns=arns, tags=tuple(tags), transitive_tag_keys=transitive))
+        plan = self.sts.plan_role_session(caller, role, session.session_name, request, tags, transitive,
+                                          duration_seconds=duration_seconds, cap_seconds=cap_seconds,
+                                          source_identity=session.source_identity,
+                                          federated_provider=session.provider_arn)
         if before_issue is not None:
             before_issue()
-        return self.sts.issue_role_session(caller, role, session.session_name, duration, request, tags, transitive,
-                                           source_identity=session.source_identity,
-                                           federated_provider=session.provider_arn)
+        return self.sts.issue_role_session(plan)
 
     def _authorize(self, caller: Caller, role: Role, principal: Principal, action: str, facts: RequestFacts, *,
                    tag_session: bool, set_source_identity: bool) -> None:

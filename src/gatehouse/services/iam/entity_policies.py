@@ -52,6 +52,7 @@ class EntityPolicies(IamBase):
             others = [p.document for p in tx.inline.all_for(kind, owner.id) if p.name != policy_name]
             self.deps.documents.check_inline(document, kind.value, owner.name, others)
             tx.inline.put(InlinePolicy(kind, owner.id, policy_name, document))
+            self.deps.documents.check_stored(tx)
         return {}
 
     def _get(self, caller: Caller, kind: OwnerKind, noun: str, name: str, policy_name: str) -> dict[str, Any]:

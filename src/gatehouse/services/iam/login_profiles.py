@@ -18,8 +18,15 @@ from gatehouse.policy import DecisionKind, access_denied_message
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, user_target
+from gatehouse.services.off_loop import off_event_loop
 from gatehouse.services.operation import operation
-from gatehouse.services.password_changes import new_password_hash
+from gatehouse.services.password_changes import (
+    PasswordChecks,
+    PasswordReused,
+    PasswordWrite,
+    new_password_hash,
+    set_password,
+)
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.storage.repository import UnitOfWork
 
@@ -59,23 +66,29 @@ class LoginProfiles(IamBase):
         return profile
 
     @operation
+    @off_event_loop
     def create_login_profile(self, caller: Caller, user_name: str | None = None, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None) -> dict[str, Any]:
         name = self._user_name(caller, user_name)
-        with self.store.write(caller.account_id) as tx:
+        now = whole_seconds(self.deps.clock)
+        found: list[User] = []
+
+        def decide(tx: UnitOfWork, checks: PasswordChecks) -> PasswordWrite:
             user = self.user_for(tx, caller, "iam:CreateLoginProfile", name)
             if tx.logins.get(user.user_id) is not None:
                 raise EntityAlreadyExists(f"Login Profile for user {user.name} already exists.")
             if not password:
                 raise InvalidInput("A password is required to create a login profile.")
-            now = whole_seconds(self.deps.clock)
-            hashed = new_password_hash(tx, self.passwords, user.user_id, password, now)
-            profile = LoginProfile(account_id=caller.account_id, user_id=user.user_id, password_hash=hashed,
-                                   created=now, password_changed=now, reset_required=bool(password_reset_required),
-                                   max_session_duration=max_signin_session_duration)
-            tx.logins.put(profile)
-        return {"LoginProfile": login_profile_view(user, profile)}
+            hashed = new_password_hash(tx, checks, user.user_id, password)
+            found[:] = [user]
+            return PasswordWrite(LoginProfile(
+                account_id=caller.account_id, user_id=user.user_id, password_hash=hashed, created=now,
+                password_changed=now, reset_required=bool(password_reset_required),
+                max_session_duration=max_signin_session_duration), new_password=True)
+
+        out = set_password(self.store, caller.account_id, self.passwords, now, decide)
+        return {"LoginProfile": login_profile_view(found[0], out.profile)}
 
     @operation
     def get_login_profile(self, caller: Caller, user_name: str | None = None) -> dict[str, Any]:
@@ -86,17 +99,19 @@ class LoginProfiles(IamBase):
         return {"LoginProfile": login_profile_view(user, profile)}
 
     @operation
+    @off_event_loop
     def update_login_profile(self, caller: Caller, user_name: str, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None,
                              reset_max_signin_session_duration: bool | None = None) -> dict[str, Any]:
-        with self.store.write(caller.account_id) as tx:
+        now = whole_seconds(self.deps.clock)
+
+        def decide(tx: UnitOfWork, checks: PasswordChecks) -> PasswordWrite:
             user = self.user_for(tx, caller, "iam:UpdateLoginProfile", user_name)
             profile = self._profile(tx, user)
-            now = whole_seconds(self.deps.clock)
             if password:
                 profile = dataclasses.replace(
-                    profile, password_hash=new_password_hash(tx, self.passwords, user.user_id, password, now),
+                    profile, password_hash=new_password_hash(tx, checks, user.user_id, password),
                     password_changed=now)
             if password_reset_required is not None:
                 profile = dataclasses.replace(profile, reset_required=password_reset_required)
@@ -104,7 +119,9 @@ class LoginProfiles(IamBase):
                 profile = dataclasses.replace(profile, max_session_duration=max_signin_session_duration)
             if reset_max_signin_session_duration:
                 profile = dataclasses.replace(profile, max_session_duration=None)
-            tx.logins.put(profile)
+            return PasswordWrite(profile, new_password=bool(password))
+
+        set_password(self.store, caller.account_id, self.passwords, now, decide)
         return {}
 
     @operation
@@ -117,15 +134,19 @@ class LoginProfiles(IamBase):
         return {}
 
     @operation
+    @off_event_loop
     def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
         """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is
         needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword.
 
-        A user locked out of sign-in is refused (AccessDenied, whatever the old password), and a wrong old password
-        counts toward that lockout: stolen access keys must not become an unlimited password-guessing oracle."""
+        A user locked out of sign-in is refused (AccessDenied, whatever the old password), and every refusal that
+        spent argon2 on the caller's behalf counts toward that lockout: a wrong old password, and a right one with
+        a new password the reuse rule refuses (up to 24 remembered passwords checked). Stolen access keys must not
+        become an unlimited password-guessing oracle, nor a way to spend the server's CPU without limit. The
+        argon2 work runs outside any write transaction (`password_changes.set_password`)."""
         if caller.kind is not PrincipalKind.USER or caller.principal_id is None:
             raise InvalidUserType("Only IAM users can change their own password with ChangePassword.")
-        # The ledger is read and written in transactions of its own, outside the unit of work below.
+        # The ledger is read and written in transactions of its own, outside the units of work below.
         target = user_target(caller.account_id, "", caller.name)
         epoch = int(self.deps.clock().timestamp())
         lockout = self.lockouts.policy(caller.account_id)
@@ -133,23 +154,30 @@ class LoginProfiles(IamBase):
         if wait:
             raise AccessDenied(f"Too many failed password attempts: password changes are locked for another {wait} "
                                "seconds.")
+        now = whole_seconds(self.deps.clock)
+
+        def decide(tx: UnitOfWork, checks: PasswordChecks) -> PasswordWrite:
+            assert caller.principal_id is not None
+            user = tx.users.by_id(caller.principal_id)
+            if user is None:
+                raise NoSuchEntity(f"The user with name {caller.name} cannot be found.")
+            policy = tx.password_policy.get()
+            self._authorize_change(tx, caller, user, bool(policy and policy.allow_users_to_change))
+            profile = self._profile(tx, user)
+            if not checks.verify(profile.password_hash, old_password, expect=True):
+                raise _WrongOldPassword()
+            hashed = new_password_hash(tx, checks, user.user_id, new_password)
+            return PasswordWrite(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
+                                                     reset_required=False), new_password=True)
+
         try:
-            with self.store.write(caller.account_id) as tx:
-                user = tx.users.by_id(caller.principal_id)
-                if user is None:
-                    raise NoSuchEntity(f"The user with name {caller.name} cannot be found.")
-                policy = tx.password_policy.get()
-                self._authorize_change(tx, caller, user, bool(policy and policy.allow_users_to_change))
-                profile = self._profile(tx, user)
-                if not self.passwords.verify(profile.password_hash, old_password):
-                    raise _WrongOldPassword()
-                now = whole_seconds(self.deps.clock)
-                hashed = new_password_hash(tx, self.passwords, user.user_id, new_password, now)
-                tx.logins.put(dataclasses.replace(profile, password_hash=hashed, password_changed=now,
-                                                  reset_required=False))
+            set_password(self.store, caller.account_id, self.passwords, now, decide)
         except _WrongOldPassword:
             self.lockouts.failed(target, lockout, epoch)
             raise AccessDenied("The old password is incorrect.") from None
+        except PasswordReused:
+            self.lockouts.failed(target, lockout, epoch)
+            raise
         self.lockouts.cleared(target)
         return {}
 

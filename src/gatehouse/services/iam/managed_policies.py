@@ -83,6 +83,7 @@ class ManagedPolicies(IamBase):
                 raise EntityAlreadyExists(f"A policy called {policy_name} already exists. Duplicate names are not "
                                           "allowed.") from None
             tx.tags.replace(OwnerKind.POLICY, policy.policy_id, new_tags)
+            self.deps.documents.check_stored(tx)
         return {"Policy": policy_view(policy, caller.partition, tags=True, description=False)}
 
     @operation
@@ -168,6 +169,7 @@ class ManagedPolicies(IamBase):
             now = whole_seconds(self.deps.clock)
             version = PolicyVersion(f"v{policy.next_version}", policy_document, bool(set_as_default), now)
             tx.policies.add_version(policy.policy_id, version)
+            self.deps.documents.check_stored(tx)
             updated = dataclasses.replace(policy, next_version=policy.next_version + 1, updated=now)
             if set_as_default:
                 updated = dataclasses.replace(updated, default_version_id=version.version_id)

@@ -83,6 +83,7 @@ class Roles(IamBase):
                 created=whole_seconds(self.deps.clock), trust_policy=assume_role_policy_document,
                 description=description, max_session_duration=max_session_duration or 3600,
                 permissions_boundary=permissions_boundary, tags=tuple(new_tags), trust_principals=bindings))
+            self.deps.documents.check_stored(tx)
         # AWS's CreateRole answer has no Description (even when one was given), no RoleLastUsed, and no
         # MaxSessionDuration when none was given (GetRole has them all). Whether it echoes a MaxSessionDuration
         # that was given is unconfirmed; we do.
@@ -138,6 +139,7 @@ class Roles(IamBase):
             self.deps.documents.check_trust(policy_document)
             tx.roles.update(dataclasses.replace(role, trust_policy=policy_document,
                                                 trust_principals=bind_trust(tx, policy_document)))
+            self.deps.documents.check_stored(tx)
         return {}
 
     @operation

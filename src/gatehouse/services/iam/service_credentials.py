@@ -19,6 +19,7 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamDeps, short_page
 from gatehouse.services.iam.holders import CredentialHolder
+from gatehouse.services.off_loop import off_event_loop
 from gatehouse.services.operation import operation
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.request_context import RequestFacts
@@ -64,6 +65,7 @@ class ServiceCredentials(CredentialHolder):
         self.passwords = passwords
 
     @operation
+    @off_event_loop
     def create_service_specific_credential(self, caller: Caller, user_name: str, service_name: str,
                                            credential_age_days: int | None = None) -> dict[str, Any]:
         if service_name not in SUPPORTED:
@@ -108,14 +110,24 @@ class ServiceCredentials(CredentialHolder):
         return found
 
     @operation
+    @off_event_loop
     def reset_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                           user_name: str | None = None) -> dict[str, Any]:
+        # The new secret's argon2 hash is made before the write transaction, not under its lock (the secret's form
+        # depends only on the credential's service, which never changes).
+        with self.store.read(caller.account_id) as tx:
+            found = tx.service_credentials.get(service_specific_credential_id)
+        prepared = _new_secret(found.service_name) if found else None
+        prepared_hash = self.passwords.hash(prepared) if prepared else None
         with self.store.write(caller.account_id) as tx:
             user = self._holder_of(tx, caller, "iam:ResetServiceSpecificCredential", user_name,
                                    service_specific_credential_id)
             credential = self._credential(tx, user, service_specific_credential_id)
-            secret = _new_secret(credential.service_name)
-            tx.service_credentials.set_password(credential.credential_id, self.passwords.hash(secret))
+            if prepared is None or prepared_hash is None:  # not there a moment ago: made since (rare)
+                prepared = _new_secret(credential.service_name)
+                prepared_hash = self.passwords.hash(prepared)
+            secret = prepared
+            tx.service_credentials.set_password(credential.credential_id, prepared_hash)
         assert user is not None
         return {"ServiceSpecificCredential": service_credential_view(credential, user.name, secret)}
 

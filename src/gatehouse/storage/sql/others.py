@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import LargeBinary, bindparam, cast, delete, func, insert, select, update
 
 from gatehouse.model import AccessKey, Account, InstanceProfile, OwnerKind, Page, Tag
 from gatehouse.storage.repository import Counts, Listing
@@ -26,6 +26,31 @@ def key_from_row(r: Any) -> AccessKey:
 
 
 _ACCOUNT_GET = select(t.accounts).where(t.accounts.c.account_id == bindparam("acct"))
+
+
+def _octets(column: Any, dialect: str) -> Any:
+    """A text column's size in UTF-8 bytes: read from the row's header, without decoding the text (PostgreSQL's
+    octet_length; SQLite's length() of the value as a blob)."""
+    if dialect == "postgresql":
+        return func.octet_length(column)
+    return func.length(cast(column, LargeBinary))
+
+
+def _document_bytes_statement(dialect: str) -> Any:
+    """One statement summing the account's stored policy documents (built once per dialect)."""
+    pv, p, i, r = t.policy_versions, t.policies, t.inline_policies, t.roles
+    acct: Any = bindparam("acct")
+    versions = (select(func.coalesce(func.sum(_octets(pv.c.document, dialect)), 0))
+                .select_from(pv.join(p, p.c.policy_id == pv.c.policy_id)).where(p.c.account_id == acct)
+                .scalar_subquery())
+    inline = select(func.coalesce(func.sum(_octets(i.c.document, dialect)), 0)).where(
+        i.c.account_id == acct).scalar_subquery()
+    trust = select(func.coalesce(func.sum(_octets(r.c.trust_policy, dialect)), 0)).where(
+        r.c.account_id == acct).scalar_subquery()
+    return select(versions + inline + trust)
+
+
+_DOCUMENT_BYTES = {dialect: _document_bytes_statement(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 class SqlAccounts(_Repo):
@@ -53,6 +78,9 @@ class SqlAccounts(_Repo):
     def set_sts_token_version(self, version: str) -> None:
         self.conn.execute(update(t.accounts).where(t.accounts.c.account_id == self.account_id).values(
             sts_token_version=version))
+
+    def document_bytes(self) -> int:
+        return int(self.conn.execute(_DOCUMENT_BYTES[self.conn.dialect.name], {"acct": self.account_id}).scalar_one())
 
     def counts(self) -> Counts:
         def count(table: Any, *where: Any) -> int:

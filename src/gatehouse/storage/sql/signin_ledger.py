@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.storage.credentials import LockState, SigninEvent
@@ -34,9 +34,13 @@ _TICK_NEW = insert(_R).values(bucket=bindparam("b"), window_start=bindparam("ws"
 _LOCK = select(_L.c.failures, _L.c.window_start, _L.c.locked_until).where(_L.c.lock_key == bindparam("k"))
 _LOCK_FOR_UPDATE = _LOCK.with_for_update()
 _LOCK_SET = update(_L).where(_L.c.lock_key == bindparam("k")).values(
-    failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"))
+    failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"), expires=bindparam("x"))
 _LOCK_NEW = insert(_L).values(lock_key=bindparam("k"), account_id=bindparam("a"), name=bindparam("n"),
-                              failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"))
+                              failures=bindparam("f"), window_start=bindparam("ws"), locked_until=bindparam("lu"),
+                              expires=bindparam("x"))
+_LOCK_CLEAR = delete(_L).where(_L.c.lock_key == bindparam("k"))
+# Rows made before `expires` was kept: forgotten once unlocked and this old (longer than any sane window).
+_LEGACY_LOCK_SECONDS = 30 * 86400
 _CLAIM = update(_M).where(
     _M.c.account_id == bindparam("a"), _M.c.device_id == bindparam("d"),
     or_(_M.c.last_step.is_(None), _M.c.last_step < bindparam("step")),
@@ -88,7 +92,8 @@ class SqlSigninLedger:
                     locked_until = None
                     if threshold > 0 and failures >= threshold:
                         locked_until, failures, start = now + duration, 0, now
-                    params = {"k": key, "a": account_id, "n": name, "f": failures, "ws": start, "lu": locked_until}
+                    params = {"k": key, "a": account_id, "n": name, "f": failures, "ws": start, "lu": locked_until,
+                              "x": max(start + window, locked_until or 0)}
                     conn.execute(_LOCK_NEW if r is None else _LOCK_SET, params)
                     return locked_until
             except IntegrityError:  # another replica counted this key's first failure: count again, as an update
@@ -103,8 +108,20 @@ class SqlSigninLedger:
         return [(r.name, r.locked_until) for r in rows]
 
     def clear_failures(self, key: str) -> None:
+        with self._tx() as conn:  # no failures and no lock: the same as no row
+            conn.execute(_LOCK_CLEAR, {"k": key})
+
+    def prune(self, now: int, rate_window: int, events_before: dt.datetime) -> tuple[int, int, int]:
+        """Forget what no longer counts: rate windows that have passed, lock rows whose failure window and lock are
+        both over, and sign-in events older than their retention. Returns the rows deleted from each."""
         with self._tx() as conn:
-            conn.execute(_LOCK_SET, {"k": key, "f": 0, "ws": 0, "lu": None})
+            rates = conn.execute(delete(_R).where(_R.c.window_start <= now - rate_window)).rowcount
+            locks = conn.execute(delete(_L).where(or_(
+                _L.c.expires <= now,
+                and_(_L.c.expires.is_(None), or_(_L.c.locked_until.is_(None), _L.c.locked_until <= now),
+                     _L.c.window_start <= now - _LEGACY_LOCK_SECONDS)))).rowcount
+            events = conn.execute(delete(t.signin_events).where(t.signin_events.c.at < events_before)).rowcount
+        return rates, locks, events
 
     def record_event(self, event: SigninEvent) -> None:
         with self._tx() as conn:

@@ -282,11 +282,39 @@ class SqlStore:
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
             return remember_assertion(conn, provider_id, assertion_id, expires, now)
 
+    def server_value(self, name: str) -> str | None:
+        """A value the whole store shares (`tables.server_values`), or None when none is recorded."""
+        with self._lock, self.engine.connect() as conn:
+            value = conn.execute(select(t.server_values.c.value).where(t.server_values.c.name == name)).scalar()
+            conn.rollback()
+        return value
+
+    def record_server_value(self, name: str, value: str) -> str:
+        """Record `value` under `name` unless one is recorded already; return the one recorded (the first replica's
+        when several start at once)."""
+        try:
+            with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+                conn.execute(insert(t.server_values).values(name=name, value=value))
+            return value
+        except IntegrityError:
+            recorded = self.server_value(name)
+            assert recorded is not None
+            return recorded
+
+    def any_sealed_secret(self) -> tuple[str, bytes] | None:
+        """One access key's id and sealed secret, if the store holds any: what a master key is tried against."""
+        with self._lock, self.engine.connect() as conn:
+            r = conn.execute(select(_K.c.access_key_id, _K.c.sealed_secret).limit(1)).first()
+            conn.rollback()
+        return None if r is None else (r.access_key_id, r.sealed_secret)
+
     def reset(self) -> None:
-        """Delete every row (dev mode's reset); the schema stays."""
+        """Delete every row (dev mode's reset) but the store's own values (the master key's check); the schema
+        stays."""
         with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
             for table in reversed(t.metadata.sorted_tables):
-                conn.execute(delete(table))
+                if table is not t.server_values:
+                    conn.execute(delete(table))
 
     def close(self) -> None:
         self.engine.dispose()

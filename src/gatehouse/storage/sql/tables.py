@@ -305,7 +305,10 @@ signin_locks = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", Integer, nullable=False),  # epoch seconds
     Column("locked_until", Integer, nullable=True),
+    # When the row stops mattering: its failure window and its lock are both over (pruned then).
+    Column("expires", Integer, nullable=True),
     Index("ix_signin_locks_account", "account_id", "locked_until"),
+    Index("ix_signin_locks_expires", "expires"),
 )
 
 signin_rates = Table(
@@ -314,6 +317,7 @@ signin_rates = Table(
     Column("bucket", String(320), primary_key=True),  # "addr:<ip>" or "name:<account>:<user>"
     Column("window_start", Integer, nullable=False),
     Column("attempts", Integer, nullable=False),
+    Index("ix_signin_rates_window", "window_start"),
 )
 
 signin_events = Table(
@@ -327,6 +331,15 @@ signin_events = Table(
     Column("outcome", String(32), nullable=False),
     Column("mfa", Boolean, nullable=False, default=False),
     Index("ix_signin_events_account_at", "account_id", "at"),
+    Index("ix_signin_events_at", "at"),
+)
+
+# Values the whole store shares, one row per name: "master_key_check" (`SecretBox.check_value`).
+server_values = Table(
+    "server_values",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
 )
 
 mfa_devices = Table(
