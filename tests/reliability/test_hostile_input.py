@@ -36,6 +36,7 @@ from gatehouse.errors import AwsError
 from gatehouse.policy import PolicyError, parse, validate
 from gatehouse.policy.patterns import ArnPattern, compile_glob
 from gatehouse.wire.constraints import InputValidator
+from gatehouse.wire.http import MAX_BODY
 from gatehouse.wire.json_protocol import JsonProtocol, SerializationException
 from gatehouse.wire.query import QueryProtocol
 from gatehouse.wire.service_models import ServiceModels
@@ -140,6 +141,35 @@ def test_crlf_in_values_never_reaches_a_response_header(app: Application) -> Non
     answer = asgi_request(app, "POST", "/", body_chunks=[body], headers=headers)
     assert 400 <= answer.status < 500
     assert all(b"injected" not in k.lower() and b"\n" not in v for k, v in answer.headers)
+
+
+def test_oversized_streamed_body_is_refused_while_read(app: Application) -> None:
+    """A body with no Content-Length, streamed past the 2 MiB cap: refused (413) as soon as the cap is passed,
+    without reading the rest."""
+    chunk = b"x" * (256 * 1024)
+    answer = asgi_request(app, "POST", "/", body_chunks=[chunk] * 64, headers={})
+    assert answer.status == 413 and b"RequestEntityTooLarge" in answer.body
+    assert answer.chunks_read <= MAX_BODY // len(chunk) + 2
+
+
+@pytest.mark.parametrize("extra, created", [
+    (b"".join(b"&Tags.member.%d.Key=k%d&Tags.member.%d.Value=v" % (i, i, i) for i in range(1, 20_001)), None),
+    (b"&UserName=" + b"u" * 1_000_000, None),
+    (b"&UserName=a" * 50_000, "a"),  # the last of repeated values wins, as parse_qsl reads them
+    (b"&" + b"Path" * 100_000 + b"=/", "oversized-param"),  # a parameter no operation has: ignored
+])
+def test_oversized_parameters_are_client_errors(app: Application, extra: bytes, created: str | None) -> None:
+    """20,000 tags, a 1 MB name: 4xx and nothing created; 50,000 repeats of one parameter and a 400 KB unknown
+    parameter name: read as AWS reads them. Never a 5xx."""
+    body = b"Action=CreateUser&Version=2010-05-08&UserName=oversized-param" + extra
+    assert app.asgi is not None
+    status, payload = app.asgi.endpoint.handle("POST", "/", "", _raw_signed(body), body, "127.0.0.1", False)
+    if created:
+        assert status == 200, payload[:300]
+        assert call(app, "iam", "DeleteUser", {"UserName": created}).status == 200
+    else:
+        assert 400 <= status < 500, payload[:300]
+    assert call(app, "iam", "GetUser", {"UserName": "oversized-param"}).code == "NoSuchEntity"
 
 
 # --- JSON 1.1 ---------------------------------------------------------------------------------------------------
