@@ -415,3 +415,17 @@ def test_sign_in_form_answers_with_client_errors(app: Application, fields: dict[
     assert b"Traceback" not in answer.body
     assert all(b"\n" not in v and b"\r" not in v for _, v in answer.headers)
     assert answer.status != 200 or (fields.get("password") and not raw)
+
+
+@pytest.mark.parametrize("field", ["username", "account", "email", "password", "new_password", "mfa_code"])
+def test_sign_in_fields_with_a_lone_surrogate_are_a_bad_request(app: Application, field: str) -> None:
+    """Found by the fuzzer above: JSON's "\\ud800" escape decodes to a lone surrogate, which neither the database
+    driver nor the password hash can encode (UnicodeEncodeError: an unhandled 500 for anyone, unauthenticated)."""
+    fields = {"account": "123456789012", "username": "walker", "password": "Pass-word-1!", field: "x\ud800"}
+    if field == "email":
+        del fields["account"], fields["username"]
+    body = json.dumps(fields).encode()
+    assert b"\\ud800" in body
+    answer = asgi_request(app, "POST", "/signin", body_chunks=[body], headers={"content-type": "application/json"})
+    assert (answer.status, answer.json()["code"]) == (400, "BadRequest"), answer.body
+    assert field in answer.json()["message"]
