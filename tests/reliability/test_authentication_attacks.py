@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,14 +69,13 @@ def _exists(app: Application, user: str) -> bool:
 # --- replay --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("minutes, code", [(16, "SignatureDoesNotMatch"), (-16, "SignatureDoesNotMatch"),
-                                           (60 * 24, "SignatureDoesNotMatch")])
-def test_replay_outside_the_window_is_refused(app: Application, clock: MovableClock, minutes: int, code: str) -> None:
+@pytest.mark.parametrize("minutes", [16, -16, 60 * 24])
+def test_replay_outside_the_window_is_refused(app: Application, clock: MovableClock, minutes: int) -> None:
     """AWS accepts a signature for 15 minutes either side of its date ("Signature expired" / "not yet current")."""
     captured = sign("iam", urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": "replayed"}))
     clock.offset = dt.timedelta(minutes=minutes)
     answer = captured.send(app)
-    assert (answer.status, answer.code) == (403, code), answer.body[:300]
+    assert (answer.status, answer.code) == (403, "SignatureDoesNotMatch"), answer.body[:300]
     assert "Signature expired" in answer.message or "not yet current" in answer.message
     clock.offset = dt.timedelta()
     assert not _exists(app, "replayed")
@@ -91,7 +91,8 @@ def test_replay_inside_the_window_is_the_same_request(app: Application, clock: M
 
 _BODY = urlencode({"Action": "ListUsers", "Version": "2010-05-08"})
 _CHANGES = st.one_of(
-    st.builds(lambda v: {"body": urlencode({"Action": "CreateUser", "Version": "2010-05-08", "UserName": v}).encode()},
+    st.builds(lambda v: {"body": urlencode({"Action": "CreateUser", "Version": "2010-05-08",
+                                            "UserName": "forged-" + v}).encode()},
               st.from_regex(r"[a-z]{1,20}", fullmatch=True)),
     st.builds(lambda extra: {"body": _BODY.encode() + b"&" + extra.encode()},
               st.from_regex(r"[A-Za-z]{1,8}=[a-z0-9]{0,8}", fullmatch=True)),
@@ -117,6 +118,9 @@ def test_a_signature_is_good_for_its_own_request_only(app: Application, change: 
                            "MissingAction"), answer.body[:300]
     if answer.code != "SignatureDoesNotMatch":  # only when the change made the request unreadable before checking
         assert "path" in change or "method" in change, (change, answer.body[:300])
+    forged = re.search(rb"UserName=(forged-[a-z]+)", change.get("body", b""))  # type: ignore[arg-type]
+    if forged:
+        assert not _exists(app, forged.group(1).decode())
 
 
 # --- session tokens ------------------------------------------------------------------------------------------
