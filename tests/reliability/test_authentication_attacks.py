@@ -39,7 +39,8 @@ from tests.security.support import (
 )
 from tests.security.world import TRUST as TRUST_ACCOUNT
 
-FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(max_examples=int(os.environ.get("GATEHOUSE_FUZZ_EXAMPLES", "25")), deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/target"
 
 
