@@ -54,6 +54,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=1, help="gatehouse worker processes")
     ap.add_argument("--shared", default=SHARED, help="the shared bench directory (run_api_bench.py)")
     ap.add_argument("--peer-python", default="python3", help="a Python with moto[server]==5.2.1 and botocore")
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="one more `gatehouse serve` argument (repeat), e.g. --serve-arg=--throttle-per-key=0")
     ap.add_argument("rest", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -64,7 +66,7 @@ def main() -> int:
     data = tempfile.mkdtemp(prefix="gatehouse-bench-")
     cmd = [sys.executable, "-m", "gatehouse", "serve", "--host", "127.0.0.1", "--port", str(port), "--data", data,
            "--account-id", "123456789012", "--root-access-key-id", KEY, "--root-secret-access-key", SECRET,
-           "--workers", str(args.workers), "--log-level", "warning"]
+           "--workers", str(args.workers), "--log-level", "warning", *args.serve_arg]
     log = open(os.path.join(data, "server.log"), "w")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:

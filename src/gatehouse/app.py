@@ -62,6 +62,7 @@ from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
+from gatehouse.wire.limits import Executor, Throttle, ThrottleConfig
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
@@ -213,6 +214,7 @@ class Application:
     box: SecretBox
     clock: Clock
     asgi: AwsAsgi | None = None
+    authz: Authorizer | None = None  # for tests and tools that look at its caches
 
     def bootstrap(self) -> BootstrapResult:
         s = self.settings
@@ -236,12 +238,15 @@ class Application:
         self.bootstrap()
 
     def close(self) -> None:
+        if self.asgi is not None:
+            self.asgi.executor.close()
         self.store.close()
 
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
 _SIGNIN_SETTINGS = ("lockout_threshold", "lockout_window", "lockout_duration", "signin_rate_per_address",
-                    "signin_rate_per_user", "signin_event_retention_days")
+                    "signin_rate_per_user", "signin_event_retention_days", "throttle_per_key",
+                    "throttle_per_account", "header_timeout", "body_timeout", "keep_alive_timeout", "max_connections")
 
 
 def worker_settings_env(settings: Settings) -> str:
@@ -323,11 +328,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
-    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch)
-    app = Application(settings=settings, store=store, box=box, clock=clock)
-    # SQLite answers in microseconds: handle requests on the event loop; a networked database gets threads.
-    inline = store.engine.dialect.name == "sqlite"
-    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, inline=inline,
+    throttle = Throttle(ThrottleConfig(settings.throttle_per_key or 0.0, settings.throttle_per_account or 0.0))
+    endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch, throttle)
+    app = Application(settings=settings, store=store, box=box, clock=clock, authz=authz)
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
+                         body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
                          + issuer_routes(outbound))
     return app

@@ -119,6 +119,12 @@ class Throttling(AwsError):
     code, http_status = "Throttling", 400
 
 
+class RequestTimeout(AwsError):
+    """The request's body did not arrive in time (S3's code and wording; the Query services document none)."""
+
+    code, http_status = "RequestTimeout", 400
+
+
 # --- IAM (codes and statuses from the botocore model) ------------------------------------------------------
 
 

@@ -70,6 +70,16 @@ class Settings:
     signin_event_retention_days: int = 90
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
+    # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
+    # seconds a client has to send a request's headers, then its body; seconds an idle keep-alive connection is
+    # kept; connections (and requests) served at once before new requests are answered 503. Throttling left unset
+    # (None) is 400 and 1,000 requests/s, and off in development mode (test suites hammer one key there).
+    throttle_per_key: float | None = None
+    throttle_per_account: float | None = None
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: int = 5
+    max_connections: int = 1000
     # The proxies (addresses or CIDR blocks, "*" for any) whose X-Forwarded-For and X-Forwarded-Proto are believed;
     # empty: none, so aws:SourceIp and aws:SecureTransport are what this server sees on the connection.
     forwarded_allow_ips: tuple[str, ...] = ()
@@ -92,12 +102,21 @@ class Settings:
             raise SettingsError("--signin-event-retention-days must be at least 1")
         if min(self.signin_rate_per_address, self.signin_rate_per_user) < 1:
             raise SettingsError("sign-in rate limits must allow at least 1 attempt per minute")
+        if min(self.throttle_per_key or 0, self.throttle_per_account or 0) < 0:
+            raise SettingsError("--throttle-per-key and --throttle-per-account cannot be negative (0: no limit)")
+        if min(self.header_timeout, self.body_timeout, self.keep_alive_timeout) <= 0 or self.max_connections < 1:
+            raise SettingsError("connection timeouts must be positive and --max-connections at least 1")
         if self.public_url is not None:
             parts = urlsplit(self.public_url)
             if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
                 raise SettingsError("--public-url must be an http(s) URL without query or fragment")
         _check_networks(self.forwarded_allow_ips, "--forwarded-allow-ips", allow_any=True)
         _check_networks(self.fetch_allow_private, "--fetch-allow-private", allow_any=False)
+        if self.throttle_per_key is None or self.throttle_per_account is None:
+            self = replace(self, throttle_per_key=(0.0 if self.dev else 400.0) if self.throttle_per_key is None
+                           else self.throttle_per_key,
+                           throttle_per_account=(0.0 if self.dev else 1000.0) if self.throttle_per_account is None
+                           else self.throttle_per_account)
         if self.dev:
             if self.db_url:
                 raise SettingsError("--dev keeps everything in memory; it does not take --db")

@@ -64,6 +64,22 @@ SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="G
 SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
                                               envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
                                               help="Days sign-in events are kept before they are pruned.")]
+# Limits (see wire/limits.py and wire/connections.py).
+ThrottleKey = Annotated[float | None, typer.Option(
+    "--throttle-per-key", envvar="GATEHOUSE_THROTTLE_PER_KEY", min=0, show_default=False,
+    help="API requests per second per access key (bursts of 2 s; over it: Throttling); 0: no limit. "
+         "Default 400, none with --dev.")]
+ThrottleAccount = Annotated[float | None, typer.Option(
+    "--throttle-per-account", envvar="GATEHOUSE_THROTTLE_PER_ACCOUNT", min=0, show_default=False,
+    help="API requests per second per account; 0: no limit. Default 1000, none with --dev.")]
+HeaderTimeout = Annotated[float, typer.Option("--header-timeout", envvar="GATEHOUSE_HEADER_TIMEOUT", min=0.1,
+                                              help="Seconds a connection has to send a request's headers.")]
+BodyTimeout = Annotated[float, typer.Option("--body-timeout", envvar="GATEHOUSE_BODY_TIMEOUT", min=0.1,
+                                            help="Seconds a request has to send its body.")]
+KeepAlive = Annotated[int, typer.Option("--keep-alive-timeout", envvar="GATEHOUSE_KEEP_ALIVE_TIMEOUT", min=1,
+                                        help="Seconds an idle keep-alive connection stays open.")]
+MaxConnections = Annotated[int, typer.Option("--max-connections", envvar="GATEHOUSE_MAX_CONNECTIONS", min=1,
+                                             help="Connections and requests at once per process; beyond: 503.")]
 
 
 def _settings(host: str, port: int, data: Path, db: str | None, dev: bool, enforce: bool, account_id: str | None,
@@ -114,6 +130,9 @@ def serve_command(
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
     forwarded_allow_ips: ForwardedAllowIps = None, fetch_allow_private: FetchAllowPrivate = None,
     signin_event_retention_days: SigninRetention = 90,
+    throttle_per_key: ThrottleKey = None, throttle_per_account: ThrottleAccount = None,
+    header_timeout: HeaderTimeout = 10.0, body_timeout: BodyTimeout = 30.0, keep_alive_timeout: KeepAlive = 5,
+    max_connections: MaxConnections = 1000,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -139,8 +158,16 @@ def serve_command(
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
                                    forwarded_allow_ips=_list(forwarded_allow_ips),
                                    fetch_allow_private=_list(fetch_allow_private),
-                                   signin_event_retention_days=signin_event_retention_days)
+                                   signin_event_retention_days=signin_event_retention_days,
+                                   throttle_per_key=throttle_per_key, throttle_per_account=throttle_per_account,
+                                   header_timeout=header_timeout, body_timeout=body_timeout,
+                                   keep_alive_timeout=keep_alive_timeout, max_connections=max_connections)
     app, result = _start(settings)
+    from gatehouse.wire.connections import HEADER_TIMEOUT_ENV, PROTOCOL
+
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout)  # read by the protocol, in every worker
+    connections = {"http": PROTOCOL, "timeout_keep_alive": settings.keep_alive_timeout,
+                   "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024}
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
     if settings.workers > 1:
@@ -149,12 +176,14 @@ def serve_command(
         app.close()  # type: ignore[attr-defined]
         os.environ[WORKER_SETTINGS_ENV] = worker_settings_env(settings)
         uvicorn.run("gatehouse.app:worker_app", factory=True, workers=settings.workers, host=host, port=port,
-                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
+                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
+                    **connections)  # type: ignore[arg-type]
         return
     from gatehouse.app import served
 
     uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
-                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings))
+                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
+                **connections)  # type: ignore[arg-type]
 
 
 def _list(value: str | None) -> tuple[str, ...]:

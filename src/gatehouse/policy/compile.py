@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import operator
 import re
+import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -73,6 +75,29 @@ class CompiledStatement:
         if self._match is None:
             self._compile()
         return self._index_prefixes
+
+    def conditions_once(self) -> MatchFn:
+        """A matcher for a series of requests that share every condition key and differ only in action and
+        resource (the simulator's action × resource pairs): the resource is tested per request, the conditions
+        (which read only keys) on first use, then remembered with the keys they found missing. Make one per series.
+        """
+        if not self.statement.conditions:
+            return self.match
+        conditions = tuple(_condition(c, self.variables) for c in self.statement.conditions)
+        resource_only = _statement_matcher(_resource_test(self.statement, self.variables)[0], ())
+        remembered: list[tuple[bool, list[str]]] = []
+
+        def match(ctx: Any, missing: list[str] | None) -> bool:
+            if not resource_only(ctx, missing):
+                return False
+            if not remembered:
+                found: list[str] = []
+                remembered.append((all(c(ctx, found) for c in conditions), found))
+            ok, found = remembered[0]
+            if found and missing is not None:
+                missing.extend(found)
+            return ok
+        return match
 
     def matches_action(self, action_lc: str) -> bool:
         hit = any(p.matches(action_lc) for p in self.actions)
@@ -190,10 +215,18 @@ def _statement_matcher(resource: ResourceTest, conditions: tuple[ConditionFn, ..
     return lambda ctx, missing: base(ctx) and all(c(ctx, missing) for c in conditions)
 
 
+def estimate_bytes(policy: Policy) -> int:
+    """Memory a parsed and compiled policy holds, roughly: measured at about 28 bytes per character of its text
+    (patterns, statements, matchers), plus a fixed part; for a policy built by hand, per statement."""
+    if policy.text is not None:
+        return 2048 + 32 * len(policy.text)
+    return 2048 + 4096 * len(policy.statements)
+
+
 class CompiledPolicy:
     """A policy's statements indexed by service prefix, with a per-action memo of candidate statements."""
 
-    __slots__ = ("_memo", "any_service", "by_service", "policy", "statements")
+    __slots__ = ("__weakref__", "_memo", "any_service", "by_service", "estimated_bytes", "policy", "statements")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -206,6 +239,7 @@ class CompiledPolicy:
         self.by_service = {k: tuple(v) for k, v in by_service.items()}
         self.any_service = tuple(cs for cs in self.statements if cs.any_service)
         self._memo: dict[str, tuple[CompiledStatement, ...]] = {}
+        self.estimated_bytes = estimate_bytes(policy)
 
     @property
     def digest(self) -> str:
@@ -225,25 +259,50 @@ class CompiledPolicy:
 
 
 class Compiler:
-    """Compiles policies, keeping a bounded LRU cache keyed by content hash. One per server; not shared globally."""
+    """Compiles policies, cached by content hash and bounded by estimated bytes; one per server, shared by threads.
 
-    def __init__(self, maxsize: int = 1024) -> None:
+    Besides its LRU, it finds by digest any compiled policy still alive elsewhere (held by a cached policy set),
+    so one policy is compiled once however many principals and revisions hold it, even after the LRU let it go.
+    """
+
+    def __init__(self, maxsize: int = 1024, max_bytes: int = 128 * 1024 * 1024) -> None:
         self.maxsize = maxsize
+        self.max_bytes = max_bytes
         self._cache: OrderedDict[str, CompiledPolicy] = OrderedDict()
+        self._bytes = 0
+        self._alive: weakref.WeakValueDictionary[str, CompiledPolicy] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
 
     def compile(self, policy: Policy) -> CompiledPolicy:
-        compiled = self._cache.get(policy.digest)
-        if compiled is not None:
-            self._cache.move_to_end(policy.digest)
-            return compiled
-        compiled = CompiledPolicy(policy)
-        self._cache[policy.digest] = compiled
-        if len(self._cache) > self.maxsize:
-            self._cache.popitem(last=False)
+        digest = policy.digest
+        if not digest:  # built by hand, not parsed from text: nothing to share it by
+            return CompiledPolicy(policy)
+        with self._lock:
+            compiled = self._cache.get(digest)
+            if compiled is not None:
+                self._cache.move_to_end(digest)
+                return compiled
+            compiled = self._alive.get(digest)
+        if compiled is None:
+            compiled = CompiledPolicy(policy)  # outside the lock: compiling can take a while
+        with self._lock:
+            if digest in self._cache:  # another thread got there first: share its copy
+                self._cache.move_to_end(digest)
+                return self._cache[digest]
+            self._cache[digest] = compiled
+            self._alive[digest] = compiled
+            self._bytes += compiled.estimated_bytes
+            while self._cache and (len(self._cache) > self.maxsize or self._bytes > self.max_bytes):
+                _, dropped = self._cache.popitem(last=False)
+                self._bytes -= dropped.estimated_bytes
         return compiled
 
     def __len__(self) -> int:
         return len(self._cache)
+
+    @property
+    def estimated_bytes(self) -> int:
+        return self._bytes
 
 
 @functools.lru_cache(maxsize=256)

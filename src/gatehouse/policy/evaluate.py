@@ -68,10 +68,10 @@ PolicyInput = CompiledPolicy | LabelledPolicy | Policy
 _Bound = tuple[Any, bool, MatchedStatement, Any, Any]
 
 
-def _bind(cs: CompiledStatement, label: str, ptype: PolicyType) -> _Bound:
+def _bind(cs: CompiledStatement, label: str, ptype: PolicyType, once: bool = False) -> _Bound:
     st = cs.statement
     record = MatchedStatement(label, ptype, st.sid, st.index, st.effect.value, st.path, st.start, st.end)
-    return (cs.match, cs.deny, record, cs.principal, cs.not_principal)
+    return (cs.conditions_once() if once else cs.match, cs.deny, record, cs.principal, cs.not_principal)
 
 
 class _Index:
@@ -128,11 +128,12 @@ class _Index:
 class _Group:
     """The policies of one type (or one SCP/RCP level), with a per-action candidate index."""
 
-    __slots__ = ("_bound", "entries", "memo", "ptype")
+    __slots__ = ("_bound", "entries", "memo", "once", "ptype")
 
-    def __init__(self, entries: tuple[LabelledPolicy, ...], ptype: PolicyType) -> None:
+    def __init__(self, entries: tuple[LabelledPolicy, ...], ptype: PolicyType, once: bool = False) -> None:
         self.entries = entries
         self.ptype = ptype
+        self.once = once
         self.memo: dict[str, _Index] = {}
         self._bound: dict[tuple[int, int], _Bound] = {}
 
@@ -145,7 +146,7 @@ class _Group:
                     key = (n, cs.statement.index)
                     bound = self._bound.get(key)
                     if bound is None:
-                        bound = self._bound[key] = _bind(cs, lp.label, lp.policy_type or self.ptype)
+                        bound = self._bound[key] = _bind(cs, lp.label, lp.policy_type or self.ptype, self.once)
                     entries.append((bound, cs.index_prefixes))
             idx = _Index(entries)
             if len(self.memo) >= _MEMO_LIMIT:
@@ -160,7 +161,9 @@ class PolicySet:
     `scps` and `rcps` are lists of levels (organization root first, the account last); each level is a list of
     policies and, for SCPs, must allow on its own. An empty list means no such policies apply. `resource` may be a
     role trust policy: give it the `PolicyType.TRUST` type (`LabelledPolicy(..., policy_type=PolicyType.TRUST)` or
-    `trust=True`) to make its allow required.
+    `trust=True`) to make its allow required. With `conditions_once`, the set serves one series of requests that
+    share every condition key (the simulator's action x resource pairs): each statement's conditions are evaluated
+    once for the whole series (`CompiledStatement.conditions_once`); never reuse such a set for other keys.
     """
 
     __slots__ = ("boundary", "identity", "identity_only", "rcps", "resource", "scps", "session", "trust")
@@ -175,25 +178,28 @@ class PolicySet:
         rcps: Iterable[Iterable[PolicyInput]] = (),
         *,
         trust: bool = False,
+        conditions_once: bool = False,
     ) -> None:
-        self.identity = _group(identity, "identity", PolicyType.IDENTITY)
+        once = conditions_once
+        self.identity = _group(identity, "identity", PolicyType.IDENTITY, once=once)
         rtype = PolicyType.TRUST if trust else PolicyType.RESOURCE
         if isinstance(resource, LabelledPolicy) and resource.policy_type is PolicyType.TRUST:
             rtype = PolicyType.TRUST
         self.trust = rtype is PolicyType.TRUST
-        self.resource = _group([] if resource is None else [resource], "resource", rtype, single=True)
+        self.resource = _group([] if resource is None else [resource], "resource", rtype, single=True, once=once)
         self.boundary = _group([] if boundary is None else [boundary], "permissions_boundary", PolicyType.BOUNDARY,
-                               single=True)
+                               single=True, once=once)
         sessions: list[PolicyInput] = [] if session is None else (
             list(session) if isinstance(session, list | tuple) else [session])  # type: ignore[list-item]
-        self.session = _group(sessions, "session", PolicyType.SESSION) if session is not None else None
-        self.scps = tuple(_group(level, f"scps[{n}]", PolicyType.SCP) for n, level in enumerate(scps))
-        self.rcps = tuple(_group(level, f"rcps[{n}]", PolicyType.RCP) for n, level in enumerate(rcps))
+        self.session = _group(sessions, "session", PolicyType.SESSION, once=once) if session is not None else None
+        self.scps = tuple(_group(level, f"scps[{n}]", PolicyType.SCP, once=once) for n, level in enumerate(scps))
+        self.rcps = tuple(_group(level, f"rcps[{n}]", PolicyType.RCP, once=once) for n, level in enumerate(rcps))
         self.identity_only = not (self.scps or self.rcps or self.resource.entries or self.boundary.entries
                                   or self.session is not None)
 
 
-def _group(items: Iterable[PolicyInput], prefix: str, ptype: PolicyType, *, single: bool = False) -> _Group:
+def _group(items: Iterable[PolicyInput], prefix: str, ptype: PolicyType, *, single: bool = False,
+           once: bool = False) -> _Group:
     entries = []
     for n, item in enumerate(items):
         label = prefix if single else f"{prefix}[{n}]"
@@ -205,7 +211,7 @@ def _group(items: Iterable[PolicyInput], prefix: str, ptype: PolicyType, *, sing
             entries.append(LabelledPolicy(compile_policy(item), label, ptype))
         else:
             raise TypeError(f"not a policy: {item!r}")
-    return _Group(tuple(entries), ptype)
+    return _Group(tuple(entries), ptype, once)
 
 
 def _scan(group: _Group, ctx: RequestContext, missing: list[str]) -> tuple[list[MatchedStatement],

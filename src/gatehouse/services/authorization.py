@@ -49,7 +49,8 @@ from gatehouse.storage.repository import UnitOfWork
 # `Authorizer.unchecked()`, which no production code path enters.
 _UNCHECKED: ContextVar[bool] = ContextVar("gatehouse_unchecked", default=False)
 
-_CACHE_SIZE = 4096
+_CACHE_BYTES = 256 * 1024 * 1024  # estimated (CompiledPolicy.estimated_bytes), counted once per entry holding it
+_ENTRY_BYTES = 2048  # an entry's own part: principal, tags, the policy set's indexes
 _RESOURCE_CACHE_SIZE = 1024
 _DENY_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}'
 
@@ -81,6 +82,12 @@ class PrincipalPolicies:
     needs_resource_tags: bool
 
     @cached_property
+    def estimated_bytes(self) -> int:
+        """What keeping this entry may cost: its compiled policies (shared ones counted here all the same)."""
+        held = list(self.identity) + ([self.boundary] if self.boundary else []) + list(self.session or ())
+        return _ENTRY_BYTES + sum(lp.policy.estimated_bytes for lp in held)
+
+    @cached_property
     def policy_set(self) -> PolicySet:
         return PolicySet(identity=self.identity, boundary=self.boundary,
                          session=list(self.session) if self.session is not None else None)
@@ -101,14 +108,19 @@ def iso8601(moment: dt.datetime) -> str:
 
 class Authorizer:
     def __init__(self, managed: AwsManagedPolicies, *, enforce: bool = True,
-                 messages: AuthorizationMessages | None = None, reference: AuthorizationReference | None = None
-                 ) -> None:
+                 messages: AuthorizationMessages | None = None, reference: AuthorizationReference | None = None,
+                 cache_bytes: int = _CACHE_BYTES, compiler: Compiler | None = None) -> None:
         self.managed = managed
         self.reference = reference or AuthorizationReference.shipped()
         self.enforce = enforce
         self.messages = messages
-        self.compiler = Compiler()
+        self.compiler = compiler or Compiler()
+        self.cache_bytes = cache_bytes
+        # (account, principal, revision, session) -> entry; bounded by the entries' estimated bytes. `_latest`
+        # names each (account, principal, session)'s newest revision, so an older one is retired when it moves.
         self._cache: OrderedDict[tuple[str, str, int, str], PrincipalPolicies] = OrderedDict()
+        self._latest: dict[tuple[str, str, str], int] = {}
+        self._bytes = 0
         self._resource_cache: OrderedDict[tuple[str, str, PolicyType, tuple[tuple[str, str], ...]],
                                           LabelledPolicy | None] = OrderedDict()
         self._lock = threading.Lock()
@@ -232,10 +244,39 @@ class Authorizer:
         built = self._build(tx, caller)
         if caller.revision >= 0:
             with self._lock:
-                self._cache[cache_key] = built
-                if len(self._cache) > _CACHE_SIZE:
-                    self._cache.popitem(last=False)
+                self._keep(cache_key, built)
         return built
+
+    def _keep(self, key: tuple[str, str, int, str], entry: PrincipalPolicies) -> None:
+        """Cache an entry (lock held): retire the principal's entry at an older revision, then the least recently
+        used until the estimated bytes fit."""
+        account, principal, revision, session = key
+        who = (account, principal, session)
+        latest = self._latest.get(who)
+        if latest is not None and latest > revision:
+            return  # built for a revision already superseded (a slow request): use it once, keep the newer one
+        if latest is not None and latest < revision:
+            self._drop((account, principal, latest, session))
+        if key in self._cache:
+            return
+        self._cache[key] = entry
+        self._latest[who] = revision
+        self._bytes += entry.estimated_bytes
+        while self._bytes > self.cache_bytes and len(self._cache) > 1:
+            self._drop(next(iter(self._cache)))
+
+    def _drop(self, key: tuple[str, str, int, str]) -> None:
+        entry = self._cache.pop(key, None)
+        if entry is None:
+            return
+        self._bytes -= entry.estimated_bytes
+        who = (key[0], key[1], key[3])
+        if self._latest.get(who) == key[2]:
+            del self._latest[who]
+
+    @property
+    def cache_estimated_bytes(self) -> int:
+        return self._bytes
 
     def _build(self, tx: UnitOfWork, caller: Caller) -> PrincipalPolicies:
         partition, account = caller.partition, caller.account_id

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
@@ -35,6 +36,7 @@ from gatehouse.errors import (
     MissingAuthenticationToken,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     SignatureDoesNotMatch,
 )
 from gatehouse.model import RequestMeta
@@ -42,8 +44,9 @@ from gatehouse.services.authentication import Authenticator, Credential
 from gatehouse.services.authorization import Authorizer
 from gatehouse.wire.constraints import InputValidator
 from gatehouse.wire.dispatch import Router
+from gatehouse.wire.limits import Executor, Throttle, claimed_caller
 from gatehouse.wire.query import QueryProtocol
-from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, claims_presigned, parse_request_auth
+from gatehouse.wire.sigv4 import SigV4Params, SigV4Verifier, parse_request_auth
 
 log = logging.getLogger("gatehouse.wire")
 
@@ -103,8 +106,10 @@ class AwsEndpoint:
     """Handles one AWS API request end to end (synchronously: it runs in a worker thread)."""
 
     def __init__(self, router: Router, authenticator: Authenticator, config: WireConfig,
-                 clock: Callable[[], datetime], switch: AuthSwitch | None = None) -> None:
+                 clock: Callable[[], datetime], switch: AuthSwitch | None = None,
+                 throttle: Throttle | None = None) -> None:
         self.router = router
+        self.throttle = throttle
         self.switch = switch
         self.models = router.models
         self.authenticator = authenticator
@@ -137,6 +142,9 @@ class AwsEndpoint:
                 if checks is not Checks.NONE:
                     raise
                 credential = None  # moto's switch: an unknown key or a bad signature is let through, as the root
+            if credential is not None and self.throttle is not None:
+                # After the signature holds, so nobody can spend another caller's tokens.
+                self.throttle.admit(credential.access_key_id, credential.account_id)
             params = _form_params(query_string, b"" if claims.unsigned_payload else body)
             action = params.get("Action")
             if not action:
@@ -217,70 +225,48 @@ def _form_params(query_string: str, body: bytes) -> dict[str, str]:
 class AwsAsgi:
     """The AWS endpoint as a bare ASGI callable in front of the Starlette app that serves every other path.
 
-    `POST /` and `GET /` carry the AWS API and are the hot path: no framework objects, and (with `inline`) the
-    handler runs on the event loop itself, which on SQLite is several times cheaper than a hop to a worker thread.
-    Throughput then scales with worker processes (`--workers`). With a networked database the handler runs in a
-    thread so one slow query does not stall other requests.
+    `POST /` and `GET /` carry the AWS API: no framework objects; the handler runs in the `Executor`'s bounded
+    worker threads (never on the event loop, whatever the database), so one caller's expensive request cannot
+    stall the others and one caller cannot hold every thread. The body must arrive within `body_timeout` seconds.
     """
 
-    def __init__(self, endpoint: AwsEndpoint, rest: Starlette, *, inline: bool) -> None:
+    def __init__(self, endpoint: AwsEndpoint, rest: Starlette, *, executor: Executor | None = None,
+                 body_timeout: float = 30.0) -> None:
         self.endpoint = endpoint
         self.rest = rest
-        self.inline = inline
+        self.executor = executor or Executor()
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in ("GET", "POST"):
             await self.rest(scope, receive, send)
             return
+        body: bytes | None = None
         try:
-            body = await _read_body(scope, receive, self.endpoint.config.max_body)
+            with anyio.move_on_after(self.body_timeout):
+                body = await _read_body(scope, receive, self.endpoint.config.max_body)
+            if body is None:
+                raise RequestTimeout("Your socket connection to the server was not read from or written to within "
+                                     "the timeout period.")
         except AwsError as error:
             status, payload = self.endpoint.query.serialize_error(error, str(uuid.uuid4()))
-            await _respond(send, status, payload)
+            await _respond(send, status, payload, close=True)
             return
         client = scope.get("client")
+        address = client[0] if client else ""
         args = (scope["method"], scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0],
                 scope.get("query_string", b"").decode("latin-1"), Headers(scope=scope), body,
-                client[0] if client else "", scope.get("scheme") == "https")
-        # Unsigned calls (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) may fetch an issuer's keys over the
-        # network: never on the event loop, which would stall every other request (or this very server, when it
-        # is its own token issuer).
-        if self.inline and _signed(scope) and not _asks_for(self.endpoint.router.off_loop_actions, args[2], body):
-            status, payload = self.endpoint.handle(*args)
-        else:
-            status, payload = await run_in_threadpool(self.endpoint.handle, *args)
+                address, scope.get("scheme") == "https")
+        caller = claimed_caller(scope.get("headers", ()), scope.get("query_string", b""), address)
+        status, payload = await self.executor.run(caller, self.endpoint.handle, *args)
         await _respond(send, status, payload)
 
 
-def _asks_for(actions: frozenset[bytes], query: str, body: bytes) -> bool:
-    """Whether the query or form body names one of `actions` as its `Action` (before parsing: a cheap scan that may
-    err only towards yes, which costs a thread hop)."""
-    for data in (body, query.encode("latin-1")):
-        at = data.find(b"Action=")
-        while at != -1:
-            if at == 0 or data[at - 1] == 0x26:  # "&"
-                end = data.find(b"&", at)
-                if data[at + 7:end if end != -1 else len(data)] in actions:
-                    return True
-            at = data.find(b"Action=", at + 1)
-    return False
-
-
-def _signed(scope: Scope) -> bool:
-    """Whether `parse_request_auth` will read the request as signed (header or presigned query).
-
-    It must agree with the parser exactly: a request judged signed here runs on the event loop, and an unsigned
-    one that slipped through (say, a parameter *value* containing "X-Amz-Signature=") would fetch an issuer's
-    keys there, stalling every other request for as long as the fetch takes.
-    """
-    if any(name == b"authorization" for name, _ in scope.get("headers", ())):
-        return True
-    return claims_presigned(scope.get("query_string", b"").decode("latin-1"))
-
-
-async def _respond(send: Send, status: int, payload: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/xml"), (b"content-length", str(len(payload)).encode())]})
+async def _respond(send: Send, status: int, payload: bytes, *, close: bool = False) -> None:
+    headers = [(b"content-type", b"text/xml"), (b"content-length", str(len(payload)).encode())]
+    if close:  # the request was not read to its end: the connection cannot carry another one
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -304,7 +290,8 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 
 def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
-              extra_routes: list[Any] | None = None, inline: bool = True) -> AwsAsgi:
+              extra_routes: list[Any] | None = None, executor: Executor | None = None,
+              body_timeout: float = 30.0) -> AwsAsgi:
     """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset;
     the endpoint's auth switch (development mode only) answers POST /moto-api/reset-auth."""
     routes: list[Any] = []
@@ -328,4 +315,4 @@ def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
 
         routes.append(HttpRoute("/moto-api/reset-auth", reset_auth, methods=["POST"]))
     routes += extra_routes or []
-    return AwsAsgi(endpoint, Starlette(routes=routes), inline=inline)
+    return AwsAsgi(endpoint, Starlette(routes=routes), executor=executor, body_timeout=body_timeout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from gatehouse.errors import EntityAlreadyExists, NoSuchEntity, ValidationError
@@ -115,25 +117,28 @@ class AccountOps(IamBase):
                                           marker: str | None = None, max_items: int | None = None
                                           ) -> dict[str, Any]:
         wanted = set(filter or ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"))
+        # Every entity is listed (one row each) but only the page's details are built: their cost (documents,
+        # versions, attachments, tags) is what grows with the account, and MaxItems (at most 1,000) bounds it.
         with self.store.read(caller.account_id) as tx:
             self.require(tx, caller, "iam:GetAccountAuthorizationDetails", "*")
-            items: list[tuple[str, dict[str, Any]]] = []
+            items: list[tuple[str, Callable[[], dict[str, Any]]]] = []
             if "User" in wanted:
-                items += [("UserDetailList", self._user_detail(tx, caller, u)) for u in tx.users.all()]
+                items += [("UserDetailList", partial(self._user_detail, tx, caller, u)) for u in tx.users.all()]
             if "Group" in wanted:
-                items += [("GroupDetailList", self._group_detail(tx, caller, g)) for g in tx.groups.all()]
+                items += [("GroupDetailList", partial(self._group_detail, tx, caller, g)) for g in tx.groups.all()]
             if "Role" in wanted:
-                items += [("RoleDetailList", self._role_detail(tx, caller, r)) for r in shown(tx, tx.roles.all())]
+                items += [("RoleDetailList", partial(self._role_detail, tx, caller, r))
+                          for r in shown(tx, tx.roles.all())]
             items += [("Policies", p) for p in self._policy_details(tx, caller, wanted)]
-        position = decode_marker(marker) if marker else "0"
-        # another listing's marker is not ours (isascii: str.isdigit() alone accepts "²", which int() refuses)
-        start = int(position) if position.isascii() and position.isdigit() else -1
-        if start < 0 or start > len(items):
-            raise ValidationError("Invalid Marker.")
-        limit = max_items or 100
-        out: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
-        for key, item in items[start:start + limit]:
-            out[key].append(item)
+            position = decode_marker(marker) if marker else "0"
+            # another listing's marker is not ours (isascii: str.isdigit() alone accepts "²", which int() refuses)
+            start = int(position) if position.isascii() and position.isdigit() else -1
+            if start < 0 or start > len(items):
+                raise ValidationError("Invalid Marker.")
+            limit = max_items or 100
+            out: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+            for key, detail in items[start:start + limit]:
+                out[key].append(detail())
         out["IsTruncated"] = start + limit < len(items)
         if out["IsTruncated"]:
             out["Marker"] = encode_marker(str(start + limit))
@@ -176,22 +181,29 @@ class AccountOps(IamBase):
                 "PermissionsBoundary": boundary_view(r.permissions_boundary),
                 "Tags": tags_view(tx.tags.get(OwnerKind.ROLE, r.role_id)), "RoleLastUsed": last}
 
-    def _policy_details(self, tx: UnitOfWork, caller: Caller, wanted: set[str]) -> list[dict[str, Any]]:
+    def _policy_details(self, tx: UnitOfWork, caller: Caller, wanted: set[str]
+                        ) -> list[Callable[[], dict[str, Any]]]:
         counts = tx.attachments.counts()
         boundaries = tx.attachments.boundary_usages()
-        out = []
+        out: list[Callable[[], dict[str, Any]]] = []
+
+        def local(p: Any) -> dict[str, Any]:
+            view = policy_view(p, caller.partition, attachments=counts.get((p.account_id, p.policy_id), 0),
+                               boundary_uses=boundaries.get(arn_suffix(p.arn("aws")), 0))
+            view["PolicyVersionList"] = [version_view(v) for v in tx.policies.versions(p.policy_id)]
+            return view
+
+        def managed(m: Any, n: int, b: int) -> dict[str, Any]:
+            view = policy_view(m, caller.partition, attachments=n, boundary_uses=b)
+            view["PolicyVersionList"] = [version_view(v) for v in self.deps.managed.versions(m)]
+            return view
+
         if "LocalManagedPolicy" in wanted:
-            for p in tx.policies.all():
-                view = policy_view(p, caller.partition, attachments=counts.get((p.account_id, p.policy_id), 0),
-                                   boundary_uses=boundaries.get(arn_suffix(p.arn("aws")), 0))
-                view["PolicyVersionList"] = [version_view(v) for v in tx.policies.versions(p.policy_id)]
-                out.append(view)
+            out += [partial(local, p) for p in tx.policies.all()]
         if "AWSManagedPolicy" in wanted:
             for m in self.deps.managed.all():
                 n = counts.get((AWS, m.policy_id), 0)
                 b = boundaries.get(arn_suffix(m.arn("aws")), 0) if boundaries else 0
                 if n or b:
-                    view = policy_view(m, caller.partition, attachments=n, boundary_uses=b)
-                    view["PolicyVersionList"] = [version_view(v) for v in self.deps.managed.versions(m)]
-                    out.append(view)
+                    out.append(partial(managed, m, n, b))
         return out

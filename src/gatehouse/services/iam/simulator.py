@@ -38,6 +38,30 @@ _DECISIONS = {DecisionKind.ALLOW: "allowed", DecisionKind.EXPLICIT_DENY: "explic
               DecisionKind.IMPLICIT_DENY: "implicitDeny"}
 _LIST_TYPES = {"stringList", "numericList", "booleanList", "ipList", "binaryList", "dateList"}
 
+# The work one simulator request may ask for, in units of about a microsecond of engine time (see `simulation_cost`).
+# AWS documents no such quota; its only client error for these operations is InvalidInput, so that is the answer
+# past it, naming MaxItems (a smaller page costs less and the rest comes with the Marker).
+SIMULATION_BUDGET = 2_000_000
+
+
+def simulation_cost(policy_set_parts: Sequence[LabelledPolicy], keys: dict[str, Any], actions: int,
+                    pairs: int) -> int:
+    """Estimated work of one simulator page: each statement's conditions once per request (policy values x the
+    request values they are compared with, weighted by length: glob matching is linear in the text); per distinct
+    action, its Action patterns; per action/resource pair, one resource test per statement."""
+    lowered = {k.lower(): v for k, v in keys.items()}
+    conditions = patterns = statements = 0
+    for lp in policy_set_parts:
+        for st in lp.policy.policy.statements:
+            statements += 1
+            patterns += len(st.actions or st.not_actions or ())
+            for clause in st.conditions:
+                value = lowered.get(clause.key.lower())
+                values = [value] if isinstance(value, str) else list(value or ())
+                weight = sum(1 + len(v) // 100 for v in values) or 1
+                conditions += len(clause.values) * weight
+    return conditions + actions * patterns + pairs * statements
+
 
 def _parse_inputs(documents: Sequence[str] | None, name: str, kind: PolicyKind, authz: Any,
                   ptype: PolicyType) -> tuple[list[LabelledPolicy], dict[str, tuple[str, str]]]:
@@ -167,7 +191,9 @@ class Simulator(IamBase):
                 principal = Principal.from_arn(caller_arn)
             except ValueError:
                 raise InvalidInput(f"Invalid CallerArn: {caller_arn}") from None
-        policy_set = PolicySet(identity=identity, boundary=boundary, resource=resource, scps=scps)
+        # Every pair shares the request's keys: each statement's conditions are evaluated once, not once per pair.
+        policy_set = PolicySet(identity=identity, boundary=boundary, resource=resource, scps=scps,
+                               conditions_once=True)
         keys = self.authz.request_keys(caller, tags)
         keys.pop("aws:userid", None)
         keys.update(_context(entries))
@@ -177,6 +203,15 @@ class Simulator(IamBase):
         total = len(actions) * len(arns)
         start = _page_start(marker)
         limit = max_items or 100
+        pairs = max(0, min(start + limit, total) - start)
+        page_actions = len({actions[n // len(arns)] for n in range(start, start + pairs, len(arns))}) if pairs else 0
+        every = identity + ([boundary] if boundary else []) + [p for level in scps for p in level] + (
+            [resource] if resource else [])
+        cost = simulation_cost(every, keys, min(page_actions + 1, len(actions)), pairs)
+        if cost > SIMULATION_BUDGET:
+            raise InvalidInput(f"The simulation is too large to run in one request (an estimated {cost:,} units of "
+                               f"work; the limit is {SIMULATION_BUDGET:,}). Ask for fewer results at a time with "
+                               "MaxItems and fetch the rest with Marker, or simulate fewer policies or conditions.")
         results = [self._result(policy_set, principal, actions[n // len(arns)], arns[n % len(arns)], resource_owner,
                                 keys, sources, boundary, scps)
                    for n in range(start, min(start + limit, total))]
