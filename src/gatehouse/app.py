@@ -15,6 +15,11 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from gatehouse.services.audit.credential_report import CredentialReports
+from gatehouse.services.audit.last_accessed import ServiceLastAccessed
+from gatehouse.services.audit.signing import AuditKeyError, DigestSigner, load_key, load_or_create_key
+from gatehouse.services.audit.signins import SigninTrail
+from gatehouse.services.audit.trail import AuditTrail, TrailTiming
 from gatehouse.services.authentication import Authenticator
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.authorization_messages import AuthorizationMessages
@@ -48,6 +53,7 @@ from gatehouse.services.iam.signing_certificates import SigningCertificates
 from gatehouse.services.iam.simulator import Simulator
 from gatehouse.services.iam.ssh_keys import SshKeys
 from gatehouse.services.iam.users import Users
+from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
@@ -57,6 +63,7 @@ from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
 from gatehouse.settings import Secret, Settings, SettingsError
+from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
 from gatehouse.wire.dispatch import Router
@@ -68,6 +75,7 @@ from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
 
 MASTER_KEY_FILE = "master.key"
+AUDIT_KEY_FILE = "audit.key"
 DATABASE_FILE = "gatehouse.db"  # as Settings.store_url names it
 ROOT_CREDENTIALS_FILE = "root-credentials.json"
 
@@ -197,7 +205,8 @@ def check_master_key(store: SqlStore, box: SecretBox) -> None:
             except SealedSecretError:
                 raise SettingsError(_WRONG_KEY) from None
         recorded = store.record_server_value(MASTER_KEY_CHECK, box.check_value())
-    if not hmac.compare_digest(recorded, box.check_value()):
+    accepted = box.check_values() if isinstance(box, KeyRing) else [box.check_value()]  # both keys mid-rotation
+    if not any(hmac.compare_digest(recorded, value) for value in accepted):
         raise SettingsError(_WRONG_KEY)
 
 
@@ -207,6 +216,74 @@ _WRONG_KEY = ("the master key is not the one this store's secrets are sealed und
               "data directory)")
 
 
+def audit_key_path(settings: Settings) -> Path | None:
+    """Where the audit trail's signing key lives: --audit-key, else (file storage) audit.key in the data dir."""
+    if settings.audit_key_file is not None:
+        return settings.audit_key_file
+    if settings.dev or settings.db_url:
+        return None
+    return settings.data_dir / AUDIT_KEY_FILE
+
+
+def audit_signer(settings: Settings, clock: Clock) -> DigestSigner | None:
+    """The digest signer: the key file is made (exclusively, 0600) on first start; development mode signs with a
+    key that lives in memory only; --db without --audit-key signs nothing (replicas must share one key file)."""
+    if settings.dev and settings.audit_key_file is None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        return DigestSigner(Ed25519PrivateKey.generate(), clock)
+    path = audit_key_path(settings)
+    if path is None:
+        return None
+    try:
+        return DigestSigner(load_or_create_key(path), clock)
+    except AuditKeyError as e:
+        raise SettingsError(str(e)) from None
+
+
+@dataclass
+class AuditTools:
+    """What `gatehouse audit verify` and `export` need: the trail's storage and the digests' public key, found as
+    `serve` finds them, without migrating, bootstrapping or reading the master key."""
+
+    store: SqlStore
+    key_path: Path | None
+
+    def public_key(self) -> object | None:
+        if self.key_path is None or not self.key_path.exists():
+            return None
+        try:
+            return load_key(self.key_path).public_key()
+        except AuditKeyError as e:
+            raise SettingsError(str(e)) from None
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def audit_tools(settings: Settings) -> AuditTools:
+    if settings.dev:
+        raise SettingsError("development mode keeps no trail on disk: give --data DIR or --db URL")
+    if not settings.db_url and not (settings.data_dir / DATABASE_FILE).exists():
+        raise SettingsError(f"no Gatehouse database in {settings.data_dir}")
+    try:
+        store = SqlStore(settings.store_url, migrate=False)
+    except SchemaMismatch as e:
+        raise SettingsError(str(e)) from None
+    return AuditTools(store=store, key_path=audit_key_path(settings))
+
+
+
+def master_key_file(settings: Settings) -> Path | None:
+    """The file the master key is read from (None: the environment, or memory in --dev): what a running server
+    watches during `gatehouse rotate-master-key` and what the rotation rewrites."""
+    if settings.master_key is not None or settings.dev:
+        return None
+    if settings.master_key_file is not None:
+        return settings.master_key_file
+    return None if settings.db_url else settings.data_dir / MASTER_KEY_FILE
+
+
 @dataclass
 class Application:
     settings: Settings
@@ -214,6 +291,7 @@ class Application:
     box: SecretBox
     clock: Clock
     asgi: AwsAsgi | None = None
+    trail: AuditTrail | None = None
     authz: Authorizer | None = None  # for tests and tools that look at its caches
 
     def bootstrap(self) -> BootstrapResult:
@@ -238,9 +316,16 @@ class Application:
         self.bootstrap()
 
     def close(self) -> None:
+        if self.trail is not None:
+            self.trail.close()
         if self.asgi is not None:
             self.asgi.executor.close()
         self.store.close()
+
+
+def snapshots(app: Application) -> SqlSnapshots:
+    """Whole-store snapshots and restores (`gatehouse backup`, `restore`, `rotate-master-key`)."""
+    return SqlSnapshots(app.store.engine)
 
 
 WORKER_SETTINGS_ENV = "GATEHOUSE_WORKER_SETTINGS"
@@ -255,6 +340,8 @@ def worker_settings_env(settings: Settings) -> str:
     return json.dumps({"data_dir": str(settings.data_dir), "db_url": settings.db_url,
                        "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
                        "log_level": settings.log_level, "public_url": settings.public_url,
+                       "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
+                       "audit_retention_days": settings.audit_retention_days,
                        "fetch_allow_private": list(settings.fetch_allow_private),
                        "forwarded_allow_ips": list(settings.forwarded_allow_ips),
                        "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
@@ -269,6 +356,8 @@ def worker_app() -> ASGIApp:
                         master_key=Secret(master) if master else None, log_level=raw["log_level"],
                         public_url=raw.get("public_url"), fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
                         forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
+                        audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
+                        audit_retention_days=raw.get("audit_retention_days", 90),
                         **raw.get("signin", {}))
     app = build(settings, migrate=False)
     assert app.asgi is not None
@@ -289,7 +378,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
         check_data_dir(settings.data_dir, created=created)
         _keep_private(settings.data_dir / DATABASE_FILE)
     key = master_key(settings)
-    box, tokens = SecretBox(key), SessionTokens(key)
+    key_file = master_key_file(settings)
+    box, tokens = (KeyRing(key, key_file) if key_file else SecretBox(key)), SessionTokens(key)
     try:
         store = SqlStore(settings.store_url, migrate=migrate)
     except SchemaMismatch as e:
@@ -299,6 +389,9 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     except SettingsError:
         store.close()
         raise
+    trail = (AuditTrail(store.audit, audit_signer(settings, clock),
+                        TrailTiming(retention_days=settings.audit_retention_days))
+             if settings.audit_enabled else None)
     managed = AwsManagedPolicies()
     authz = Authorizer(managed, enforce=settings.enforce or settings.dev, messages=AuthorizationMessages(key))
     deps = IamDeps(store=store, authz=authz, box=box, documents=PolicyDocuments(), managed=managed, clock=clock)
@@ -314,13 +407,15 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     passwords, codes = Passwords(), MfaCodes(store, box, clock, lockouts)
     iam += [LoginProfiles(deps, passwords, lockouts), PasswordPolicyOps(deps), MfaDevices(deps, codes),
             ServerCertificates(deps), SigningCertificates(deps), SshKeys(deps), ServiceCredentials(deps, passwords)]
-    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits)
+    signin = Signin(store, passwords, codes, tokens, clock, lockout, limits,
+                    audit=SigninTrail(trail) if trail else None)
     sts = Sts(StsDeps(store=store, authz=authz, tokens=tokens, managed=managed, clock=clock, mfa=codes))
     federated = FederatedRoles(sts, authz, store)
     outbound = OutboundFederation(OutboundDeps(store=store, authz=authz, box=box, clock=clock,
                                                public_url=issuer_base(settings.public_url, settings.dev, settings.host,
                                                                       settings.port)))
-    iam += [OidcProviders(deps), SamlProviders(deps), outbound]
+    iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit),
+            ServiceLastAccessed(deps, store.audit)]
     fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
@@ -330,7 +425,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
     throttle = Throttle(ThrottleConfig(settings.throttle_per_key or 0.0, settings.throttle_per_account or 0.0))
     endpoint = AwsEndpoint(router, Authenticator(store, box, clock, tokens), WireConfig(), clock, switch, throttle)
-    app = Application(settings=settings, store=store, box=box, clock=clock, authz=authz)
+    app = Application(settings=settings, store=store, box=box, clock=clock, authz=authz, trail=trail)
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)

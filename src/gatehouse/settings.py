@@ -70,6 +70,11 @@ class Settings:
     signin_event_retention_days: int = 90
     # The URL clients reach this server at (behind a proxy or TLS terminator): names the outbound token issuer.
     public_url: str | None = None
+    # The audit trail's Ed25519 digest signing key (a file outside the database): default audit.key in the data
+    # directory; with --db, digests are signed only when this names a file every replica shares.
+    audit_key_file: Path | None = None
+    audit_enabled: bool = True  # off only to measure what the trail costs (bench)
+    audit_retention_days: int = 90  # events older than this are pruned; 0 keeps everything
     # Limits (wire/limits.py, wire/connections.py): requests per second per access key and per account (0: none);
     # seconds a client has to send a request's headers, then its body; seconds an idle keep-alive connection is
     # kept; connections (and requests) served at once before new requests are answered 503. Throttling left unset

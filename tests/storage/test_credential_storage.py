@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,24 +25,10 @@ from gatehouse.credentials import (
 from gatehouse.model import Account, User
 from gatehouse.storage.credentials import SigninEvent
 from gatehouse.storage.repository import SessionState
-from gatehouse.storage.sql.engine import sqlite_url
 from gatehouse.storage.sql.store import SqlStore
 
 A = "111111111111"
 T0 = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(scope="module", params=["memory", "file", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: Any, pg_schema_factory: Any) -> Iterator[SqlStore]:
-    if request.param == "memory":
-        url = "sqlite://"
-    elif request.param == "file":
-        url = sqlite_url(str(tmp_path_factory.mktemp("store") / "gatehouse.db"))
-    else:
-        url = pg_schema_factory()
-    s = SqlStore(url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,7 +29,6 @@ from gatehouse.model import (
 )
 from gatehouse.storage.markers import encode_marker
 from gatehouse.storage.repository import Duplicate, Listing, StaleMarker
-from gatehouse.storage.sql.engine import sqlite_url
 from gatehouse.storage.sql.store import SqlStore
 
 A, B = "111111111111", "222222222222"
@@ -71,19 +70,6 @@ V1 = PolicyVersion("v1", '{"Version": "2012-10-17"}', True, T0)
 
 
 # --- one store per backend per module; emptied (reset) and given two accounts before each test --------------
-
-
-@pytest.fixture(scope="module", params=["memory", "file", "postgresql"])
-def backend(request: pytest.FixtureRequest, tmp_path_factory: Any, pg_schema_factory: Any) -> Iterator[SqlStore]:
-    if request.param == "memory":
-        url = "sqlite://"
-    elif request.param == "file":
-        url = sqlite_url(str(tmp_path_factory.mktemp("store") / "gatehouse.db"))
-    else:
-        url = pg_schema_factory()
-    s = SqlStore(url)
-    yield s
-    s.close()
 
 
 @pytest.fixture

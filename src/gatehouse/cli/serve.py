@@ -61,6 +61,12 @@ SigninRateAddress = Annotated[int, typer.Option("--signin-rate-per-address", env
 SigninRateUser = Annotated[int, typer.Option("--signin-rate-per-user", envvar="GATEHOUSE_SIGNIN_RATE_PER_USER", min=1,
                                              help="Sign-in attempts per minute for one user name.")]
 
+AuditKeyFile = Annotated[Path | None, typer.Option("--audit-key", envvar="GATEHOUSE_AUDIT_KEY",
+                                                   help="The audit trail's Ed25519 digest signing key file (made "
+                                                        "if absent; default audit.key in the data directory; with "
+                                                        "--db, a file every replica shares).")]
+AuditRetention = Annotated[int, typer.Option("--audit-retention-days", envvar="GATEHOUSE_AUDIT_RETENTION_DAYS", min=0,
+                                             help="Days the audit trail keeps events (0: forever).")]
 SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
                                               envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
                                               help="Days sign-in events are kept before they are pruned.")]
@@ -110,7 +116,9 @@ def _announce(settings: Settings, result: object, url: str) -> None:
     out.print(f"Gatehouse account: [bold]{result.account_id}[/bold]")  # type: ignore[attr-defined]
     secret = result.secret_access_key  # type: ignore[attr-defined]
     key_id = result.access_key_id  # type: ignore[attr-defined]
-    if secret and not settings.dev:
+    if secret and not settings.dev and settings.root_secret_access_key is not None:
+        out.print(f"Root access key: {key_id} (with the secret given)")  # never echo a secret into the log
+    elif secret and not settings.dev:
         out.print("Root access key (shown once; also saved 0600 in the data directory):")
         out.print(f"  AWS_ACCESS_KEY_ID={key_id}")
         out.print(f"  AWS_SECRET_ACCESS_KEY={secret}")
@@ -128,6 +136,7 @@ def serve_command(
     log_level: LogLevel = "info", lockout_threshold: LockoutThreshold = 5, lockout_window: LockoutWindow = 900,
     lockout_duration: LockoutDuration = 900, signin_rate_per_address: SigninRateAddress = 60,
     signin_rate_per_user: SigninRateUser = 20, public_url: PublicUrl = None, partition: Partition = None,
+    audit_key: AuditKeyFile = None, audit_retention_days: AuditRetention = 90,
     forwarded_allow_ips: ForwardedAllowIps = None, fetch_allow_private: FetchAllowPrivate = None,
     signin_event_retention_days: SigninRetention = 90,
     throttle_per_key: ThrottleKey = None, throttle_per_account: ThrottleAccount = None,
@@ -156,6 +165,7 @@ def serve_command(
     settings = dataclasses.replace(settings, lockout_threshold=lockout_threshold, lockout_window=lockout_window,
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
+                                   audit_key_file=audit_key, audit_retention_days=audit_retention_days,
                                    forwarded_allow_ips=_list(forwarded_allow_ips),
                                    fetch_allow_private=_list(fetch_allow_private),
                                    signin_event_retention_days=signin_event_retention_days,
@@ -181,9 +191,12 @@ def serve_command(
         return
     from gatehouse.app import served
 
-    uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
-                log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
-                **connections)  # type: ignore[arg-type]
+    try:
+        uvicorn.run(served(app.asgi, settings), host=host, port=port,  # type: ignore[attr-defined]
+                    log_level=log_level, access_log=False, server_header=False, **_proxy_options(settings),
+                    **connections)  # type: ignore[arg-type]
+    finally:
+        app.close()  # type: ignore[attr-defined]  # the trail appends what it queued and signs its heads
 
 
 def _list(value: str | None) -> tuple[str, ...]:

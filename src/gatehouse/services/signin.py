@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 from gatehouse.credentials import PasswordPolicy
 from gatehouse.errors import AwsError
@@ -69,6 +70,7 @@ class SigninRequest:
     mfa_code: str | None = None
     new_password: str | None = None
     source_ip: str = ""
+    user_agent: str = ""
 
     def __repr__(self) -> str:  # never print a password
         return f"SigninRequest(account={self.account!r}, username={self.username!r}, email={self.email!r})"
@@ -101,9 +103,31 @@ def _invalid() -> SigninFailed:
     return SigninFailed("InvalidCredentials", "The account, user name or password is not correct.")
 
 
+@dataclass(frozen=True)
+class SigninAttempt:
+    """What the audit trail is told of one sign-in attempt (a ConsoleLogin event). `user_arn` is None when the
+    name typed names nobody: the trail must not keep what was typed."""
+
+    account_id: str | None
+    user_arn: str | None
+    principal_id: str | None
+    root: bool
+    outcome: str  # Success, or why it failed (InvalidCredentials, LockedOut, MfaRequired, ...)
+    mfa: bool
+    source_ip: str
+    user_agent: str
+    at: dt.datetime
+
+
+class SigninAudit(Protocol):
+    def sign_in_attempt(self, attempt: SigninAttempt) -> None: ...
+
+
 class Signin:
     def __init__(self, store: Store, passwords: Passwords, codes: MfaCodes, tokens: SessionTokens, clock: Clock,
-                 lockout: LockoutPolicy = LockoutPolicy(), limits: RateLimits = RateLimits()) -> None:
+                 lockout: LockoutPolicy = LockoutPolicy(), limits: RateLimits = RateLimits(),
+                 audit: SigninAudit | None = None) -> None:
+        self.audit = audit
         self.store = store
         self.passwords = passwords
         self.codes = codes
@@ -135,31 +159,31 @@ class Signin:
         lockout = self.lockouts.policy(account_id)
         wait = self.lockouts.locked_for(target, lockout, epoch)
         if wait:
-            self._event(account_id, who, request, "LockedOut")
+            self._event(account_id, who, request, "LockedOut", found=principal)
             raise SigninFailed("LockedOut", f"Too many failed sign-in attempts: sign-in is locked for another "
                                             f"{wait} seconds.", retry_after=wait)
         if principal is None:
             self.passwords.burn(request.password)  # one argon2 verification, as a wrong password costs
-            self._failed(target, lockout, epoch, who, request, "InvalidCredentials")
+            self._failed(target, lockout, epoch, who, request, "InvalidCredentials", None)
             raise _invalid()
         if not self.passwords.verify(principal.password_hash, request.password):
-            self._failed(target, lockout, epoch, who, request, "InvalidCredentials")
+            self._failed(target, lockout, epoch, who, request, "InvalidCredentials", principal)
             raise _invalid()
         change = self._password_change(principal, policy, request, now)
         mfa = self.codes.has_device(principal.account_id, principal.user_id)
         if mfa:
             if not request.mfa_code:
-                self._event(principal.account_id, principal.arn, request, "MfaRequired")
+                self._event(principal.account_id, principal.arn, request, "MfaRequired", found=principal)
                 raise SigninFailed("MfaRequired", "Enter the code from your MFA device.")
             if not self.codes.verify_for_user(principal.account_id, principal.user_id, request.mfa_code):
-                self._failed(target, lockout, epoch, who, request, "InvalidMfaCode")
+                self._failed(target, lockout, epoch, who, request, "InvalidMfaCode", principal)
                 raise SigninFailed("InvalidMfaCode", "The MFA code is not valid, or was used already.")
         if change:
             self._change_password(principal, request.new_password or "", now)
         self.lockouts.cleared(target)
         if principal.user_id:
             self.store.signin.password_used(principal.account_id, principal.user_id, now.replace(microsecond=0))
-        self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa)
+        self._event(principal.account_id, principal.arn, request, "Success", mfa=mfa, found=principal)
         return self._session(principal, mfa, epoch)
 
     def prune(self, now: dt.datetime, *, force: bool = False) -> None:
@@ -210,9 +234,9 @@ class Signin:
         return found.account_id if found else None
 
     def _failed(self, target: LockTarget, lockout: LockoutPolicy, epoch: int, who: str, request: SigninRequest,
-                code: str) -> None:
+                code: str, principal: _Principal | None) -> None:
         self.lockouts.failed(target, lockout, epoch)
-        self._event(target.account_id, who, request, code)
+        self._event(target.account_id, who, request, code, found=principal)
 
     def _password_change(self, principal: _Principal, policy: PasswordPolicy | None, request: SigninRequest,
                          now: dt.datetime) -> bool:
@@ -223,11 +247,11 @@ class Signin:
         if not (aged or principal.reset_required):
             return False
         if aged and policy is not None and policy.hard_expiry:
-            self._event(principal.account_id, principal.arn, request, "PasswordExpired")
+            self._event(principal.account_id, principal.arn, request, "PasswordExpired", found=principal)
             raise SigninFailed("PasswordExpired", "Your password has expired and the account's policy does not let "
                                                   "you set a new one: ask an administrator to reset it.")
         if not request.new_password:
-            self._event(principal.account_id, principal.arn, request, "PasswordExpired")
+            self._event(principal.account_id, principal.arn, request, "PasswordExpired", found=principal)
             raise SigninFailed("PasswordExpired", "Your password must be changed: sign in again with new_password.")
         try:
             check_password(policy, request.new_password)
@@ -258,10 +282,15 @@ class Signin:
             raise SigninFailed(e.code, e.message, status=400) from None
 
     def _event(self, account_id: str | None, principal: str, request: SigninRequest, outcome: str, *,
-               mfa: bool = False) -> None:
-        self.store.signin.record_event(SigninEvent(account_id=account_id, principal=principal,
-                                                   at=self.clock().replace(microsecond=0),
+               mfa: bool = False, found: _Principal | None = None) -> None:
+        at = self.clock().replace(microsecond=0)
+        self.store.signin.record_event(SigninEvent(account_id=account_id, principal=principal, at=at,
                                                    source_ip=request.source_ip, outcome=outcome, mfa=mfa))
+        if self.audit is not None:
+            self.audit.sign_in_attempt(SigninAttempt(
+                account_id=account_id, user_arn=found.arn if found else None,
+                principal_id=(found.user_id or found.account_id) if found else None, root=bool(request.email),
+                outcome=outcome, mfa=mfa, source_ip=request.source_ip, user_agent=request.user_agent, at=at))
 
     # --- the session -----------------------------------------------------------------------------------------
 

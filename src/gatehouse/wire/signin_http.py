@@ -166,7 +166,7 @@ def signin_routes(signin: Signin, csrf: SigninCsrf, public_url: str | None = Non
             password = fields.pop("password", "")
             want_credentials = fields.pop("credentials", "").lower() in ("1", "true", "yes")
             attempt = SigninRequest(password=password, source_ip=request.client.host if request.client else "",
-                                    **fields)
+                                    user_agent=request.headers.get("user-agent", "")[:256], **fields)
             session = await run_in_threadpool(signin.sign_in, attempt)
         except SigninFailed as failure:
             return _error(failure)

@@ -24,7 +24,8 @@ ALGORITHMS = ("RS256", "ES384")
 _CACHE_SIZE = 1024
 
 
-def _bound_to(account_id: str, kid: str) -> str:
+def signing_key_binding(account_id: str, kid: str) -> str:
+    """What an outbound signing key is sealed under (see SecretBox): its account and key id."""
     return f"outbound-signing-key:{account_id}:{kid}"
 
 
@@ -35,7 +36,7 @@ def generate_keys(box: SecretBox, account_id: str, now: dt.datetime) -> tuple[Si
                                else ECKey.generate_key("P-384", parameters={"alg": alg, "use": "sig"}))
         kid = key.thumbprint()
         public = {**key.as_dict(private=False), "kid": kid, "alg": alg, "use": "sig"}
-        sealed = box.seal(key.as_pem(private=True).decode(), _bound_to(account_id, kid))
+        sealed = box.seal(key.as_pem(private=True).decode(), signing_key_binding(account_id, kid))
         keys.append(SigningKey(kid=kid, alg=alg, public_jwk=json.dumps(public, sort_keys=True),
                                sealed_private=sealed, created=now))
     return tuple(keys)
@@ -64,7 +65,7 @@ class TokenSigner:
             if found is not None:
                 self._opened.move_to_end(key.kid)
                 return found
-        pem = self.box.open(key.sealed_private, _bound_to(account_id, key.kid))
+        pem = self.box.open(key.sealed_private, signing_key_binding(account_id, key.kid))
         params: dict[str, Any] = {"kid": key.kid, "alg": key.alg, "use": "sig"}
         opened: RSAKey | ECKey = (RSAKey.import_key(pem, parameters=params) if key.alg == "RS256"  # type: ignore[arg-type]
                                   else ECKey.import_key(pem, parameters=params))  # type: ignore[arg-type]

@@ -11,15 +11,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gatehouse.storage.credentials import LockState, SigninEvent
 from gatehouse.storage.sql import tables as t
-from gatehouse.storage.sql.engine import WRITE_OPTION
+from gatehouse.storage.sql.held import Connections
 
 _R, _L, _M = t.signin_rates, t.signin_locks, t.mfa_devices
 
@@ -51,14 +49,11 @@ _PASSWORD_USED = update(t.users).where(t.users.c.account_id == bindparam("a"),
 
 
 class SqlSigninLedger:
-    def __init__(self, engine: Engine, lock: contextlib.AbstractContextManager[Any]) -> None:
-        self.engine = engine
-        self._lock = lock
+    def __init__(self, connections: Connections) -> None:
+        self._c = connections
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[Connection]:
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-            yield conn
+    def _tx(self) -> contextlib.AbstractContextManager[Connection]:
+        return self._c.transaction(write=True)
 
     def tick(self, bucket: str, now: int, window: int) -> int:
         start = now - now % window
@@ -75,9 +70,8 @@ class SqlSigninLedger:
         return 1
 
     def lock_state(self, key: str) -> LockState | None:
-        with self._lock, self.engine.connect() as conn:
+        with self._c.transaction(write=False) as conn:
             r = conn.execute(_LOCK, {"k": key}).first()
-            conn.rollback()
         return LockState(r.failures, r.window_start, r.locked_until) if r else None
 
     def record_failure(self, key: str, account_id: str | None, name: str, now: int, window: int, threshold: int,
@@ -101,10 +95,9 @@ class SqlSigninLedger:
         return None
 
     def locked(self, account_id: str, now: int) -> list[tuple[str, int]]:
-        with self._lock, self.engine.connect() as conn:
+        with self._c.transaction(write=False) as conn:
             rows = conn.execute(select(_L.c.name, _L.c.locked_until).where(
                 _L.c.account_id == account_id, _L.c.locked_until > now).order_by(_L.c.name)).all()
-            conn.rollback()
         return [(r.name, r.locked_until) for r in rows]
 
     def clear_failures(self, key: str) -> None:

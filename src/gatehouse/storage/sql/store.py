@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from gatehouse.model import Account
 from gatehouse.storage.repository import CredentialRecord, Duplicate, SessionState, Store
 from gatehouse.storage.sql import tables as t
+from gatehouse.storage.sql.audit import SqlAuditLog
 from gatehouse.storage.sql.credentials import (
     SqlLoginProfiles,
     SqlMfaDevices,
@@ -31,6 +31,7 @@ from gatehouse.storage.sql.federation import (
     SqlSamlProviders,
     remember_assertion,
 )
+from gatehouse.storage.sql.held import Connections, OwnedLock
 from gatehouse.storage.sql.identities import SqlGroups, SqlPrincipals, SqlRoles, SqlUsers, _user
 from gatehouse.storage.sql.migrate import upgrade
 from gatehouse.storage.sql.others import (
@@ -190,73 +191,69 @@ class SqlStore:
         self.url = url
         self.engine = make_engine(url)
         self.memory = is_sqlite(self.engine) and self.engine.url.database in (None, "", ":memory:")
-        # One in-memory connection is shared; a lock keeps its transactions apart.
-        self._lock: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.memory else contextlib.nullcontext()
-        )
+        # One in-memory connection is shared; a lock keeps its transactions apart (owned by a held scope, if any).
+        self._lock: contextlib.AbstractContextManager[Any] = OwnedLock() if self.memory else contextlib.nullcontext()
+        self._c = Connections(self.engine, self._lock)
         if migrate:
             upgrade(self.engine)
-        self.signin = SqlSigninLedger(self.engine, self._lock)
+        self.signin = SqlSigninLedger(self._c)
+        self.audit = SqlAuditLog(self._c)
 
     @contextlib.contextmanager
     def read(self, account_id: str | None = None) -> Iterator[SqlUnitOfWork]:
-        with self._lock, self.engine.connect() as conn, conn.begin():
+        with self._c.transaction(write=False) as conn:
             yield SqlUnitOfWork(conn, account_id, -1)
 
     @contextlib.contextmanager
     def write(self, account_id: str) -> Iterator[SqlUnitOfWork]:
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-            try:
-                with conn.begin():
-                    revision = conn.execute(_BUMP_REVISION, {"account": account_id}).scalar()
-                    if revision is None:
-                        raise LookupError(f"no account {account_id}")
-                    yield SqlUnitOfWork(conn, account_id, revision)
-            except IntegrityError as e:
-                raise Duplicate(str(e.orig)) from None
+        """One unit of work, committed at the end of the block; inside a held scope (`audit.hold`), joined to the
+        request's transaction and committed with its event."""
+        try:
+            with self._c.transaction(write=True, opens=True) as conn:
+                revision = conn.execute(_BUMP_REVISION, {"account": account_id}).scalar()
+                if revision is None:
+                    raise LookupError(f"no account {account_id}")
+                yield SqlUnitOfWork(conn, account_id, revision)
+        except IntegrityError as e:
+            raise Duplicate(str(e.orig)) from None
 
     def create_account(self, account: Account) -> None:
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-            try:
-                with conn.begin():
-                    SqlAccounts(conn, account.account_id).insert(account)
-            except IntegrityError as e:
-                raise Duplicate(str(e.orig)) from None
+        try:
+            with self._c.transaction(write=True) as conn:
+                SqlAccounts(conn, account.account_id).insert(account)
+        except IntegrityError as e:
+            raise Duplicate(str(e.orig)) from None
 
     def revision(self, account_id: str) -> int:
-        with self._lock, self.engine.connect() as conn:
+        with self._c.transaction(write=False) as conn:
             rev = conn.execute(_REVISION, {"account": account_id}).scalar()
-            conn.rollback()
         return -1 if rev is None else int(rev)
 
     def session_state(self, account_id: str, access_key_id: str) -> SessionState | None:
         """For temporary credentials: the account's revision and partition, and whether the session was revoked
         (signed out), in one query; None when there is no such account."""
-        with self._lock, self.engine.connect() as conn:
+        with self._c.transaction(write=False) as conn:
             r = conn.execute(_SESSION_STATE, {"account": account_id, "key_id": access_key_id}).first()
-            conn.rollback()
         return None if r is None else SessionState(int(r.revision), r.partition, bool(r.revoked))
 
     def revoke_session(self, access_key_id: str, expires: int, now: int) -> None:
         """Refuse the session of `access_key_id` from now until it expires, on every replica; revocations whose
         sessions have expired are forgotten on the way (expiry refuses those). Short transactions of their own, no
         revision bump: it changes no permission."""
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-            with conn.begin():
-                conn.execute(_FORGET_REVOKED, {"now": now})
-            if expires <= now:
-                return
-            try:
-                with conn.begin():
-                    conn.execute(_REVOKE, {"key_id": access_key_id, "expires": expires})
-            except IntegrityError:  # signed out twice (or on two replicas at once): revoked already
-                pass
+        with self._c.transaction(write=True) as conn:
+            conn.execute(_FORGET_REVOKED, {"now": now})
+        if expires <= now:
+            return
+        try:
+            with self._c.transaction(write=True) as conn:
+                conn.execute(_REVOKE, {"key_id": access_key_id, "expires": expires})
+        except IntegrityError:  # signed out twice (or on two replicas at once): revoked already
+            pass
 
     def credential(self, access_key_id: str) -> CredentialRecord | None:
         """The key, its user and its account's revision in one query: authentication's hot path."""
-        with self._lock, self.engine.connect() as conn:
+        with self._c.transaction(write=False) as conn:
             r = conn.execute(_CREDENTIAL, {"key_id": access_key_id}).first()
-            conn.rollback()
         if r is None:
             return None
         user = None
@@ -267,12 +264,12 @@ class SqlStore:
 
     def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None:
         """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        with self._c.transaction(write=True) as conn:
             conn.execute(_KEY_USED, {"key_id": access_key_id, "when": when, "region": region, "service": service})
 
     def record_role_use(self, account_id: str, role_id: str, when: dt.datetime, region: str) -> None:
         """RoleLastUsed bookkeeping, like `record_key_use`: no revision bump."""
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        with self._c.transaction(write=True) as conn:
             conn.execute(_ROLE_USED, {"account": account_id, "rid": role_id, "when": when, "region": region})
 
     def remember_assertion(self, account_id: str, provider_id: str, assertion_id: str, expires: dt.datetime,
@@ -311,7 +308,7 @@ class SqlStore:
     def reset(self) -> None:
         """Delete every row (dev mode's reset) but the store's own values (the master key's check); the schema
         stays."""
-        with self._lock, self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
+        with self._c.transaction(write=True) as conn:
             for table in reversed(t.metadata.sorted_tables):
                 if table is not t.server_values:
                     conn.execute(delete(table))

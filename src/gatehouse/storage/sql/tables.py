@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -486,4 +487,67 @@ outbound_keys = Table(
     Column("sealed_private", LargeBinary, nullable=False),
     Column("created", UtcDateTime, nullable=False),
     Index("ix_outbound_keys_account", "account_id"),
+)
+
+# --- the audit trail (services/audit): one hash chain per account ("" for calls no account can be named for) ---
+# No foreign key to accounts: the trail outlives what it describes.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("chain_id", String(12), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event_time", UtcDateTime, nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("event_source", String(64), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(256), nullable=True),
+    Column("access_key_id", String(32), nullable=True),
+    Column("resource_type", String(64), nullable=True),
+    Column("resource_name", String(2048), nullable=True),
+    Column("record", Text, nullable=False),  # the CloudTrail record, as hashed
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),  # sha256(prev_hash "\n" record)
+    PrimaryKeyConstraint("chain_id", "seq"),
+    Index("ix_audit_events_chain_time", "chain_id", "event_time"),
+)
+
+# Each chain's head: appended under this row's lock, so replicas sharing PostgreSQL extend a chain one at a time.
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    Column("chain_id", String(12), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("first_seq", BigInteger, nullable=False, default=1),  # where the kept chain starts (retention)
+    Column("start_hash", String(64), nullable=False, default="0" * 64),  # the pruned predecessor's hash
+)
+
+# Signed digests: every chain's head at a moment, signed with the Ed25519 key kept outside the database.
+audit_digests = Table(
+    "audit_digests",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("signature", String(128), nullable=False),
+)
+
+# The account's latest credential report (GenerateCredentialReport): kept in the database so every replica serves it.
+credential_reports = Table(
+    "credential_reports",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("generated", UtcDateTime, nullable=False),
+    Column("content", Text, nullable=False),
+)
+
+# Finished GenerateServiceLastAccessedDetails jobs (computed from the trail when asked), read back by job id.
+access_reports = Table(
+    "access_reports",
+    metadata,
+    Column("job_id", String(36), primary_key=True),
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("content", Text, nullable=False),
 )
