@@ -187,6 +187,8 @@ def test_a_principal_granted_nothing_here_can_only_identify_itself(world: World,
         answer = call(world.app, service, operation, params_for(world.app, service, operation, world.values), keys)
         if (service, operation) in EVERY_PRINCIPAL:
             assert answer.status == 200, (operation, answer.body[:300])
+        elif answer.code == "ValidationError":  # a required member the world has no value for: AWS checks the
+            assert "Member must not be null" in answer.message, answer.body[:300]  # input's shape first, too
         else:
             assert answer.code == "AccessDenied", (operation, items, answer.body[:300])
     assert call(world.app, "sts", "GetCallerIdentity", keys=keys).text("Arn") == f"{ARN}:user/{name}"
