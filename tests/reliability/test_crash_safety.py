@@ -1,6 +1,7 @@
 """SIGKILL during a sustained write load, on both backends: after a restart every write that was acknowledged to a
-client is there (and whole: its tags, and its access key still signs), no write that was refused is, and the
-database is consistent (SQLite's `integrity_check` and `foreign_key_check`; on PostgreSQL, queries for orphans,
+client is there (and whole: its tags, and its access key still signs), no write that was refused is, the audit trail
+verifies (`gatehouse audit verify`: every chain recomputes, every signed digest holds), and the database is
+consistent (SQLite's `integrity_check` and `foreign_key_check`; on PostgreSQL, queries for orphans,
 duplicate names and a revision that counts every acknowledged write).
 
 Bounded: the load runs until `MIN_ACKS` writes are acknowledged or `MAX_LOAD_S` passes, then the process group is
@@ -11,6 +12,8 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -135,6 +138,13 @@ def _tag_owner_kind_is_user(conn: Any) -> bool:
     return bool(conn.execute(sqlalchemy.text("SELECT count(*) FROM tags WHERE owner_kind = 'user'")).scalar_one())
 
 
+def _audit_verify(flags: list[str], env: dict[str, str]) -> None:
+    """`gatehouse audit verify` on the crashed store: every chain recomputes and every signed digest holds."""
+    done = subprocess.run([sys.executable, "-m", "gatehouse", "audit", "verify", *flags], capture_output=True,
+                          text=True, env={**os.environ, **env}, timeout=120)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-1500:]
+
+
 def _crash_and_check(args: list[str], env: dict[str, str], extra: dict[str, str]) -> Outcome:
     with running(*args, env=env) as ep:
         ep.key, ep.secret = extra["key"], extra["secret"]
@@ -159,6 +169,7 @@ def test_sigkill_under_write_load_on_sqlite(tmp_path: Path) -> None:
     data = tmp_path / "data"
     args, extra = persistent_args(data_dir=str(data))
     out = _crash_and_check(args, _env(extra), extra)
+    _audit_verify(["--data", str(data)], {})
     con = sqlite3.connect(data / "gatehouse.db")
     try:
         assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
@@ -178,10 +189,11 @@ def test_sigkill_under_write_load_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 @pytest.mark.postgres
-def test_sigkill_under_write_load_on_postgresql(pg_schema_factory: Any) -> None:
-    url = pg_schema_factory()
+def test_sigkill_under_write_load_on_postgresql(pg_schema_factory: Any, tmp_path: Path) -> None:
+    url, key = pg_schema_factory(), str(tmp_path / "audit.key")
     args, extra = persistent_args(db_url=url)
-    out = _crash_and_check(args, _env(extra), extra)
+    out = _crash_and_check([*args, "--audit-key", key], _env(extra), extra)
+    _audit_verify(["--db", url, "--audit-key", key], _env(extra))
     engine = sqlalchemy.create_engine(url)
     try:
         with engine.connect() as conn:
