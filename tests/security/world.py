@@ -97,6 +97,8 @@ def populated(db_url: str | None = None) -> World:
     ok(app, "iam", "CreateAccountAlias", {"AccountAlias": "matrix-alias"})
     ok(app, "iam", "UpdateAccountPasswordPolicy", {"MinimumPasswordLength": "8"})
     ok(app, "iam", "TagRole", {"RoleName": "r", "Tags.member.1.Key": "k", "Tags.member.1.Value": "v"})
+    job_id = ok(app, "iam", "GenerateServiceLastAccessedDetails",
+                {"Arn": f"arn:aws:iam::{ACCOUNT}:user/victim"}).text("JobId")
     values = {
         "UserName": "victim", "GroupName": "g", "RoleName": "r", "PolicyArn": policy_arn, "PolicyName": "ip",
         "PolicyDocument": NARROW, "AssumeRolePolicyDocument": TRUST, "InstanceProfileName": "ipr",
@@ -116,12 +118,13 @@ def populated(db_url: str | None = None) -> World:
         "PolicyInputList.member.1": NARROW, "GlobalEndpointTokenVersion": "v2Token", "EncodedMessage": "xx",
         "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "RoleSessionName": "matrix", "Audience.member.1": "aud",
         "SigningAlgorithm": "RS256", "NewUserName": "victim2", "NewGroupName": "g2", "MaxSessionDuration": "7200",
-        "MinimumPasswordLength": "20",
+        "MinimumPasswordLength": "20", "Arn": f"arn:aws:iam::{ACCOUNT}:user/victim", "JobId": job_id,
     }
     ghosts = {**values, "UserName": "ghost", "GroupName": "ghost-g", "RoleName": "ghost-r",
               "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/ghost", "InstanceProfileName": "ghost-ip",
               "OpenIDConnectProviderArn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/ghost.example.com",
               "SAMLProviderArn": f"arn:aws:iam::{ACCOUNT}:saml-provider/ghost",
               "ServerCertificateName": "ghost-sc", "SerialNumber": f"arn:aws:iam::{ACCOUNT}:mfa/ghost",
-              "AccessKeyId": "AKIAGHOSTGHOSTGHOST7", "PolicySourceArn": f"arn:aws:iam::{ACCOUNT}:user/ghost"}
+              "AccessKeyId": "AKIAGHOSTGHOSTGHOST7", "PolicySourceArn": f"arn:aws:iam::{ACCOUNT}:user/ghost",
+              "Arn": f"arn:aws:iam::{ACCOUNT}:user/ghost"}
     return World(app, values, ghosts)

@@ -103,3 +103,17 @@ def test_timestamps_are_epoch_seconds_and_iso_text_is_read() -> None:
     assert JSON.parse_body(op, b'{"StartTime": "2026-12-06T03:00:05Z"}')["StartTime"] == when
     out = json.loads(JSON.serialize_result(op, {"Events": [{"EventId": "e", "EventTime": when}]}))
     assert out == {"Events": [{"EventId": "e", "EventTime": int(when.timestamp())}]}
+
+
+@pytest.mark.parametrize("text", ['"\\ud800"', '"a\\udfffb"', '"\\uDBFF"'])
+def test_a_lone_surrogate_is_a_serialization_error(text: str) -> None:
+    op = ServiceModels().service("cloudtrail").operation("LookupEvents")
+    assert op is not None
+    with pytest.raises(SerializationException):
+        JsonProtocol().parse_body(op, b'{"NextToken": ' + text.encode() + b"}")
+
+
+def test_a_surrogate_pair_is_one_character() -> None:
+    op = ServiceModels().service("cloudtrail").operation("LookupEvents")
+    assert op is not None
+    assert JsonProtocol().parse_body(op, b'{"NextToken": "\\ud83d\\ude00"}') == {"NextToken": "\U0001f600"}

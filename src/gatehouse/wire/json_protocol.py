@@ -54,6 +54,10 @@ class JsonProtocol:
             document = json.loads(body)
         except (ValueError, RecursionError):
             raise SerializationException("The request body is not valid JSON.") from None
+        if b"\\u" in body and not _encodable(document):
+            # A lone surrogate escape ("\ud800") parses but is no Unicode text: refused here, before it can reach
+            # storage or a response and fail there.
+            raise SerializationException("The request body is not valid JSON.")
         if shape is None:
             return {}
         if not isinstance(document, dict):
@@ -75,6 +79,14 @@ class JsonProtocol:
 
 
 # --- input ----------------------------------------------------------------------------------------------------
+
+
+def _encodable(document: Any) -> bool:
+    try:
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True
 
 
 def _bad(path: str, expected: str) -> SerializationException:

@@ -120,6 +120,11 @@ async def _fields(request: Request) -> dict[str, str]:
             raise SigninFailed("BadRequest", f"The field {name} must be a string.", status=400)
         if value not in (None, ""):
             fields[name] = str(value)
+            if not fields[name].isascii():
+                try:  # JSON's "\ud800" escape gives a lone surrogate, which no database or hash can encode
+                    fields[name].encode("utf-8")
+                except UnicodeEncodeError:
+                    raise SigninFailed("BadRequest", f"The field {name} is not valid text.", status=400) from None
     return fields
 
 

@@ -15,8 +15,8 @@ import uuid
 from typing import Any
 
 from gatehouse.errors import InvalidInput, NoSuchEntity
-from gatehouse.model import Caller
-from gatehouse.services.iam.common import IamDeps
+from gatehouse.model import Caller, Role, User
+from gatehouse.services.iam.common import IamBase, IamDeps
 from gatehouse.services.operation import operation
 from gatehouse.storage.audit import AuditLog, EventQuery
 
@@ -38,21 +38,20 @@ def _entity(arn: str, account_id: str) -> tuple[str, str]:
     return kind, rest.rsplit("/", 1)[-1]
 
 
-class ServiceLastAccessed:
+class ServiceLastAccessed(IamBase):
     def __init__(self, deps: IamDeps, log: AuditLog) -> None:
-        self.deps = deps
+        super().__init__(deps)
         self.log = log
 
     @operation
     def generate_service_last_accessed_details(self, caller: Caller, arn: str,
                                                granularity: str | None = None) -> dict[str, Any]:
         kind, name = _entity(arn, caller.account_id)
-        with self.deps.store.read(caller.account_id) as tx:
-            found = tx.users.get(name) if kind == "user" else tx.roles.get(name)
-            target = found.arn(caller.partition) if found is not None else arn
-            self.deps.authz.require(tx, caller, "iam:GenerateServiceLastAccessedDetails", target)
-        if found is None:
-            raise NoSuchEntity(f"The {kind} with name {name} cannot be found.")
+        action = "iam:GenerateServiceLastAccessedDetails"
+        with self.deps.store.read(caller.account_id) as tx:  # authorized as the entity found, with its tags
+            found: User | Role = (self.user_for(tx, caller, action, name) if kind == "user"
+                                  else self.role_for(tx, caller, action, name))
+        target = found.arn(caller.partition)
         services = self._services(caller.account_id, kind, target, found.name, granularity == "ACTION_LEVEL")
         now = self.deps.clock().replace(microsecond=0)
         job_id = str(uuid.uuid4())
