@@ -208,7 +208,7 @@ def export_for_workers(settings: Settings) -> None:
         "master_key_file": str(settings.master_key_file) if settings.master_key_file else None,
         "log_level": settings.log_level, "public_url": settings.public_url,
         "audit_key_file": str(settings.audit_key_file) if settings.audit_key_file else None,
-        "audit_retention_days": settings.audit_retention_days,
+        "audit_retention_days": settings.audit_retention_days, "audit_enabled": settings.audit_enabled,
         "fetch_allow_private": list(settings.fetch_allow_private),
         "forwarded_allow_ips": list(settings.forwarded_allow_ips),
         "signin": {name: getattr(settings, name) for name in _SIGNIN_SETTINGS}})
@@ -224,7 +224,8 @@ def worker_settings() -> Settings:
                     fetch_allow_private=tuple(raw.get("fetch_allow_private", ())),
                     forwarded_allow_ips=tuple(raw.get("forwarded_allow_ips", ())),
                     audit_key_file=Path(raw["audit_key_file"]) if raw.get("audit_key_file") else None,
-                    audit_retention_days=raw.get("audit_retention_days", 90), **raw.get("signin", {}))
+                    audit_retention_days=raw.get("audit_retention_days", 90),
+                    audit_enabled=raw.get("audit_enabled", True), **raw.get("signin", {}))
 
 
 def export_header_timeout(settings: Settings) -> None:

@@ -78,6 +78,9 @@ AuditKeyFile = Annotated[Path | None, typer.Option("--audit-key", envvar="GATEHO
                                                         "--db, a file every replica shares).")]
 AuditRetention = Annotated[int, typer.Option("--audit-retention-days", envvar="GATEHOUSE_AUDIT_RETENTION_DAYS", min=0,
                                              help="Days the audit trail keeps events (0: forever).")]
+NoAudit = Annotated[bool, typer.Option(
+    "--no-audit", hidden=True,
+    help="Benchmarking only (bench/README.md): record no audit trail, to measure what the trail costs.")]
 SigninRetention = Annotated[int, typer.Option("--signin-event-retention-days",
                                               envvar="GATEHOUSE_SIGNIN_EVENT_RETENTION_DAYS", min=1,
                                               help="Days sign-in events are kept before they are pruned.")]
@@ -150,7 +153,7 @@ def serve_command(
     signin_event_retention_days: SigninRetention = 90,
     throttle_per_key: ThrottleKey = None, throttle_per_account: ThrottleAccount = None,
     header_timeout: HeaderTimeout = 10.0, body_timeout: BodyTimeout = 30.0, keep_alive_timeout: KeepAlive = 5,
-    max_connections: MaxConnections = 1000,
+    max_connections: MaxConnections = 1000, no_audit: NoAudit = False,
     list_operations: Annotated[bool, typer.Option(
         "--list-operations", help="Print which operations of each service's model are served (Markdown) and exit.")
     ] = False,
@@ -174,6 +177,7 @@ def serve_command(
                                    lockout_duration=lockout_duration, signin_rate_per_address=signin_rate_per_address,
                                    signin_rate_per_user=signin_rate_per_user, public_url=public_url,
                                    audit_key_file=audit_key, audit_retention_days=audit_retention_days,
+                                   audit_enabled=not no_audit,
                                    forwarded_allow_ips=_list(forwarded_allow_ips),
                                    fetch_allow_private=_list(fetch_allow_private),
                                    signin_event_retention_days=signin_event_retention_days,
@@ -188,6 +192,8 @@ def serve_command(
                    "limit_concurrency": settings.max_connections, "h11_max_incomplete_event_size": 64 * 1024}
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _announce(settings, result, f"http://{host}:{port}")
+    if not settings.audit_enabled:
+        err.print("[yellow]gatehouse: --no-audit: no call is recorded (benchmarking only)[/yellow]")
     if settings.workers > 1:
         app.close()
         export_for_workers(settings)

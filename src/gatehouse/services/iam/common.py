@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gatehouse.errors import AwsError, InvalidInput, LimitExceeded, NoSuchEntity, ValidationError
-from gatehouse.model import Caller, Group, InstanceProfile, OwnerKind, Page, Role, Tag, User, make_arn
+from gatehouse.model import Caller, Group, InstanceProfile, ManagedPolicy, OwnerKind, Page, Role, Tag, User, make_arn
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.clock import Clock
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.documents import PolicyDocuments
-from gatehouse.services.iam.policy_refs import lookup_policy, parse_policy_arn
+from gatehouse.services.iam.policy_refs import find_policy, lookup_policy, parse_policy_arn
 from gatehouse.services.iam.views import tags_view
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.secretbox import SecretBox
@@ -173,6 +173,20 @@ class IamBase:
                   if role else self.target(tx, OwnerKind.ROLE, None, self.arn(caller, f"role/{name}")))
         return self.authorized(tx, caller, action, role, target,
                                NoSuchEntity(f"The role with name {name} cannot be found."), facts)
+
+    def policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *, missing: str | None = None,
+                   facts: RequestFacts | None = None) -> ManagedPolicy:
+        """The policy `policy_arn` names, authorized by its own ARN (whatever case or form the caller typed), with
+        its tags; when it names nothing, authorized as typed, then NoSuchEntity."""
+        found = find_policy(tx, self.deps.managed, caller.partition, caller.account_id, policy_arn)
+        policy = found[0] if found else None
+        if policy is None:
+            target = self.target(tx, OwnerKind.POLICY, None, policy_arn)
+        else:
+            target = self.target(tx, OwnerKind.POLICY, None if policy.aws_managed else policy.policy_id,
+                                 policy.arn(caller.partition))
+        return self.authorized(tx, caller, action, policy, target,
+                               NoSuchEntity(missing or f"Policy {policy_arn} was not found."), facts)
 
     def profile_for(self, tx: UnitOfWork, caller: Caller, action: str, name: str, facts: RequestFacts | None = None
                     ) -> InstanceProfile:

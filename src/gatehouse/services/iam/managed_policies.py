@@ -17,7 +17,6 @@ from gatehouse.services.iam.common import (
     short_page,
     tag_page,
 )
-from gatehouse.services.iam.policy_refs import find_policy
 from gatehouse.services.iam.views import policy_view, version_view, with_empty_tags
 from gatehouse.services.operation import operation
 from gatehouse.services.request_context import RequestFacts
@@ -30,20 +29,6 @@ MAX_POLICIES = 1500
 
 class ManagedPolicies(IamBase):
     # --- look-up ---------------------------------------------------------------------------------------------
-
-    def policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *, missing: str | None = None,
-                   facts: RequestFacts | None = None) -> ManagedPolicy:
-        """The policy `policy_arn` names, authorized by its own ARN (whatever case or form the caller typed), with
-        its tags; when it names nothing, authorized as typed, then NoSuchEntity."""
-        found = find_policy(tx, self.deps.managed, caller.partition, caller.account_id, policy_arn)
-        policy = found[0] if found else None
-        if policy is None:
-            target = self.target(tx, OwnerKind.POLICY, None, policy_arn)
-        else:
-            target = self.target(tx, OwnerKind.POLICY, None if policy.aws_managed else policy.policy_id,
-                                 policy.arn(caller.partition))
-        return self.authorized(tx, caller, action, policy, target,
-                               NoSuchEntity(missing or f"Policy {policy_arn} was not found."), facts)
 
     def customer_policy_for(self, tx: UnitOfWork, caller: Caller, action: str, policy_arn: str, *,
                             missing: str | None = None, facts: RequestFacts | None = None) -> ManagedPolicy:
