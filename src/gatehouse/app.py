@@ -440,7 +440,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                                                public_url=issuer_base(settings.public_url, settings.dev, settings.host,
                                                                       settings.port)))
     iam += [OidcProviders(deps), SamlProviders(deps), outbound, CredentialReports(deps, store.audit),
-            ServiceLastAccessed(deps, store.audit)]
+            ServiceLastAccessed(deps, store.audit, flush=trail.flush if trail else None)]
     fetcher = HttpsJsonFetcher(allow_private=settings.fetch_allow_private)  # public addresses + the operator's
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]

@@ -119,6 +119,7 @@ def populated(db_url: str | None = None) -> World:
         "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/r", "RoleSessionName": "matrix", "Audience.member.1": "aud",
         "SigningAlgorithm": "RS256", "NewUserName": "victim2", "NewGroupName": "g2", "MaxSessionDuration": "7200",
         "MinimumPasswordLength": "20", "Arn": f"arn:aws:iam::{ACCOUNT}:user/victim", "JobId": job_id,
+        "ServiceNamespace": "iam",
     }
     ghosts = {**values, "UserName": "ghost", "GroupName": "ghost-g", "RoleName": "ghost-r",
               "PolicyArn": f"arn:aws:iam::{ACCOUNT}:policy/ghost", "InstanceProfileName": "ghost-ip",

@@ -41,7 +41,7 @@ from gatehouse.errors import (
     SignatureDoesNotMatch,
 )
 from gatehouse.model import Caller, RequestMeta
-from gatehouse.services.audit.calls import ApiCall, CallRecord, CallRecorder
+from gatehouse.services.audit.calls import ApiCall, CallRecord, CallRecorder, new_event_id
 from gatehouse.services.audit.calls import Decision as CallDecision
 from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator, Credential
@@ -311,7 +311,7 @@ class AwsEndpoint:
               code: str | None = None) -> ApiCall:
         operation = ex.operation
         return ApiCall(
-            event_id=str(uuid.uuid4()), request_id=ex.request_id, time=ex.time, service=ex.service_name,
+            event_id=new_event_id(), request_id=ex.request_id, time=ex.time, service=ex.service_name,
             operation=ex.operation_name, region=ex.region, source_ip=ex.source_ip, user_agent=ex.user_agent,
             caller=ex.caller, account_id=ex.caller.account_id if ex.caller else ex.account_id,
             access_key_id=ex.access_key_id, read_only=read_only(ex.operation_name),

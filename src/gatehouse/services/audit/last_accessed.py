@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from gatehouse.errors import InvalidInput, NoSuchEntity
@@ -56,15 +56,19 @@ def _info(entity: User | Role, partition: str) -> Entity:
 
 
 class ServiceLastAccessed(IamBase):
-    def __init__(self, deps: IamDeps, log: AuditLog) -> None:
+    def __init__(self, deps: IamDeps, log: AuditLog, flush: Callable[[], object] | None = None) -> None:
+        """`flush` (the trail's) appends what this process has queued first, so a job sees the calls just made."""
         super().__init__(deps)
         self.log = log
+        self.flush = flush
 
     @operation
     def generate_service_last_accessed_details(self, caller: Caller, arn: str,
                                                granularity: str | None = None) -> dict[str, Any]:
         with self.deps.store.read(caller.account_id) as tx:  # authorized as the entity found, with its tags
             tracked = self._tracked(tx, caller, arn)
+        if self.flush is not None:
+            self.flush()
         services, seen = self._services(caller.account_id, tracked, granularity == "ACTION_LEVEL")
         now = self.deps.clock().replace(microsecond=0)
         job_id = str(uuid.uuid4())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from gatehouse.services.audit.calls import new_event_id
 from gatehouse.services.audit.records import signin_event
 from gatehouse.services.audit.trail import AuditTrail
 from gatehouse.services.signin import SigninAttempt
@@ -22,7 +23,7 @@ class SigninTrail:
             name = attempt.user_arn.rsplit("/", 1)[-1]
         failure = None if attempt.outcome == "Success" else _MESSAGES.get(attempt.outcome, "Failed authentication")
         self.trail.record_event(signin_event(
-            event_id=str(uuid.uuid4()), request_id=str(uuid.uuid4()), when=attempt.at, account_id=attempt.account_id,
+            event_id=new_event_id(), request_id=str(uuid.uuid4()), when=attempt.at, account_id=attempt.account_id,
             user_arn=attempt.user_arn, principal_id=attempt.principal_id, user_name=name, root=attempt.root,
             outcome=attempt.outcome, mfa_used=attempt.mfa, source_ip=attempt.source_ip,
             user_agent=attempt.user_agent, error_message=failure))
