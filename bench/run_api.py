@@ -28,7 +28,9 @@ import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench"))
+# ../shared/bench beside the checkout (a worktree one level deeper, /work/wt/NAME, finds /work/shared/bench)
+SHARED = next((p for p in (os.path.normpath(os.path.join(HERE, *[".."] * n, "shared", "bench")) for n in (2, 3))
+               if os.path.isdir(p)), os.path.normpath(os.path.join(HERE, "..", "..", "shared", "bench")))
 KEY, SECRET = "AKIABENCHBENCHBENCH1", "benchsecretbenchsecretbenchsecretbench12"
 
 
