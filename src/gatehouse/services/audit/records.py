@@ -30,6 +30,8 @@ _RESOURCES: tuple[tuple[str, str], ...] = (
     ("roleArn", "AWS::IAM::Role"),
 )
 _SIGNIN_SOURCE = "signin.amazonaws.com"
+# One encoder for every record: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
 
 
 def event_time(when: dt.datetime) -> str:
@@ -39,7 +41,7 @@ def event_time(when: dt.datetime) -> str:
 def canonical(record: Mapping[str, Any]) -> str:
     """The record's stored text: compact JSON in the record's own (fixed) member order. The chain hashes this text
     as stored, so no re-serialization has to reproduce it."""
-    return json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _ENCODER.encode(record)
 
 
 def resources(params: Mapping[str, Any] | None) -> list[tuple[str, str]]:
