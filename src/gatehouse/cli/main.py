@@ -14,6 +14,7 @@ from gatehouse.cli.backup import backup_command, restore_command, rotate_master_
 from gatehouse.cli.login import login_command
 from gatehouse.cli.policy_cmds import eval_command, policy_app
 from gatehouse.cli.serve import init_command, serve_command
+from gatehouse.cli.transfer import export_command, import_command
 from gatehouse.cli.whoami import whoami_command
 
 app = typer.Typer(no_args_is_help=True,
@@ -55,6 +56,8 @@ app.command("serve")(serve_command)
 app.command("init")(init_command)
 app.command("login")(login_command)
 app.command("whoami")(whoami_command)
+app.command("import")(import_command)
+app.command("export")(export_command)
 app.command("backup")(backup_command)
 app.command("restore")(restore_command)
 app.command("rotate-master-key")(rotate_master_key_command)
