@@ -71,7 +71,8 @@ def account_details(rng: random.Random) -> dict[str, Any]:
 
     groups = [{"Path": "/", "GroupName": f"tg-{i:02d}", "GroupId": f"AGPA{i:017d}",
                "Arn": f"arn:aws:iam::{ACCOUNT}:group/tg-{i:02d}", "CreateDate": WHEN,
-               "GroupPolicyList": inline(f"tg{i}", rng.randint(0, 2)), "AttachedManagedPolicies": attached(rng.randint(0, 2))}
+               "GroupPolicyList": inline(f"tg{i}", rng.randint(0, 2)),
+               "AttachedManagedPolicies": attached(rng.randint(0, 2))}
               for i in range(20)]
     users = [{"Path": "/p/", "UserName": f"tu-{i:03d}", "UserId": f"AIDA{i:017d}",
               "Arn": f"arn:aws:iam::{ACCOUNT}:user/p/tu-{i:03d}", "CreateDate": WHEN,
@@ -83,15 +84,17 @@ def account_details(rng: random.Random) -> dict[str, Any]:
     roles = []
     for i in range(40):
         name = f"tr-{i:02d}"
-        role = {"Path": "/s/", "RoleName": name, "RoleId": f"AROA{i:017d}", "Arn": f"arn:aws:iam::{ACCOUNT}:role/s/{name}",
-                "CreateDate": WHEN, "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+        role = {"Path": "/s/", "RoleName": name, "RoleId": f"AROA{i:017d}", "CreateDate": WHEN,
+                "Arn": f"arn:aws:iam::{ACCOUNT}:role/s/{name}",
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
                     {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
                 "InstanceProfileList": [], "RolePolicyList": inline(name, rng.randint(0, 2)),
                 "AttachedManagedPolicies": attached(rng.randint(0, 2)), "RoleLastUsed": {}, **extras()}
         if i < 10:
-            role["InstanceProfileList"] = [{"Path": "/", "InstanceProfileName": f"tip-{i}", "InstanceProfileId": "AIPA0",
-                                            "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/tip-{i}", "CreateDate": WHEN,
-                                            "Roles": [{"RoleName": name, "Path": "/s/"}]}]
+            role["InstanceProfileList"] = [{
+                "Path": "/", "InstanceProfileName": f"tip-{i}", "InstanceProfileId": "AIPA0", "CreateDate": WHEN,
+                "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/tip-{i}",
+                "Roles": [{"RoleName": name, "Path": "/s/"}]}]
         roles.append(role)
     for p in policies:
         p["AttachmentCount"] = sum(a["PolicyArn"] == p["Arn"] for e in groups + users + roles
@@ -117,7 +120,8 @@ def essence(details: dict[str, Any], exact: bool = False) -> dict[str, Any]:
         return out
 
     return {
-        "users": {u["UserName"]: {**common(u, "User"), "groups": sorted(u["GroupList"])} for u in details["UserDetailList"]},
+        "users": {u["UserName"]: {**common(u, "User"), "groups": sorted(u["GroupList"])}
+                  for u in details["UserDetailList"]},
         "groups": {g["GroupName"]: common(g, "Group") for g in details["GroupDetailList"]},
         "roles": {r["RoleName"]: {**common(r, "Role"), "trust": d(r["AssumeRolePolicyDocument"]),
                                   "profiles": sorted(p["InstanceProfileName"] for p in r["InstanceProfileList"])}
