@@ -255,3 +255,19 @@ def test_help_has_examples(gh: Endpoint, command: list[str]) -> None:
     assert r.returncode == 0 and "Examples:" in r.stdout and "\x1b[" not in r.stdout
     if not command:
         assert "--install-completion" in r.stdout
+
+
+def test_every_command_has_examples_in_its_help() -> None:
+    import typer.main
+
+    from gatehouse.cli.main import _add_examples, app
+
+    root = typer.main.get_command(app)
+    _add_examples(root)
+    lacking, todo = [], [("gatehouse", root)]
+    while todo:
+        path, command = todo.pop()
+        if "Examples:" not in (command.help or "") + (command.epilog or ""):
+            lacking.append(path)
+        todo += [(f"{path} {name}", sub) for name, sub in (getattr(command, "commands", None) or {}).items()]
+    assert not lacking, f"--help without examples: {lacking}"

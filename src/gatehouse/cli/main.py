@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import typer.main
 from rich.console import Console
 
 from gatehouse import __version__
@@ -17,7 +18,7 @@ from gatehouse.cli.serve import init_command, serve_command
 from gatehouse.cli.transfer import export_command, import_command
 from gatehouse.cli.whoami import whoami_command
 
-app = typer.Typer(no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
 err = Console(stderr=True)
 
@@ -68,8 +69,40 @@ app.add_typer(policy_app, name="policy", help="Validate policy documents offline
 app.command("eval")(eval_command)
 
 
+# Examples for the commands whose docstrings have none (those of import, export, whoami and login do), shown at
+# the end of their --help: every command's help carries examples (issue 13's conventions).
+EXAMPLES: dict[str, list[str]] = {
+    "serve": ["gatehouse serve --dev", "gatehouse serve --data /var/lib/gatehouse --host 0.0.0.0 --port 4599"],
+    "init": ["gatehouse init --data /var/lib/gatehouse --account-id 123456789012"],
+    "backup": ["gatehouse backup /backups/gatehouse-$(date +%F).db --data /var/lib/gatehouse"],
+    "restore": ["gatehouse restore /backups/gatehouse-2026-01-31.db --data /var/lib/gatehouse"],
+    "rotate-master-key": ["gatehouse rotate-master-key --data /var/lib/gatehouse"],
+    "eval": ["gatehouse eval < cases.jsonl > decisions.jsonl", "gatehouse eval --strict < cases.jsonl"],
+    "account": ["gatehouse account create --data ./data --json", "gatehouse account lockout --account-id 123456789012"],
+    "account create": ["gatehouse account create --data ./data --account-id 210987654321 --json"],
+    "account root-password": ["gatehouse account root-password --account-id 123456789012 --email root@example.com"],
+    "account lockout": ["gatehouse account lockout --account-id 123456789012 --threshold 5 --window 300",
+                        "gatehouse account lockout --account-id 123456789012 --unlock alice"],
+    "audit": ["gatehouse audit verify --data ./data", "gatehouse audit export --since 2026-01-01 --out trail.jsonl"],
+    "audit verify": ["gatehouse audit verify --data /var/lib/gatehouse"],
+    "audit export": ["gatehouse audit export --since 2026-01-01 --out trail.jsonl"],
+    "policy": ["gatehouse policy validate policy.json"],
+    "policy validate": ["gatehouse policy validate policies/*.json"],
+}
+
+
+def _add_examples(command: Any, path: str = "") -> None:
+    """Put EXAMPLES in the epilog of each command (walking the built click tree) whose help has no examples."""
+    if path in EXAMPLES and "Examples:" not in (command.help or "") and not command.epilog:
+        command.epilog = "Examples:\n\n" + "\n\n".join(f"  {line}" for line in EXAMPLES[path])
+    for name, sub in (getattr(command, "commands", None) or {}).items():  # a group (typer's own click)
+        _add_examples(sub, f"{path} {name}".strip())
+
+
 def main() -> None:
-    app(prog_name="gatehouse")
+    command = typer.main.get_command(app)
+    _add_examples(command)
+    command(prog_name="gatehouse")
 
 
 if __name__ == "__main__":  # pragma: no cover
