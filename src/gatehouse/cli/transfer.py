@@ -246,7 +246,10 @@ class Importer:
             self.counts[("instance profiles", "created")] += 1
         if here is None or role not in {x["RoleName"] for x in here.get("Roles") or []}:
             self.iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=role)
+            if here is not None:
+                self.counts[("instance profiles", "updated")] += 1
             return [True]
+        self.counts[("instance profiles", "unchanged")] += 1
         return []
 
     def user(self, u: dict[str, Any]) -> None:
