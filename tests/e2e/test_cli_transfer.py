@@ -96,6 +96,9 @@ def account_details(rng: random.Random) -> dict[str, Any]:
                 "Arn": f"arn:aws:iam::{ACCOUNT}:instance-profile/tip-{i}",
                 "Roles": [{"RoleName": name, "Path": "/s/"}]}]
         roles.append(role)
+    roles[0].update(Description="the web tier", MaxSessionDuration=7200)  # extras of `gatehouse export`
+    roles[0]["InstanceProfileList"][0]["Tags"] = [{"Key": "tier", "Value": "web"}]
+    policies[1]["Tags"] = [{"Key": "owner", "Value": "platform"}]
     for p in policies:
         p["AttachmentCount"] = sum(a["PolicyArn"] == p["Arn"] for e in groups + users + roles
                                    for a in e["AttachedManagedPolicies"])
@@ -124,10 +127,12 @@ def essence(details: dict[str, Any], exact: bool = False) -> dict[str, Any]:
                   for u in details["UserDetailList"]},
         "groups": {g["GroupName"]: common(g, "Group") for g in details["GroupDetailList"]},
         "roles": {r["RoleName"]: {**common(r, "Role"), "trust": d(r["AssumeRolePolicyDocument"]),
-                                  "profiles": sorted(p["InstanceProfileName"] for p in r["InstanceProfileList"])}
+                                  "description": r.get("Description"), "max": r.get("MaxSessionDuration", 3600),
+                                  "profiles": {p["InstanceProfileName"]: p.get("Tags")
+                                               for p in r["InstanceProfileList"]}}
                   for r in details["RoleDetailList"]},
         "policies": {p["Arn"]: {"Path": p["Path"], "default": p["DefaultVersionId"], "n": p["AttachmentCount"],
-                                "b": p["PermissionsBoundaryUsageCount"],
+                                "b": p["PermissionsBoundaryUsageCount"], "tags": p.get("Tags"),
                                 "versions": {v["VersionId"]: d(v["Document"]) for v in p["PolicyVersionList"]},
                                 **({"id": p["PolicyId"], "updated": p["UpdateDate"]} if exact else {})}
                      for p in details["Policies"] if ":aws:policy/" not in p["Arn"]},

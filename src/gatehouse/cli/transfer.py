@@ -94,6 +94,7 @@ class Importer:
             self._create_policy(p, versions, default)
             return
         self.arns[p["Arn"]] = here["Arn"]
+        tagged = self._policy_tags(here["Arn"], p.get("Tags") or [])
         current = self.iam.list_policy_versions(PolicyArn=here["Arn"])["Versions"]
         have = {v["VersionId"]: v for v in current}
         want = {v["VersionId"]: v for v in versions}
@@ -112,7 +113,16 @@ class Importer:
         elif here["DefaultVersionId"] != default:
             self.iam.set_default_policy_version(PolicyArn=here["Arn"], VersionId=default)
             changed = True
-        self.note("policies", [changed])
+        self.note("policies", [changed, tagged])
+
+    def _policy_tags(self, arn: str, tags: list[dict[str, str]]) -> bool:
+        if not tags:
+            return False
+        now = {t["Key"]: t["Value"] for t in self.iam.list_policy_tags(PolicyArn=arn, MaxItems=1000)["Tags"]}
+        if all(now.get(t["Key"]) == t["Value"] for t in tags):
+            return False
+        self.iam.tag_policy(PolicyArn=arn, Tags=tags)
+        return True
 
     def _make_room(self, arn: str, versions: list[dict[str, Any]]) -> None:
         if len(versions) >= MAX_VERSIONS:
@@ -218,8 +228,7 @@ class Importer:
         changed: list[bool] = []
         if here is None:
             extra: dict[str, Any] = {"Tags": r["Tags"]} if r.get("Tags") else {}
-            if r.get("Description"):
-                extra["Description"] = r["Description"]
+            extra.update({k: r[k] for k in ("Description", "MaxSessionDuration") if r.get(k)})
             bnd = (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
             if bnd:
                 extra["PermissionsBoundary"] = self.arn(bnd)
@@ -228,6 +237,10 @@ class Importer:
         else:
             if document(here["AssumeRolePolicyDocument"]) != trust:
                 self.iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+                changed.append(True)
+            settings = {k: r[k] for k in ("Description", "MaxSessionDuration") if r.get(k) and r[k] != here.get(k)}
+            if settings:
+                self.iam.update_role(RoleName=name, **settings)
                 changed.append(True)
             changed += self._tags("role", name, r.get("Tags") or [], here.get("Tags") or [])
             changed += self._boundary("role", name, r, here)
@@ -360,11 +373,21 @@ def export_details(iam: Any) -> dict[str, Any]:
     for page in iam.get_paginator("get_account_authorization_details").paginate():
         for key, items in details.items():
             items.extend(page.get(key) or [])
+    # What AWS's format lacks and a lossless round trip needs: tags of policies and instance profiles, the role's
+    # description and maximum session duration (extra keys, which `aws` users can ignore and `import` reads).
     for p in details["Policies"]:
-        if AWS_MANAGED not in p["Arn"]:  # what AWS's format lacks and a lossless round trip needs
+        if AWS_MANAGED not in p["Arn"]:
             tags = iam.list_policy_tags(PolicyArn=p["Arn"], MaxItems=1000).get("Tags")
             if tags:
                 p["Tags"] = tags
+    for r in details["RoleDetailList"]:
+        role = iam.get_role(RoleName=r["RoleName"])["Role"]
+        r.update({k: role[k] for k in ("Description", "MaxSessionDuration") if role.get(k)})
+        for ip in r.get("InstanceProfileList") or []:
+            tags = iam.list_instance_profile_tags(InstanceProfileName=ip["InstanceProfileName"],
+                                                  MaxItems=1000).get("Tags")
+            if tags:
+                ip["Tags"] = tags
     return details
 
 
