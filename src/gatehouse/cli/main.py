@@ -88,6 +88,9 @@ EXAMPLES: dict[str, list[str]] = {
     "audit export": ["gatehouse audit export --since 2026-01-01 --out trail.jsonl"],
     "policy": ["gatehouse policy validate policy.json"],
     "policy validate": ["gatehouse policy validate policies/*.json"],
+    "user": ["gatehouse user offboard alice --dry-run"],
+    "user offboard": ["gatehouse user offboard alice --dry-run", "gatehouse user offboard alice"],
+    "doctor": ["gatehouse doctor", "gatehouse doctor --output json --endpoint-url http://127.0.0.1:4599"],
 }
 
 
