@@ -158,9 +158,11 @@ class Importer:
 
     # --- shared parts of users, groups and roles -----------------------------------------------------------
 
-    def _inline(self, kind: str, name: str, policies: list[dict[str, Any]]) -> list[bool]:
+    def _inline(self, kind: str, name: str, policies: list[dict[str, Any]], fresh: bool) -> list[bool]:
+        """`fresh`: the entity was just created, so it has nothing yet (no need to ask)."""
         key = {"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]
-        have = set(getattr(self.iam, f"list_{kind}_policies")(**{key: name}, MaxItems=1000)["PolicyNames"])
+        have = set() if fresh or not policies else set(
+            getattr(self.iam, f"list_{kind}_policies")(**{key: name}, MaxItems=1000)["PolicyNames"])
         changed = []
         for p in policies:
             doc = document(p["PolicyDocument"])
@@ -173,10 +175,10 @@ class Importer:
             changed.append(True)
         return changed
 
-    def _attached(self, kind: str, name: str, policies: list[dict[str, Any]]) -> list[bool]:
+    def _attached(self, kind: str, name: str, policies: list[dict[str, Any]], fresh: bool) -> list[bool]:
         key = {"user": "UserName", "group": "GroupName", "role": "RoleName"}[kind]
-        have = {a["PolicyArn"] for a in getattr(self.iam, f"list_attached_{kind}_policies")(
-            **{key: name}, MaxItems=1000)["AttachedPolicies"]}
+        have = set() if fresh or not policies else {a["PolicyArn"] for a in getattr(
+            self.iam, f"list_attached_{kind}_policies")(**{key: name}, MaxItems=1000)["AttachedPolicies"]}
         changed = []
         for p in policies:
             arn = self.arn(p["PolicyArn"])
@@ -217,8 +219,8 @@ class Importer:
         here = self._existing(self.iam.get_group, "Group", GroupName=name)
         if here is None:
             self.iam.create_group(GroupName=name, Path=g.get("Path") or "/")
-        changed = self._inline("group", name, g.get("GroupPolicyList") or [])
-        changed += self._attached("group", name, g.get("AttachedManagedPolicies") or [])
+        changed = self._inline("group", name, g.get("GroupPolicyList") or [], here is None)
+        changed += self._attached("group", name, g.get("AttachedManagedPolicies") or [], here is None)
         self.note("groups", changed, created=here is None)
 
     def role(self, r: dict[str, Any]) -> None:
@@ -244,8 +246,8 @@ class Importer:
                 changed.append(True)
             changed += self._tags("role", name, r.get("Tags") or [], here.get("Tags") or [])
             changed += self._boundary("role", name, r, here)
-        changed += self._inline("role", name, r.get("RolePolicyList") or [])
-        changed += self._attached("role", name, r.get("AttachedManagedPolicies") or [])
+        changed += self._inline("role", name, r.get("RolePolicyList") or [], here is None)
+        changed += self._attached("role", name, r.get("AttachedManagedPolicies") or [], here is None)
         for ip in r.get("InstanceProfileList") or []:
             changed += self._profile(ip, name)
         self.note("roles", changed, created=here is None)
@@ -278,9 +280,10 @@ class Importer:
         else:
             changed += self._tags("user", name, u.get("Tags") or [], here.get("Tags") or [])
             changed += self._boundary("user", name, u, here)
-        changed += self._inline("user", name, u.get("UserPolicyList") or [])
-        changed += self._attached("user", name, u.get("AttachedManagedPolicies") or [])
-        groups = {g["GroupName"] for g in self.iam.list_groups_for_user(UserName=name, MaxItems=1000)["Groups"]}
+        changed += self._inline("user", name, u.get("UserPolicyList") or [], here is None)
+        changed += self._attached("user", name, u.get("AttachedManagedPolicies") or [], here is None)
+        groups = set() if here is None or not u.get("GroupList") else {
+            g["GroupName"] for g in self.iam.list_groups_for_user(UserName=name, MaxItems=1000)["Groups"]}
         for g in u.get("GroupList") or []:
             if g not in groups:
                 self.iam.add_user_to_group(GroupName=g, UserName=name)
