@@ -276,3 +276,10 @@ def test_every_command_has_examples_in_its_help() -> None:
             lacking.append(path)
         todo += [(f"{path} {name}", sub) for name, sub in (getattr(command, "commands", None) or {}).items()]
     assert not lacking, f"--help without examples: {lacking}"
+
+
+def test_shell_completion_completes_commands_and_options(gh: Endpoint) -> None:
+    words = {"_GATEHOUSE_COMPLETE": "complete_bash", "COMP_WORDS": "gatehouse whoami --o", "COMP_CWORD": "2"}
+    assert "--output" in cli(gh, env=words).stdout.split()
+    words.update(COMP_WORDS="gatehouse im", COMP_CWORD="1")
+    assert cli(gh, env=words).stdout.split() == ["import"]
