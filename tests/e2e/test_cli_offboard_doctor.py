@@ -28,8 +28,9 @@ SCOPED = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "
                                                   "Resource": "arn:aws:s3:::reports/*"}]}
 
 
-def cli(gh: Endpoint, *args: str, stdin: str | None = None) -> Any:
-    env = {"AWS_ACCESS_KEY_ID": gh.key, "AWS_SECRET_ACCESS_KEY": gh.secret, "AWS_DEFAULT_REGION": "us-east-1",
+def cli(gh: Endpoint, *args: str, stdin: str | None = None, key: tuple[str, str] | None = None) -> Any:
+    key_id, secret = key or (gh.key, gh.secret)
+    env = {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1",
            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_SESSION_TOKEN": None,
            "AWS_PROFILE": None}
     return runner.invoke(app, [*args, "--endpoint-url", gh.url], env=env, input=stdin)
@@ -101,7 +102,7 @@ def test_offboarding_leaves_nothing_but_audit_events(gh: Endpoint) -> None:
     refused = cli(gh, "user", "offboard", "leaver", stdin="n\n")
     assert refused.exit_code == 1 and iam.get_user(UserName="leaver")
     r = cli(gh, "user", "offboard", "leaver", stdin="y\n")
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 0 and "in one transaction" in r.stdout, r.output
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_user(UserName="leaver")
     devices = iam.list_virtual_mfa_devices()["VirtualMFADevices"]
@@ -123,6 +124,51 @@ def test_offboarding_leaves_nothing_but_audit_events(gh: Endpoint) -> None:
         events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])["Events"]
         records = [json.loads(e["CloudTrailEvent"]) for e in events]
         assert len([x for x in records if not x.get("errorCode")]) == count, name
+        if name != "DeleteVirtualMFADevice":  # its only parameter is the serial number
+            assert all(x["requestParameters"].get("userName") == "leaver" for x in records), name
+    whole = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "OffboardUser"}])
+    (record,) = [json.loads(e["CloudTrailEvent"]) for e in whole["Events"]]
+    assert record["eventSource"] == "gatehouse.amazonaws.com" and record["requestParameters"] == {"userName": "leaver"}
+
+
+def operator_without_delete_user(iam: Any) -> tuple[str, str]:
+    """An IAM user allowed every IAM action but DeleteUser: offboarding fails at its last step."""
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="all-but", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+                                                {"Effect": "Deny", "Action": "iam:DeleteUser", "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    return key["AccessKeyId"], key["SecretAccessKey"]
+
+
+def test_a_failing_step_undoes_every_step_and_records_none(gh: Endpoint) -> None:
+    iam = gh.client("iam")
+    plant_leaver(iam, "leaver")
+    before = traces(iam, "leaver")
+    key = operator_without_delete_user(iam)
+    r = cli(gh, "user", "offboard", "leaver", "--yes", key=key)
+    assert r.exit_code == 1 and "AccessDenied" in r.output and "nothing changed" in r.output, r.output
+    assert traces(iam, "leaver") == before
+    assert iam.get_login_profile(UserName="leaver")["LoginProfile"]["UserName"] == "leaver"
+    trail = gh.client("cloudtrail")
+    for name in ("DeleteAccessKey", "DeleteLoginProfile", "DetachUserPolicy"):
+        events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}])
+        assert events["Events"] == [], name
+    refused = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "OffboardUser"}])
+    (record,) = [json.loads(e["CloudTrailEvent"]) for e in refused["Events"]]
+    assert record["errorCode"] == "AccessDeniedException"  # the JSON protocol's name for it
+
+
+def test_step_by_step_stops_at_the_failing_step_and_a_rerun_finishes(gh: Endpoint) -> None:
+    iam = gh.client("iam")
+    plant_leaver(iam, "leaver")
+    r = cli(gh, "user", "offboard", "leaver", "--yes", "--step-by-step", key=operator_without_delete_user(iam))
+    assert r.exit_code == 1 and "AccessDenied" in r.output and "run again" in r.output, r.output
+    assert not any(traces(iam, "leaver").values()) and iam.get_user(UserName="leaver")
+    again = cli(gh, "user", "offboard", "leaver", "--yes", "--step-by-step")
+    assert again.exit_code == 0 and "separate calls" in again.stdout, again.output
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="leaver")
 
 
 def test_offboarding_someone_unknown_is_a_clear_error(gh: Endpoint) -> None:

@@ -1,10 +1,13 @@
 """`gatehouse user offboard NAME`: remove everything AWS makes you remove before DeleteUser, then the user.
 
-Every step is an ordinary IAM call through the server's API, so each is authorized as the caller and recorded in
-the audit trail as its own event (DeleteAccessKey, DeactivateMFADevice, …, DeleteUser), exactly as if an operator
-had typed them with the aws CLI. The plan is read first and shown; `--dry-run` stops there. The steps run in the
-order AWS documents for deleting a user, the user last, so a failure part-way leaves the user in place with less
-attached and running the command again finishes the job (each step tolerates what is already gone).
+The plan is read first with ordinary IAM calls and shown; `--dry-run` stops there. Then one call of Gatehouse's own
+operation, OffboardUser (`gatehouse` service, services/iam/offboarding.py), does every step in one transaction:
+each step is authorized as the IAM operation it is and recorded in the audit trail as that operation's event
+(DeleteAccessKey, DeactivateMFADevice, …, DeleteUser), and a step that fails undoes them all.
+
+Against a server without OffboardUser (AWS itself), or with `--step-by-step`, the steps are separate IAM calls in
+the order AWS documents, the user last: a failure part-way leaves the user in place with less attached, and
+running the command again finishes the job (a step whose thing is already gone counts as done).
 """
 
 from __future__ import annotations
@@ -37,13 +40,16 @@ class ApiError(Exception):
     """An AWS error answered by the server, or no server at all: printed as one line, exit 1."""
 
 
-def api_client(service: str, endpoint_url: str, profile: str | None) -> Any:
-    """A botocore client for the server, credentials from the standard AWS chain (env, --profile, files)."""
+def api_client(service: str, endpoint_url: str, profile: str | None, models: str | None = None) -> Any:
+    """A botocore client for the server, credentials from the standard AWS chain (env, --profile, files);
+    `models`: a directory of service models of our own, searched first."""
     import botocore.config
     import botocore.exceptions
     import botocore.session
 
     session = botocore.session.get_session()
+    if models:
+        session.get_component("data_loader").search_paths.insert(0, models)
     if profile:
         session.set_config_variable("profile", profile)
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
@@ -149,17 +155,35 @@ def run_steps(iam: Any, steps: list[Step], done: Callable[[Step, str], None]) ->
             done(step, "already gone")
 
 
+def offboard_atomically(endpoint_url: str, profile: str | None, name: str) -> list[dict[str, str]] | None:
+    """One OffboardUser call; None when the server does not know it (then the caller goes step by step)."""
+    from gatehouse.wire.service_models import MODELS_DIR
+
+    client = api_client("gatehouse", endpoint_url, profile, models=str(MODELS_DIR))
+    try:
+        result = call(client, "offboard_user", UserName=name)
+    except ApiError as e:
+        if getattr(e, "code", None) in ("UnknownOperationException", "InvalidAction", "NotFound",
+                                        "UnrecognizedClientException"):
+            return None
+        raise
+    return [{"Operation": s["Operation"], "Target": s["Target"], "Outcome": "removed"} for s in result["Steps"]]
+
+
 def offboard_command(
     name: Annotated[str, typer.Argument(help="The IAM user who leaves.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List the steps; change nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    step_by_step: Annotated[bool, typer.Option(
+        "--step-by-step", help="Separate IAM calls, not one transaction (for servers without OffboardUser).")] = False,
     endpoint_url: EndpointUrl = DEFAULT_ENDPOINT,
     profile: Profile = None,
     output: Output = "table",
 ) -> None:
     """Remove a user and everything that blocks its deletion: login profile, access keys, signing certificates,
     SSH keys, service-specific credentials, MFA devices (deactivated; virtual ones deleted), inline and attached
-    policies, group memberships; then the user. Each step is an IAM call recorded in the audit trail.
+    policies, group memberships; then the user. In one transaction (Gatehouse's OffboardUser), each step recorded
+    in the audit trail as its IAM operation; --step-by-step (or a server without OffboardUser) makes separate calls.
 
     Examples:
 
@@ -199,16 +223,29 @@ def offboard_command(
             out.print(f"{step.operation:<32} {step.target}: {outcome}")
 
     try:
-        run_steps(iam, steps, done)
+        atomic = None if step_by_step else offboard_atomically(endpoint_url, profile, name)
     except ApiError as e:
-        err.print(f"gatehouse: stopped: {e}; the user is kept with what is left (run again to finish)")
+        err.print(f"gatehouse: nothing changed: {e}")
         if output == "json":
-            typer.echo(json.dumps({"UserName": name, "Deleted": False, "Steps": results, "Error": str(e)}, indent=2))
+            typer.echo(json.dumps({"UserName": name, "Deleted": False, "Steps": [], "Error": str(e)}, indent=2))
         raise typer.Exit(1) from None
+    if atomic is not None:
+        for result in atomic:
+            done(Step(result["Operation"], result["Target"], ""), result["Outcome"])
+    else:
+        try:
+            run_steps(iam, steps, done)
+        except ApiError as e:
+            err.print(f"gatehouse: stopped: {e}; the user is kept with what is left (run again to finish)")
+            if output == "json":
+                typer.echo(json.dumps({"UserName": name, "Deleted": False, "Steps": results, "Error": str(e)},
+                                      indent=2))
+            raise typer.Exit(1) from None
     if output == "json":
         typer.echo(json.dumps({"UserName": name, "Deleted": True, "Steps": results}, indent=2))
     else:
-        out.print(f"User {name} offboarded: {len(results)} call(s), each in the audit trail.")
+        how = "separate calls" if atomic is None else "one transaction"
+        out.print(f"User {name} offboarded: {len(results)} step(s) in {how}, each in the audit trail.")
 
 
 user_app.command("offboard")(offboard_command)
