@@ -247,3 +247,18 @@ def test_ages_from_the_credential_report() -> None:
                    ("access-key-unused", "active access key 1 not used for over 90 days")}
     assert doctor.examine(clean, [{**row, "password_last_used": recent, "access_key_1_active": "false"}], {}, {},
                           now, 90, 90) == []
+
+
+def test_offboarding_is_atomic_on_each_backend(backend: Endpoint) -> None:
+    """SQLite file and PostgreSQL: a refused last step undoes the earlier ones; then it goes through whole."""
+    iam = backend.client("iam")
+    plant_leaver(iam, "leaver-b")
+    before = traces(iam, "leaver-b")
+    operator = operator_without_delete_user(iam)
+    r = cli(backend, "user", "offboard", "leaver-b", "--yes", key=operator)
+    assert r.exit_code == 1 and "nothing changed" in r.output, r.output
+    assert traces(iam, "leaver-b") == before
+    done = cli(backend, "user", "offboard", "leaver-b", "--yes", "--output", "json")
+    assert done.exit_code == 0 and json.loads(done.stdout)["Deleted"] is True, done.output
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_user(UserName="leaver-b")
