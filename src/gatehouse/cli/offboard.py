@@ -33,7 +33,7 @@ EndpointUrl = Annotated[str, typer.Option("--endpoint-url", envvar=["GATEHOUSE_E
                                           help="The Gatehouse server.")]
 Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE",
                                              help="A named profile of the AWS credential files.")]
-Output = Annotated[str, typer.Option("--output", "--format", help="table or json.")]
+Output = Annotated[str, typer.Option("--output", "--format", "-o", help="table or json.")]
 
 
 class ApiError(Exception):
