@@ -12,7 +12,9 @@ from gatehouse import __version__
 from gatehouse.cli.account import account_app
 from gatehouse.cli.audit import audit_app
 from gatehouse.cli.backup import backup_command, restore_command, rotate_master_key_command
+from gatehouse.cli.doctor import doctor_command
 from gatehouse.cli.login import login_command
+from gatehouse.cli.offboard import user_app
 from gatehouse.cli.policy_cmds import eval_command, policy_app
 from gatehouse.cli.serve import init_command, serve_command
 from gatehouse.cli.transfer import export_command, import_command
@@ -65,6 +67,8 @@ app.command("rotate-master-key")(rotate_master_key_command)
 app.add_typer(account_app, name="account", help="Operator commands on accounts.")
 app.add_typer(audit_app, name="audit", help="The audit trail: verify it, export it.")
 
+app.add_typer(user_app, name="user")
+app.command("doctor")(doctor_command)
 app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
 app.command("eval")(eval_command)
 
