@@ -13,7 +13,6 @@ running the command again finishes the job (a step whose thing is already gone c
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -22,17 +21,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from gatehouse.cli.remote import DEFAULT_ENDPOINT, client
+from gatehouse.cli.remote import endpoint_option as EndpointUrl
+from gatehouse.cli.remote import profile_option as Profile
+
 user_app = typer.Typer(no_args_is_help=True,
                        help="Operator tasks on IAM users.\n\nExample: gatehouse user offboard alice --dry-run")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:4599"
-
-EndpointUrl = Annotated[str, typer.Option("--endpoint-url", envvar=["GATEHOUSE_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
-                                          help="The Gatehouse server.")]
-Profile = Annotated[str | None, typer.Option("--profile", envvar="AWS_PROFILE",
-                                             help="A named profile of the AWS credential files.")]
 Output = Annotated[str, typer.Option("--output", "--format", "-o", help="table or json.")]
 
 
@@ -41,23 +38,8 @@ class ApiError(Exception):
 
 
 def api_client(service: str, endpoint_url: str, profile: str | None, models: str | None = None) -> Any:
-    """A botocore client for the server, credentials from the standard AWS chain (env, --profile, files);
-    `models`: a directory of service models of our own, searched first."""
-    import botocore.config
-    import botocore.exceptions
-    import botocore.session
-
-    session = botocore.session.get_session()
-    if models:
-        session.get_component("data_loader").search_paths.insert(0, models)
-    if profile:
-        session.set_config_variable("profile", profile)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    try:
-        return session.create_client(service, endpoint_url=endpoint_url, region_name=region,
-                                     config=botocore.config.Config(retries={"max_attempts": 2}, read_timeout=120))
-    except botocore.exceptions.BotoCoreError as e:
-        raise ApiError(str(e)) from None
+    """A botocore client for the server (`remote.client`: credentials from the standard AWS chain)."""
+    return client(service, endpoint_url=endpoint_url, profile=profile, models=models)
 
 
 def call(client: Any, operation: str, **params: Any) -> dict[str, Any]:

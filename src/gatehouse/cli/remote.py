@@ -61,11 +61,14 @@ def _param(ctx: typer.Context | None, name: str) -> Any:
 
 
 def client(service: str, ctx: typer.Context | None = None, *, endpoint_url: str | None = None,
-           profile: str | None = None) -> Any:
-    """A botocore client (what boto3 returns) for `service` on the Gatehouse server the command was pointed at."""
+           profile: str | None = None, models: str | None = None) -> Any:
+    """A botocore client (what boto3 returns) for `service` on the Gatehouse server the command was pointed at;
+    `models`: a directory of service models of our own (the `gatehouse` service), searched before botocore's."""
     url = endpoint_url or _param(ctx, "endpoint_url") or DEFAULT_ENDPOINT
     try:
         session = botocore.session.Session(profile=profile or _param(ctx, "profile"))
+        if models:
+            session.get_component("data_loader").search_paths.insert(0, models)
         region = session.get_config_variable("region") or DEFAULT_REGION
         made = session.create_client(service, endpoint_url=url, region_name=region,
                                      config=Config(retries={"max_attempts": 2, "mode": "standard"},
