@@ -47,6 +47,7 @@ from gatehouse.services.iam.instance_profiles import InstanceProfiles
 from gatehouse.services.iam.login_profiles import LoginProfiles
 from gatehouse.services.iam.managed_policies import ManagedPolicies
 from gatehouse.services.iam.mfa_devices import MfaDevices
+from gatehouse.services.iam.offboarding import Offboarding
 from gatehouse.services.iam.oidc_providers import OidcProviders
 from gatehouse.services.iam.password_policy import PasswordPolicyOps
 from gatehouse.services.iam.roles import Roles
@@ -445,7 +446,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
-    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers}
+    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above.
+    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers, "gatehouse": [Offboarding(iam)]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
     router = Router(ServiceModels(), handlers)

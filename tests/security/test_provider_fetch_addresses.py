@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from gatehouse.app import worker_settings_env
 from gatehouse.services.federation.web_token import NO_KEY
-from gatehouse.settings import Settings
+from gatehouse.settings import Settings, export_for_workers, worker_settings
 from tests.support.oidc_issuer import CLIENT_ID, OidcIssuer
 from tests.support.pki import LoopbackCa
 from tests.support.servers import Endpoint, running
@@ -63,6 +62,7 @@ def test_a_private_provider_is_never_reached_and_looks_like_an_unreachable_one(s
     assert refused == unreachable == ("IDPCommunicationError", NO_KEY)
 
 
-def test_worker_processes_get_the_operators_allowance() -> None:
-    raw = json.loads(worker_settings_env(Settings(fetch_allow_private=("10.20.0.0/16",))))
-    assert raw["fetch_allow_private"] == ["10.20.0.0/16"]
+def test_worker_processes_get_the_operators_allowance(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEHOUSE_WORKER_SETTINGS", "")  # restored afterwards: export_for_workers sets it
+    export_for_workers(Settings(fetch_allow_private=("10.20.0.0/16",)))
+    assert worker_settings().fetch_allow_private == ("10.20.0.0/16",)

@@ -94,6 +94,16 @@ def test_a_write_and_its_event_commit_together(store: SqlStore, trail: AuditTrai
     assert store.revision(ACCOUNT) == revision + 1  # the write's bump only
 
 
+def test_steps_are_events_of_their_own_in_the_same_commit(store: SqlStore, trail: AuditTrail) -> None:
+    """One request doing several operations (OffboardUser): each step's event, then the request's, one commit."""
+    with trail.request() as rec:
+        insert_bob(store)
+        rec.finish(call("OffboardUser", read_only=False),
+                   [call("DeleteAccessKey", read_only=False), call("DeleteUser", read_only=False)])
+    assert bob(store)
+    assert [r["eventName"] for r in records(store)] == ["DeleteAccessKey", "DeleteUser", "OffboardUser"]
+
+
 def test_a_request_that_fails_after_writing_leaves_no_change_and_no_event(store: SqlStore, trail: AuditTrail) -> None:
     with pytest.raises(RuntimeError), trail.request():
         insert_bob(store)

@@ -6,21 +6,40 @@ The password is read from a hidden prompt or standard input, never from a flag (
 
 from __future__ import annotations
 
+import configparser
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from gatehouse.cli.remote import DEFAULT_ENDPOINT, endpoint_option
 from gatehouse.settings import env_secret
 
 err = Console(stderr=True, highlight=False)
 
-Endpoint = Annotated[str | None, typer.Option("--endpoint-url", envvar=["GATEHOUSE_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
-                                              help="The Gatehouse server, e.g. http://127.0.0.1:4599.")]
+CredentialsFile = Annotated[Path, typer.Option(
+    "--credentials-file", envvar="AWS_SHARED_CREDENTIALS_FILE", dir_okay=False,
+    help="The shared credentials file --write-profile writes (the AWS SDKs' AWS_SHARED_CREDENTIALS_FILE).")]
+
+
+def write_profile(path: Path, name: str, creds: dict[str, Any]) -> None:
+    """Put the temporary credentials in profile `name` of the shared credentials file, keeping its other profiles;
+    the file is readable by its owner only, as the aws CLI leaves it."""
+    config = configparser.RawConfigParser()
+    config.read(path, encoding="utf-8")
+    config[name] = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                    "aws_session_token": creds["SessionToken"]}
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        config.write(f)
+    path.chmod(0o600)
 
 
 def _post(url: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -56,18 +75,31 @@ def _new_password(from_stdin: bool) -> str:
 
 
 def login_command(
-    endpoint_url: Endpoint = None,
+    endpoint_url: endpoint_option = DEFAULT_ENDPOINT,
     account: Annotated[str | None, typer.Option("--account", help="Account id or alias (IAM users).")] = None,
     username: Annotated[str | None, typer.Option("--username", help="IAM user name.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="Root user's email (instead of --username).")] = None,
     mfa_code: Annotated[str | None, typer.Option("--mfa-code", help="Current code of your MFA device.")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     output: Annotated[str, typer.Option("--output", help="env (export lines) or json.")] = "env",
+    profile_name: Annotated[str | None, typer.Option(
+        "--write-profile", metavar="NAME",
+        help="Also write the credentials to profile NAME of ~/.aws/credentials (for `aws --profile NAME`).")] = None,
+    credentials_file: CredentialsFile = Path("~/.aws/credentials"),
 ) -> None:
-    """Sign in and print temporary credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)."""
-    if not endpoint_url:
-        err.print("[red]gatehouse: --endpoint-url (or GATEHOUSE_ENDPOINT_URL) is required[/red]")
-        raise typer.Exit(2)
+    """Sign in and print temporary credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN).
+
+    With --write-profile NAME they also go to that profile of the shared credentials file (and only then is the \
+file touched), so that `aws --profile NAME` and boto3 use them.
+
+    Examples:
+
+      eval "$(gatehouse login --account 123456789012 --username alice)"
+
+      gatehouse login --email root@example.com --mfa-code 123456 --write-profile gatehouse
+
+      printf '%s\\n' "$PASSWORD" | gatehouse login --username ci --account 123456789012 --password-stdin --output json
+    """
     if bool(username) == bool(email):
         err.print("[red]gatehouse: give either --username (with --account) or --email[/red]")
         raise typer.Exit(2)
@@ -95,6 +127,14 @@ def login_command(
         err.print(f"[red]gatehouse: sign-in refused: {body.get('code', status)}: {body.get('message', '')}[/red]")
         raise typer.Exit(1)
     creds = body["credentials"]
+    if profile_name:
+        target = credentials_file.expanduser()
+        try:
+            write_profile(target, profile_name, creds)
+        except (OSError, configparser.Error) as e:
+            err.print(f"gatehouse: cannot write profile {profile_name} to {target}: {e}", markup=False)
+            raise typer.Exit(1) from None
+        err.print(f"gatehouse: wrote profile {profile_name} to {target}", markup=False)
     if output == "json":
         sys.stdout.write(json.dumps({"Arn": body.get("arn"), **creds}) + "\n")
         return

@@ -150,7 +150,7 @@ class Authenticator:
         elif service == "sts":
             allowed = action in _STS_FOR_USER_SESSIONS
         else:
-            allowed = service != "iam" or session.mfa_authenticated
+            allowed = service not in ("iam", "gatehouse") or session.mfa_authenticated
         if not allowed:
             raise InvalidClientTokenId()
 

@@ -18,7 +18,6 @@ from botocore.model import OperationModel
 
 from gatehouse.errors import InvalidAction
 from gatehouse.model import Caller
-from gatehouse.services.off_loop import runs_off_event_loop
 from gatehouse.services.operation import is_operation
 from gatehouse.wire.service_models import ServiceModels
 
@@ -44,7 +43,6 @@ class Router:
         self.models = models
         self._routes: dict[tuple[str, str], Route] = {}
         claimed: dict[int, set[str]] = {}  # id(handler object) -> the method names some service routed
-        off_loop: set[bytes] = set()
         for service, objects in handlers.items():
             info = models.service(service)
             for name in info.operation_names:
@@ -59,10 +57,6 @@ class Router:
                 members = op.input_shape.members if op.input_shape is not None else {}
                 self._routes[(service, name)] = Route(service, op, found[0][1], {m: xform_name(m) for m in members})
                 claimed.setdefault(id(found[0][0]), set()).add(attribute)
-                if runs_off_event_loop(found[0][1]):
-                    off_loop.add(name.encode())
-        # Action names (any service) whose use case is marked `off_event_loop`: the wire layer runs them on a thread.
-        self.off_loop_actions = frozenset(off_loop)
         for objects in handlers.values():
             for obj in objects:
                 stray = sorted(set(_operation_names(obj)) - claimed.get(id(obj), set()))

@@ -14,7 +14,7 @@ import logging
 import math
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
@@ -41,7 +41,14 @@ from gatehouse.errors import (
     SignatureDoesNotMatch,
 )
 from gatehouse.model import Caller, RequestMeta
-from gatehouse.services.audit.calls import ApiCall, CallRecord, CallRecorder, new_event_id
+from gatehouse.services.audit.calls import (
+    ApiCall,
+    CallRecord,
+    CallRecorder,
+    Step,
+    collecting_steps,
+    new_event_id,
+)
 from gatehouse.services.audit.calls import Decision as CallDecision
 from gatehouse.services.audit.no_trail import NoTrail
 from gatehouse.services.authentication import Authenticator, Credential
@@ -252,7 +259,7 @@ class AwsEndpoint:
         self.validator.validate(route.operation, typed)
         if credential is not None:
             self.authenticator.admit(caller, claims.service, action)
-        with self.recorder.request() as record:
+        with self.recorder.request() as record, collecting_steps() as steps:
             if checks is Checks.FULL:
                 result = route.invoke(caller, typed)
             else:
@@ -260,7 +267,7 @@ class AwsEndpoint:
                     result = route.invoke(caller, typed)
             if credential is not None:
                 self.authenticator.record_use(credential, claims.region, claims.service)
-            return self._served(ex, route.operation, result, record)
+            return self._served(ex, route.operation, result, record, steps)
 
     def _protocol(self, service: ServiceInfo) -> WireProtocol:
         protocol = self.protocols.for_service(service)
@@ -292,11 +299,27 @@ class AwsEndpoint:
     # --- the single exit -------------------------------------------------------------------------------------
 
     def _served(self, ex: Exchange, operation: OperationModel, result: Mapping[str, Any] | None,
-                record: CallRecord) -> Reply:
-        """A served call: rendered, then its record finished inside the recorder's scope (its commit point)."""
+                record: CallRecord, steps: Sequence[Step] = ()) -> Reply:
+        """A served call: rendered, then its record finished inside the recorder's scope (its commit point), after
+        one event per step the use case performed for it (OffboardUser's DeleteAccessKey, ...)."""
         payload = ex.protocol.serialize_result(operation, result, ex.request_id, ex.service)
-        record.finish(self._call(ex, result=result))
+        if steps:
+            record.finish(self._call(ex, result=result), [self._step_call(ex, step) for step in steps])
+        else:
+            record.finish(self._call(ex, result=result))
         return Reply(200, payload, ex.protocol.content_type)
+
+    def _step_call(self, ex: Exchange, step: Step) -> ApiCall:
+        """A step's own record: the request's caller, time and origin, the step's operation and parameters."""
+        operation = self.models.operation(step.service, step.operation)
+        params = (self.records.request_parameters(operation, step.params) if operation is not None
+                  else dict(step.params))
+        return ApiCall(
+            event_id=new_event_id(), request_id=ex.request_id, time=ex.time, service=step.service,
+            operation=step.operation, region=ex.region, source_ip=ex.source_ip, user_agent=ex.user_agent,
+            caller=ex.caller, account_id=ex.caller.account_id if ex.caller else ex.account_id,
+            access_key_id=ex.access_key_id, read_only=read_only(step.operation), request_parameters=params,
+            response_elements=None)
 
     def _refused(self, ex: Exchange, error: AwsError) -> Reply:
         """A refused or failed call: answered as its protocol answers errors, and recorded."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from botocore.loaders import Loader, create_loader
 from botocore.model import OperationModel, ServiceModel
@@ -26,7 +27,12 @@ DEFAULT_SERVICES: Mapping[str, str] = {
     "organizations": "organizations",
     "cloudtrail": "cloudtrail",
     "access-analyzer": "accessanalyzer",
+    "gatehouse": "gatehouse",
 }
+
+#: Models of our own, in botocore's layout, searched before botocore's: `gatehouse` (operator tasks no AWS
+#: operation does in one call, e.g. OffboardUser). A botocore client loads them from here too.
+MODELS_DIR = Path(__file__).parent / "models"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +140,7 @@ class ServiceModels:
 
     def _load(self, name: str) -> ServiceInfo:
         if self._loader is None:
-            self._loader = create_loader()
+            self._loader = create_loader(str(MODELS_DIR))
         model = ServiceModel(self._loader.load_service_model(name, "service-2"), service_name=name)
         metadata = model.metadata
         return ServiceInfo(

@@ -7,11 +7,13 @@ safe to keep (secrets removed) and JSON-ready.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -72,12 +74,45 @@ class ApiCall:
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One operation a use case performed on the caller's behalf inside a single request (OffboardUser deletes
+    keys, detaches policies, ...): recorded as its own event, as if it had been called on its own.
+    `params` uses the operation's input member names (UserName, AccessKeyId)."""
+
+    service: str
+    operation: str
+    params: Mapping[str, Any]
+
+
+_steps: ContextVar[list[Step] | None] = ContextVar("gatehouse_steps", default=None)
+
+
+@contextlib.contextmanager
+def collecting_steps() -> Iterator[list[Step]]:
+    """Collect the steps use cases record while one request is served (the single exit turns each into an event)."""
+    steps: list[Step] = []
+    token = _steps.set(steps)
+    try:
+        yield steps
+    finally:
+        _steps.reset(token)
+
+
+def record_step(service: str, operation: str, params: Mapping[str, Any]) -> None:
+    """Note a step done for the current request; outside a collecting request (a test, a tool), nothing."""
+    steps = _steps.get()
+    if steps is not None:
+        steps.append(Step(service, operation, dict(params)))
+
+
 class CallRecord(Protocol):
     """One request's place in the trail, open while the request is served."""
 
-    def finish(self, call: ApiCall) -> None:
-        """Append `call`'s event. A write the request made inside this scope commits in the same transaction as
-        its event, so there is no change without its event and no event for a change that rolled back."""
+    def finish(self, call: ApiCall, steps: Sequence[ApiCall] = ()) -> None:
+        """Append `call`'s event, after one event per step it performed. A write the request made inside this scope
+        commits in the same transaction as its events, so there is no change without its event and no event for a
+        change that rolled back."""
         ...
 
 

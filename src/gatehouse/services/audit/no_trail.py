@@ -7,7 +7,7 @@ swapping this for the trail changes nothing in the wire layer. Nothing it is giv
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from gatehouse.services.audit.calls import ApiCall
@@ -19,7 +19,7 @@ class _Scope:
     def __init__(self) -> None:
         self.finished = False
 
-    def finish(self, call: ApiCall) -> None:
+    def finish(self, call: ApiCall, steps: Sequence[ApiCall] = ()) -> None:
         if self.finished:
             raise RuntimeError("a call's record is finished once")
         self.finished = True  # the commit point of the trail's transaction: here, nothing to commit

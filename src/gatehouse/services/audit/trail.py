@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from gatehouse.services.audit.calls import ApiCall
@@ -48,14 +48,16 @@ class _Record:
     def __init__(self, trail: AuditTrail, held: HeldWrites) -> None:
         self._trail, self._held, self.finished = trail, held, False
 
-    def finish(self, call: ApiCall) -> None:
+    def finish(self, call: ApiCall, steps: Sequence[ApiCall] = ()) -> None:
         if self.finished:
             return
         self.finished = True
         if self._held.open:
-            self._held.commit([api_event(call)])  # the write and its event, one commit
+            # the writes and their events (each step's, then the call's), one commit
+            self._held.commit([api_event(c) for c in (*steps, call)])
         else:
-            self._trail.record(call)
+            for c in (*steps, call):
+                self._trail.record(c)
 
 
 class AuditTrail:

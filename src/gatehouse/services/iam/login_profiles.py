@@ -18,7 +18,6 @@ from gatehouse.policy import DecisionKind, access_denied_message
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamBase, IamDeps
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, user_target
-from gatehouse.services.off_loop import off_event_loop
 from gatehouse.services.operation import operation
 from gatehouse.services.password_changes import (
     PasswordChecks,
@@ -66,7 +65,6 @@ class LoginProfiles(IamBase):
         return profile
 
     @operation
-    @off_event_loop
     def create_login_profile(self, caller: Caller, user_name: str | None = None, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None) -> dict[str, Any]:
@@ -99,7 +97,6 @@ class LoginProfiles(IamBase):
         return {"LoginProfile": login_profile_view(user, profile)}
 
     @operation
-    @off_event_loop
     def update_login_profile(self, caller: Caller, user_name: str, password: str | None = None,
                              password_reset_required: bool | None = None,
                              max_signin_session_duration: int | None = None,
@@ -134,7 +131,6 @@ class LoginProfiles(IamBase):
         return {}
 
     @operation
-    @off_event_loop
     def change_password(self, caller: Caller, old_password: str, new_password: str) -> dict[str, Any]:
         """The caller changes its own password. With the policy's AllowUsersToChangePassword no permission is
         needed (only an explicit deny stops it); otherwise the caller needs iam:ChangePassword.

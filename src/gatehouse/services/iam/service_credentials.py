@@ -19,7 +19,6 @@ from gatehouse.services import ids
 from gatehouse.services.clock import whole_seconds
 from gatehouse.services.iam.common import IamDeps, short_page
 from gatehouse.services.iam.holders import CredentialHolder
-from gatehouse.services.off_loop import off_event_loop
 from gatehouse.services.operation import operation
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.request_context import RequestFacts
@@ -65,7 +64,6 @@ class ServiceCredentials(CredentialHolder):
         self.passwords = passwords
 
     @operation
-    @off_event_loop
     def create_service_specific_credential(self, caller: Caller, user_name: str, service_name: str,
                                            credential_age_days: int | None = None) -> dict[str, Any]:
         if service_name not in SUPPORTED:
@@ -110,7 +108,6 @@ class ServiceCredentials(CredentialHolder):
         return found
 
     @operation
-    @off_event_loop
     def reset_service_specific_credential(self, caller: Caller, service_specific_credential_id: str,
                                           user_name: str | None = None) -> dict[str, Any]:
         # The new secret's argon2 hash is made before the write transaction, not under its lock (the secret's form
