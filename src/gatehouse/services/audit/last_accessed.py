@@ -113,7 +113,9 @@ class ServiceLastAccessed(IamBase):
                 if record.get("eventType") != "AwsApiCall":
                     continue
                 ident = record.get("userIdentity") or {}
-                issuer = ((ident.get("sessionContext") or {}).get("sessionIssuer") or {}).get("arn")
+                issuer_of = (ident.get("sessionContext") or {}).get("sessionIssuer") or {}
+                # a role's sessions only: a federated user's issuer is an IAM user, who may share a role's name
+                issuer = issuer_of.get("arn") if issuer_of.get("type") == "Role" else None
                 entity = (roles.get(issuer.rsplit("/", 1)[-1]) if issuer and query.attribute is None
                           else users.get(ident.get("arn", "")) if query.attribute else None)
                 if entity is not None:
