@@ -21,7 +21,7 @@ first one's message is what IAM answers with `MalformedPolicyDocument` (`validat
 from .compile import CompiledPolicy, CompiledStatement, Compiler, compile_policy
 from .context import RequestContext
 from .contextkeys import context_keys
-from .decision import Decision, DecisionKind, MatchedStatement, PolicyType
+from .decision import Decision, DecisionKind, MatchedStatement
 from .diagnostics import Diagnostic, PolicyError
 from .document import ConditionClause, Effect, Policy, Position, PrincipalSpec, Statement, parse
 from .evaluate import LabelledPolicy, PolicySet, evaluate
@@ -45,7 +45,6 @@ __all__ = [
     "PolicyError",
     "PolicyKind",
     "PolicySet",
-    "PolicyType",
     "Position",
     "Principal",
     "PrincipalSpec",

@@ -12,10 +12,6 @@ from enum import Enum
 from .document import Position
 from .kinds import PolicyKind
 
-# One enum names a policy's grammar and its place in evaluation. `PolicyType` was its twin; the name is kept as an
-# alias only so that branches written against it still merge: new code says PolicyKind.
-PolicyType = PolicyKind
-
 
 class DecisionKind(Enum):
     ALLOW = "Allow"
