@@ -159,7 +159,7 @@ def test_a_session_token_with_a_changed_field_does_not_open(app: Application, se
     with one field changed) is refused, as is a claims blob that was never sealed (base64 of the JSON)."""
     claims = SessionClaims(kind="assumed-role", account_id=ACCOUNT, access_key_id=session.key,
                            secret_access_key=session.secret, issued=0, expires=4_102_444_800,
-                           principal_id="AROAXXXXXXXXXXXXXXXXX", role_name="target", session_name="held")
+                           principal_id="AROAHELDSESSIONROLE01", role_name="target", session_name="held")
     changed = dataclasses.replace(claims, **{field: value})
     for token in (_reseal(changed, os.urandom(32)),
                   "GHST" + base64.b64encode(b"\x01" + zlib.compress(json.dumps(dataclasses.asdict(changed)).encode())

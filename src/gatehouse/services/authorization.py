@@ -14,7 +14,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -38,6 +38,7 @@ from gatehouse.policy import (
     parse,
 )
 from gatehouse.services.audit.calls import Decision as CallDecision
+from gatehouse.services.audit.calls import collecting
 from gatehouse.services.authorization_messages import AuthorizationMessages
 from gatehouse.services.authorization_reference import AuthorizationReference
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
@@ -165,15 +166,9 @@ class Authorizer:
             collected.append(deciding(decision, ctx))
 
     @staticmethod
-    @contextmanager
-    def collecting() -> Iterator[list[CallDecision]]:
+    def collecting() -> AbstractContextManager[list[CallDecision]]:
         """Collect the decisions `require` takes within (one request's), in order, for the call's record."""
-        collected: list[CallDecision] = []
-        token = _DECISIONS.set(collected)
-        try:
-            yield collected
-        finally:
-            _DECISIONS.reset(token)
+        return collecting(_DECISIONS)
 
     def enforcing(self) -> bool:
         """Whether policies decide this request: always outside development mode; there, not under --no-enforce

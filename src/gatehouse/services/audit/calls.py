@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from gatehouse.model import Caller
 
@@ -85,18 +85,25 @@ class Step:
     params: Mapping[str, Any]
 
 
+T = TypeVar("T")
+
 _steps: ContextVar[list[Step] | None] = ContextVar("gatehouse_steps", default=None)
 
 
 @contextlib.contextmanager
-def collecting_steps() -> Iterator[list[Step]]:
-    """Collect the steps use cases record while one request is served (the single exit turns each into an event)."""
-    steps: list[Step] = []
-    token = _steps.set(steps)
+def collecting(into: ContextVar[list[T] | None]) -> Iterator[list[T]]:
+    """A fresh list in `into` for the duration of one request (what its use cases note there), reset after."""
+    collected: list[T] = []
+    token = into.set(collected)
     try:
-        yield steps
+        yield collected
     finally:
-        _steps.reset(token)
+        into.reset(token)
+
+
+def collecting_steps() -> contextlib.AbstractContextManager[list[Step]]:
+    """Collect the steps use cases record while one request is served (the single exit turns each into an event)."""
+    return collecting(_steps)
 
 
 def record_step(service: str, operation: str, params: Mapping[str, Any]) -> None:
