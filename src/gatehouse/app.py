@@ -62,6 +62,7 @@ from gatehouse.services.iam.users import Users
 from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
+from gatehouse.services.organizations.api import OrganizationsApi
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
@@ -447,7 +448,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
     # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above.
-    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers, "gatehouse": [Offboarding(iam)]}
+    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers, "gatehouse": [Offboarding(iam)],
+                                         "organizations": [OrganizationsApi(store, authz, managed, clock)]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
     router = Router(ServiceModels(), handlers)

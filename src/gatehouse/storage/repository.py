@@ -47,6 +47,7 @@ from gatehouse.storage.credentials import (
     SigninLedger,
     SshPublicKeys,
 )
+from gatehouse.storage.organizations import Organizations
 
 
 class Duplicate(Exception):
@@ -325,7 +326,15 @@ class UnitOfWork(Protocol):
     def service_credentials(self) -> ServiceCredentials: ...
 
     @property
+    def organizations(self) -> Organizations: ...
+
+    @property
     def revision(self) -> int: ...
+
+    def other(self, account_id: str) -> UnitOfWork:
+        """The same transaction, for another account's repositories: a write that spans accounts (CreateAccount
+        makes an account, its root and a role in it) commits or rolls back as one."""
+        ...
 
 
 class Store(Protocol):

@@ -34,6 +34,7 @@ from gatehouse.storage.sql.federation import (
 from gatehouse.storage.sql.held import Connections, OwnedLock
 from gatehouse.storage.sql.identities import SqlGroups, SqlPrincipals, SqlRoles, SqlUsers, _user
 from gatehouse.storage.sql.migrate import upgrade
+from gatehouse.storage.sql.organizations import SqlOrganizations
 from gatehouse.storage.sql.others import (
     SqlAccessKeys,
     SqlAccounts,
@@ -152,6 +153,13 @@ class SqlUnitOfWork:
     @cached_property
     def outbound(self) -> SqlOutboundIssuers:
         return SqlOutboundIssuers(self.conn, self._acct())
+
+    @cached_property
+    def organizations(self) -> SqlOrganizations:
+        return SqlOrganizations(self.conn)
+
+    def other(self, account_id: str) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.conn, account_id, self._revision)
 
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
