@@ -42,6 +42,7 @@ from gatehouse.services.operation import operation
 from gatehouse.services.organizations import errors as e
 from gatehouse.services.organizations.enforcement import policy_arn
 from gatehouse.services.organizations.members import ACCESS_ROLE, make_member_account
+from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, Store, UnitOfWork
 
 T = TypeVar("T")
@@ -192,6 +193,9 @@ class OrganizationsApi:
                      destination_parent_id: str) -> dict[str, Any]:
         with self._changing(caller, "organizations:MoveAccount",
                             lambda s: _account_arn(s, account_id, caller.partition)) as (tx, shape):
+            for parent in (source_parent_id, destination_parent_id):
+                self.authz.require(tx, caller, "organizations:MoveAccount",
+                                   _parent_arn(shape, parent, caller.partition))
             _parent(shape, source_parent_id, e.SourceParentNotFoundException)
             _parent(shape, destination_parent_id, e.DestinationParentNotFoundException)
             account = shape.accounts.get(account_id)
@@ -298,8 +302,8 @@ class OrganizationsApi:
     @operation
     def enable_policy_type(self, caller: Caller, root_id: str, policy_type: str) -> dict[str, Any]:
         _supported(policy_type)
-        with self._changing(caller, "organizations:EnablePolicyType",
-                            lambda s: _root_arn(s, root_id, caller.partition)) as (tx, shape):
+        with self._changing(caller, "organizations:EnablePolicyType", lambda s: _root_arn(s, root_id, caller.partition),
+                            RequestFacts(policy_type=policy_type)) as (tx, shape):
             if root_id != shape.org.root_id:
                 raise e.RootNotFoundException()
             if shape.org.feature_set != "ALL":
@@ -321,7 +325,8 @@ class OrganizationsApi:
     def disable_policy_type(self, caller: Caller, root_id: str, policy_type: str) -> dict[str, Any]:
         _supported(policy_type)
         with self._changing(caller, "organizations:DisablePolicyType",
-                            lambda s: _root_arn(s, root_id, caller.partition)) as (tx, shape):
+                            lambda s: _root_arn(s, root_id, caller.partition),
+                            RequestFacts(policy_type=policy_type)) as (tx, shape):
             if root_id != shape.org.root_id:
                 raise e.RootNotFoundException()
             if not shape.enabled(policy_type):
@@ -342,7 +347,9 @@ class OrganizationsApi:
                       tags: Sequence[dict[str, str]] | None = None) -> dict[str, Any]:
         _no_tags(tags)
         _supported(type)
-        with self._changing(caller, "organizations:CreatePolicy", lambda s: "*") as (tx, shape):
+        with self._changing(caller, "organizations:CreatePolicy",
+                            lambda s: f"{_base(s, caller.partition)}:policy/{s.org.org_id}/{type.lower()}/*",
+                            RequestFacts(policy_type=type)) as (tx, shape):
             _check_content(content, type)
             if any(p.name == name and p.policy_type == type and not p.aws_managed for p in shape.policies.values()):
                 raise e.DuplicatePolicyException()
@@ -357,14 +364,14 @@ class OrganizationsApi:
     @operation
     def describe_policy(self, caller: Caller, policy_id: str) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:DescribePolicy",
-                              lambda s: _policy_arn(s, policy_id, caller.partition))
+                              lambda s: _policy_arn(s, policy_id, caller.partition), self._facts(caller, policy_id))
         return {"Policy": _policy_view(shape, _policy(shape, policy_id), caller.partition)}
 
     @operation
     def update_policy(self, caller: Caller, policy_id: str, name: str | None = None, description: str | None = None,
                       content: str | None = None) -> dict[str, Any]:
-        with self._changing(caller, "organizations:UpdatePolicy",
-                            lambda s: _policy_arn(s, policy_id, caller.partition)) as (tx, shape):
+        with self._changing(caller, "organizations:UpdatePolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+                            self._facts(caller, policy_id)) as (tx, shape):
             policy = _policy(shape, policy_id)
             _mutable(policy)
             if content is not None:
@@ -380,8 +387,8 @@ class OrganizationsApi:
 
     @operation
     def delete_policy(self, caller: Caller, policy_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DeletePolicy",
-                            lambda s: _policy_arn(s, policy_id, caller.partition)) as (tx, shape):
+        with self._changing(caller, "organizations:DeletePolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+                            self._facts(caller, policy_id)) as (tx, shape):
             policy = _policy(shape, policy_id)
             _mutable(policy)
             if _targets(shape, policy_id):
@@ -393,7 +400,7 @@ class OrganizationsApi:
     def list_policies(self, caller: Caller, filter: str, next_token: str | None = None,
                       max_results: int | None = None) -> dict[str, Any]:
         _supported(filter)
-        shape = self._reading(caller, "organizations:ListPolicies")
+        shape = self._reading(caller, "organizations:ListPolicies", None, RequestFacts(policy_type=filter))
         views = [_summary(shape, p, caller.partition) for p in
                  sorted(shape.policies.values(), key=lambda p: (not p.aws_managed, p.name))
                  if p.policy_type == filter]
@@ -401,8 +408,10 @@ class OrganizationsApi:
 
     @operation
     def attach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:AttachPolicy",
-                            lambda s: _policy_arn(s, policy_id, caller.partition)) as (tx, shape):
+        with self._changing(caller, "organizations:AttachPolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+                            self._facts(caller, policy_id)) as (tx, shape):
+            self.authz.require(tx, caller, "organizations:AttachPolicy",
+                               _target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             if not shape.enabled(policy.policy_type):
@@ -420,8 +429,10 @@ class OrganizationsApi:
 
     @operation
     def detach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DetachPolicy",
-                            lambda s: _policy_arn(s, policy_id, caller.partition)) as (tx, shape):
+        with self._changing(caller, "organizations:DetachPolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+                            self._facts(caller, policy_id)) as (tx, shape):
+            self.authz.require(tx, caller, "organizations:DetachPolicy",
+                               _target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             attached = shape.attachments.get(target_id, ())
@@ -442,7 +453,7 @@ class OrganizationsApi:
                                  max_results: int | None = None) -> dict[str, Any]:
         _supported(filter)
         shape = self._reading(caller, "organizations:ListPoliciesForTarget",
-                              lambda s: _target_arn(s, target_id, caller.partition))
+                              lambda s: _target_arn(s, target_id, caller.partition), RequestFacts(policy_type=filter))
         _target(shape, target_id)
         views = [_summary(shape, shape.policies[p], caller.partition) for p in shape.attachments.get(target_id, ())
                  if shape.policies[p].policy_type == filter]
@@ -452,7 +463,7 @@ class OrganizationsApi:
     def list_targets_for_policy(self, caller: Caller, policy_id: str, next_token: str | None = None,
                                 max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListTargetsForPolicy",
-                              lambda s: _policy_arn(s, policy_id, caller.partition))
+                              lambda s: _policy_arn(s, policy_id, caller.partition), self._facts(caller, policy_id))
         _policy(shape, policy_id)
         views = [_target_view(shape, t, caller.partition) for t in _targets(shape, policy_id)]
         return _page("Targets", views, next_token, max_results, f"targets:{policy_id}")
@@ -466,25 +477,26 @@ class OrganizationsApi:
         return _Found(tx.organizations.shape(org.org_id), org.management_account_id == caller.account_id)
 
     def _managed(self, tx: UnitOfWork, caller: Caller, action: str,
-                 resource: Callable[[OrgShape], str] | None = None) -> OrgShape:
+                 resource: Callable[[OrgShape], str] | None = None, facts: RequestFacts | None = None) -> OrgShape:
         """The caller's organization, once the caller is authorized for `action` (on the ARN `resource` builds)
         and is its management account."""
         found = self._find(tx, caller)
         arn = resource(found.shape) if resource and found.shape else "*"
-        self.authz.require(tx, caller, action, arn)
+        self.authz.require(tx, caller, action, arn, facts=facts)
         if found.shape is None:
             raise e.AWSOrganizationsNotInUseException()
         if not found.management:
             raise e.AccessDeniedException()
         return found.shape
 
-    def _reading(self, caller: Caller, action: str, resource: Callable[[OrgShape], str] | None = None) -> OrgShape:
+    def _reading(self, caller: Caller, action: str, resource: Callable[[OrgShape], str] | None = None,
+                 facts: RequestFacts | None = None) -> OrgShape:
         with self.store.read(caller.account_id) as tx:
-            return self._managed(tx, caller, action, resource)
+            return self._managed(tx, caller, action, resource, facts)
 
     @contextmanager
-    def _changing(self, caller: Caller, action: str, resource: Callable[[OrgShape], str]
-                  ) -> Iterator[tuple[UnitOfWork, OrgShape]]:
+    def _changing(self, caller: Caller, action: str, resource: Callable[[OrgShape], str],
+                  facts: RequestFacts | None = None) -> Iterator[tuple[UnitOfWork, OrgShape]]:
         """A write transaction of the management account that bumps the organization's revision first (which
         also serializes the organization's writers), with the shape read after that; and bumps it again at the
         end, since authorizing within the transaction may have cached the shape at the first revision as it was
@@ -493,10 +505,19 @@ class OrganizationsApi:
             found = tx.organizations.of_account(caller.account_id)
             if found is not None:
                 tx.organizations.bump(found.org_id)
-            shape = self._managed(tx, caller, action, resource)
+            shape = self._managed(tx, caller, action, resource, facts)
             yield tx, shape
             if found is not None:
                 tx.organizations.bump(found.org_id)
+
+    def _facts(self, caller: Caller, policy_id: str) -> RequestFacts:
+        """`organizations:PolicyType` of the policy `policy_id` names, when it names one of the caller's organization
+        (read in a transaction of its own: the type of a policy never changes)."""
+        with self.store.read(caller.account_id) as tx:
+            org = tx.organizations.of_account(caller.account_id)
+            shape = tx.organizations.shape(org.org_id) if org else None
+        policy = shape.policies.get(policy_id) if shape else None
+        return RequestFacts(policy_type=policy.policy_type if policy else None)
 
     def _attach_defaults(self, tx: UnitOfWork, shape: OrgShape, target_id: str) -> None:
         for policy_type in shape.org.policy_types:
