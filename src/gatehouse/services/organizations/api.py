@@ -98,16 +98,14 @@ class OrganizationsApi:
     def describe_organization(self, caller: Caller) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             found = self._find(tx, caller)
-            arn = found.shape.org.arn(caller.partition) if found.shape else "*"
-            self.authz.require(tx, caller, "organizations:DescribeOrganization", arn)
+            self.authz.require(tx, caller, "organizations:DescribeOrganization", "*")  # no resource type
         if found.shape is None:
             raise e.AWSOrganizationsNotInUseException()
         return {"Organization": _organization_view(found.shape, caller.partition)}
 
     @operation
     def delete_organization(self, caller: Caller) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DeleteOrganization", lambda s: s.org.arn(caller.partition)) as (
-                tx, shape):
+        with self._changing(caller, "organizations:DeleteOrganization", lambda s: "*") as (tx, shape):
             if any(a != shape.org.management_account_id for a in shape.accounts):
                 raise e.OrganizationNotEmptyException()
             tx.organizations.delete(shape.org.org_id)

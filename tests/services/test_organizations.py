@@ -1,0 +1,247 @@
+"""AWS Organizations in process, on SQLite and PostgreSQL: the organization's shape, CreateAccount's one transaction,
+policies and their rules, AWS's errors, SCPs binding member accounts (their root included) but not the management
+account, RCPs on member accounts' roles, the organization condition keys, and caches that follow the organization's
+revision (also across two applications sharing one database)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from starlette.datastructures import Headers
+
+from gatehouse.app import Application, build
+from gatehouse.model import OwnerKind
+from gatehouse.services.bootstrap import root_key
+from gatehouse.settings import Secret, Settings
+from tests.security.support import ACCOUNT, ALLOW_ALL, HOST, ROOT, Keys, call, new_app, ok, session_keys, user_with_key
+from tests.support import MASTER_KEY
+
+DENY_CREATE_USER = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]})
+
+
+def org(app: Application, op: str, params: dict[str, Any] | None = None, keys: Keys = ROOT) -> tuple[int, Any]:
+    """A signed Organizations (JSON 1.1) call: (status, parsed body)."""
+    body = json.dumps(params or {})
+    request = AWSRequest("POST", f"http://{HOST}/", data=body, headers={
+        "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": f"AWSOrganizationsV20161128.{op}",
+        "Host": HOST})
+    SigV4Auth(Credentials(keys.key, keys.secret, keys.token), "organizations", "us-east-1").add_auth(request)
+    assert app.asgi is not None
+    status, payload = app.asgi.endpoint.handle("POST", "/", "", Headers(headers=dict(request.headers)),
+                                               body.encode(), "127.0.0.1", False)
+    return status, json.loads(payload) if payload else {}
+
+
+def org_ok(app: Application, op: str, params: dict[str, Any] | None = None, keys: Keys = ROOT) -> Any:
+    status, body = org(app, op, params, keys)
+    assert status == 200, (op, body)
+    return body
+
+
+def org_error(app: Application, op: str, params: dict[str, Any] | None = None, keys: Keys = ROOT) -> str:
+    status, body = org(app, op, params, keys)
+    assert status == 400, (op, status, body)
+    return str(body["__type"])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request: pytest.FixtureRequest, pg_schema_factory: Any) -> Iterator[Application]:
+    made = new_app() if request.param == "sqlite" else new_app(pg_schema_factory())
+    yield made
+    made.close()
+
+
+def _org_with_member(app: Application) -> tuple[str, str, str]:
+    """(organization id, root id, member account id)."""
+    o = org_ok(app, "CreateOrganization", {"FeatureSet": "ALL"})["Organization"]
+    root = org_ok(app, "ListRoots")["Roots"][0]["Id"]
+    status = org_ok(app, "CreateAccount", {"Email": "dev@acme.invalid", "AccountName": "dev"})["CreateAccountStatus"]
+    assert status["State"] == "SUCCEEDED"
+    return o["Id"], root, status["AccountId"]
+
+
+def _assume_access_role(app: Application, admin: Keys, account: str, name: str = "session") -> Keys:
+    answer = ok(app, "sts", "AssumeRole", {"RoleArn": f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                                           "RoleSessionName": name}, admin)
+    return session_keys(answer)
+
+
+def test_create_account_makes_the_account_its_role_and_status(app: Application) -> None:
+    org_id, root, member = _org_with_member(app)
+    with app.store.read(member) as tx:
+        account = tx.accounts.get(member)
+        role = tx.roles.get("OrganizationAccountAccessRole")
+        assert account is not None and account.partition == "aws"
+        assert role is not None and f"arn:aws:iam::{ACCOUNT}:root" in role.trust_policy
+        assert len(tx.attachments.for_owner(OwnerKind.ROLE, role.role_id)) == 1
+    listed = {a["Id"]: a for a in org_ok(app, "ListAccounts")["Accounts"]}
+    assert set(listed) == {ACCOUNT, member}
+    assert listed[member]["Paths"] == [f"{org_id}/{root}/{member}/"]
+    failed = org_ok(app, "CreateAccount", {"Email": "DEV@acme.invalid", "AccountName": "again"})["CreateAccountStatus"]
+    assert failed["State"] == "FAILED" and failed["FailureReason"] == "EMAIL_ALREADY_EXISTS"
+    statuses = org_ok(app, "ListCreateAccountStatus", {"States": ["FAILED"]})["CreateAccountStatuses"]
+    assert [s["Id"] for s in statuses] == [failed["Id"]]
+
+
+def test_a_failing_create_account_leaves_nothing(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The account, its role and the organization's record are one transaction: a failure part-way keeps none."""
+    _org_with_member(app)
+    import gatehouse.services.organizations.members as members
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the catalogue is unreadable")
+
+    monkeypatch.setattr(members, "bind_trust", broken)
+    before = len(org_ok(app, "ListAccounts")["Accounts"])
+    with app.store.read() as tx:
+        ids = set(tx.accounts.all_ids())
+    status, _ = org(app, "CreateAccount", {"Email": "x@acme.invalid", "AccountName": "x"})
+    assert status == 500
+    assert len(org_ok(app, "ListAccounts")["Accounts"]) == before
+    with app.store.read() as tx:
+        assert set(tx.accounts.all_ids()) == ids
+    assert org_ok(app, "ListCreateAccountStatus")["CreateAccountStatuses"][-1]["AccountName"] == "dev"
+
+
+def test_errors_as_aws_answers_them(app: Application) -> None:
+    assert org_error(app, "DescribeOrganization") == "AWSOrganizationsNotInUseException"
+    assert org_error(app, "ListAccounts") == "AWSOrganizationsNotInUseException"
+    _, root, member = _org_with_member(app)
+    assert org_error(app, "CreateOrganization") == "AlreadyInOrganizationException"
+    assert org_error(app, "DescribeAccount", {"AccountId": "999999999999"}) == "AccountNotFoundException"
+    assert org_error(app, "ListChildren", {"ParentId": "ou-zzzz-zzzzzzzz", "ChildType": "ACCOUNT"}) \
+        == "ParentNotFoundException"
+    assert org_error(app, "AttachPolicy", {"PolicyId": "p-FullAWSAccess", "TargetId": member}) \
+        == "PolicyTypeNotEnabledException"
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    assert org_error(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"}) \
+        == "PolicyTypeAlreadyEnabledException"
+    assert org_error(app, "DetachPolicy", {"PolicyId": "p-FullAWSAccess", "TargetId": member}) \
+        == "ConstraintViolationException"  # an SCP must remain on every target
+    ou = org_ok(app, "CreateOrganizationalUnit", {"ParentId": root, "Name": "A"})["OrganizationalUnit"]["Id"]
+    assert org_error(app, "CreateOrganizationalUnit", {"ParentId": root, "Name": "A"}) \
+        == "DuplicateOrganizationalUnitException"
+    org_ok(app, "MoveAccount", {"AccountId": member, "SourceParentId": root, "DestinationParentId": ou})
+    assert org_error(app, "DeleteOrganizationalUnit", {"OrganizationalUnitId": ou}) \
+        == "OrganizationalUnitNotEmptyException"
+    assert org_error(app, "MoveAccount", {"AccountId": member, "SourceParentId": root, "DestinationParentId": ou}) \
+        == "AccountNotFoundException"
+    assert org_error(app, "DeleteOrganization") == "OrganizationNotEmptyException"
+    assert org_error(app, "ListAccounts", {"NextToken": "not-ours"}) == "InvalidInputException"
+
+
+def test_pages_follow_next_token(app: Application) -> None:
+    _org_with_member(app)
+    for n in range(3):
+        org_ok(app, "CreateAccount", {"Email": f"m{n}@acme.invalid", "AccountName": f"m{n}"})
+    seen, token = [], None
+    while True:
+        page = org_ok(app, "ListAccounts", {"MaxResults": 2, **({"NextToken": token} if token else {})})
+        seen += [a["Id"] for a in page["Accounts"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert len(seen) == 5 == len(set(seen))
+
+
+def test_member_accounts_cannot_manage_the_organization(app: Application) -> None:
+    _, _, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    inside = _assume_access_role(app, admin, member)
+    assert org_ok(app, "DescribeOrganization", keys=inside)["Organization"]["MasterAccountId"] == ACCOUNT
+    assert org_error(app, "ListAccounts", keys=inside) == "AccessDeniedException"
+    nobody = user_with_key(app, "nobody")
+    assert org_error(app, "ListAccounts", keys=nobody) == "AccessDeniedException"  # no organizations:ListAccounts
+
+
+def test_scps_bind_members_and_their_root_not_the_management_account(app: Application) -> None:
+    _, root, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    member_root = root_key(app.store, app.box, app.clock, member)
+    member_root_keys = Keys(str(member_root.access_key_id), str(member_root.secret_access_key))
+    inside = _assume_access_role(app, admin, member)
+    ok(app, "iam", "CreateUser", {"UserName": "before"}, member_root_keys)
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    pid = org_ok(app, "CreatePolicy", {"Name": "deny", "Description": "", "Type": "SERVICE_CONTROL_POLICY",
+                                       "Content": DENY_CREATE_USER})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": pid, "TargetId": root})
+    for keys in (member_root_keys, inside):
+        denied = call(app, "iam", "CreateUser", {"UserName": "blocked"}, keys)
+        assert denied.code == "AccessDenied" and "service control policy" in denied.message, denied.message
+    ok(app, "iam", "CreateGroup", {"GroupName": "still-fine"}, member_root_keys)
+    ok(app, "iam", "CreateUser", {"UserName": "management-root"})  # the management account is exempt
+    ok(app, "iam", "CreateUser", {"UserName": "management-admin"}, admin)
+    org_ok(app, "DetachPolicy", {"PolicyId": pid, "TargetId": root})  # the change applies at once
+    ok(app, "iam", "CreateUser", {"UserName": "after"}, member_root_keys)
+
+
+def test_rcps_and_org_keys_decide_role_assumption(app: Application) -> None:
+    org_id, root, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    inside = _assume_access_role(app, admin, member)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                     "Action": "sts:AssumeRole", "Condition": {"StringLike": {
+                                                         "aws:PrincipalOrgPaths": f"{org_id}/{root}/*"}}}]}
+    ok(app, "iam", "CreateRole", {"RoleName": "by-path", "AssumeRolePolicyDocument": json.dumps(trust)}, inside)
+    by_path = f"arn:aws:iam::{member}:role/by-path"
+    ok(app, "sts", "AssumeRole", {"RoleArn": by_path, "RoleSessionName": "one"}, admin)
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "RESOURCE_CONTROL_POLICY"})
+    rcp = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                                                   "Resource": "*", "Condition": {"StringNotEquals": {
+                                                       "aws:ResourceOrgID": "o-aaaaaaaaaa"}}}]}
+    pid = org_ok(app, "CreatePolicy", {"Name": "r", "Description": "", "Type": "RESOURCE_CONTROL_POLICY",
+                                       "Content": json.dumps(rcp)})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": pid, "TargetId": member})
+    denied = call(app, "sts", "AssumeRole", {"RoleArn": by_path, "RoleSessionName": "two"}, admin)
+    assert denied.code == "AccessDenied" and "resource control policy" in denied.message, denied.message
+    assert org_error(app, "DetachPolicy", {"PolicyId": "p-RCPFullAWSAccess", "TargetId": member}) \
+        == "InvalidInputException"
+    org_ok(app, "DisablePolicyType", {"RootId": root, "PolicyType": "RESOURCE_CONTROL_POLICY"})
+    ok(app, "sts", "AssumeRole", {"RoleArn": by_path, "RoleSessionName": "three"}, admin)
+
+
+def test_policy_documents_follow_the_types_rules(app: Application) -> None:
+    _org_with_member(app)
+    scp = {"Name": "x", "Description": "", "Type": "SERVICE_CONTROL_POLICY"}
+    with_principal = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})
+    assert org_error(app, "CreatePolicy", {**scp, "Content": with_principal}) == "MalformedPolicyDocumentException"
+    rcp_allow = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}]})
+    assert org_error(app, "CreatePolicy", {**scp, "Type": "RESOURCE_CONTROL_POLICY", "Content": rcp_allow}) \
+        == "MalformedPolicyDocumentException"
+    padded = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "iam:CreateUser", "Resource": "*"}]}, indent=5000)
+    assert org_error(app, "CreatePolicy", {**scp, "Content": padded}) == "ConstraintViolationException"
+    org_ok(app, "CreatePolicy", {**scp, "Content": DENY_CREATE_USER})
+    assert org_error(app, "CreatePolicy", {**scp, "Content": DENY_CREATE_USER}) == "DuplicatePolicyException"
+    assert org_error(app, "DeletePolicy", {"PolicyId": "p-FullAWSAccess"}) == "InvalidInputException"
+
+
+def test_two_replicas_on_one_database_see_an_scp_at_once(pg_schema_factory: Any) -> None:
+    """Caches follow the organization's revision in the database: an SCP attached through one application binds
+    the member account on the other at its next request."""
+    url = pg_schema_factory()
+    first = new_app(url)
+    second = build(Settings(db_url=url, master_key=Secret(MASTER_KEY), account_id=ACCOUNT,
+                            root_access_key_id=ROOT.key, root_secret_access_key=Secret(ROOT.secret)))
+    try:
+        _, root, member = _org_with_member(first)
+        made = root_key(first.store, first.box, first.clock, member)
+        member_root = Keys(str(made.access_key_id), str(made.secret_access_key))
+        ok(second, "iam", "CreateUser", {"UserName": "cached"}, member_root)  # the second replica caches
+        org_ok(first, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+        pid = org_ok(first, "CreatePolicy", {"Name": "d", "Description": "", "Type": "SERVICE_CONTROL_POLICY",
+                                             "Content": DENY_CREATE_USER})["Policy"]["PolicySummary"]["Id"]
+        org_ok(first, "AttachPolicy", {"PolicyId": pid, "TargetId": member})
+        assert call(second, "iam", "CreateUser", {"UserName": "now-denied"}, member_root).code == "AccessDenied"
+    finally:
+        first.close()
+        second.close()
