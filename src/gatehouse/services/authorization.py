@@ -268,13 +268,19 @@ class Authorizer:
         return scps, rcps
 
     def decide_federated(self, principal: Principal, action: str, target: Target, trust: LabelledPolicy,
-                         global_keys: Mapping[str, Any], facts: RequestFacts, resource_account: str
-                         ) -> tuple[Decision, RequestContext]:
+                         global_keys: Mapping[str, Any], facts: RequestFacts, resource_account: str,
+                         tx: UnitOfWork | None = None) -> tuple[Decision, RequestContext]:
         """The decision of a role's trust policy alone, for a principal from outside IAM (an OIDC or SAML
-        provider): such principals have no identity policies, so only the resource side can allow."""
+        provider): such principals have no identity policies, so only the resource side can allow; with `tx`, the
+        RCPs of the role's account take part too."""
         keys = {**global_keys, **action_keys(self.reference, action, target, facts, target.tags)}
+        rcps: Levels = ()
+        if tx is not None:
+            view = self.orgs.view(tx, resource_account)
+            keys.update(resource_keys(resource_account, view))
+            rcps = self.orgs.rcps(view, action.partition(":")[0].lower()) if view is not None else ()
         ctx = RequestContext(principal, action, target.arn, resource_account=resource_account, keys=keys)
-        return evaluate(PolicySet(resource=trust), ctx), ctx
+        return evaluate(PolicySet(resource=trust, rcps=rcps), ctx), ctx
 
     def _reads_boundary(self, action: str, target: Target) -> bool:
         kind = target.kind.value if target.kind else None
