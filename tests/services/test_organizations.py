@@ -178,6 +178,11 @@ def test_scps_bind_members_and_their_root_not_the_management_account(app: Applic
     ok(app, "iam", "CreateGroup", {"GroupName": "still-fine"}, member_root_keys)
     ok(app, "iam", "CreateUser", {"UserName": "management-root"})  # the management account is exempt
     ok(app, "iam", "CreateUser", {"UserName": "management-admin"}, admin)
+    simulated = ok(app, "iam", "SimulatePrincipalPolicy", {
+        "PolicySourceArn": f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+        "ActionNames.member.1": "iam:CreateUser", "ActionNames.member.2": "iam:CreateGroup"}, inside)
+    assert [e.text for e in simulated.xml.iter() if e.tag.endswith("EvalDecision")] == ["explicitDeny", "allowed"]
+    assert [e.text for e in simulated.xml.iter() if e.tag.endswith("AllowedByOrganizations")] == ["false", "true"]
     org_ok(app, "DetachPolicy", {"PolicyId": pid, "TargetId": root})  # the change applies at once
     ok(app, "iam", "CreateUser", {"UserName": "after"}, member_root_keys)
 

@@ -288,7 +288,7 @@ class OrganizationsApi:
     @operation
     def list_parents(self, caller: Caller, child_id: str, next_token: str | None = None,
                      max_results: int | None = None) -> dict[str, Any]:
-        shape = self._reading(caller, "organizations:ListParents")
+        shape = self._reading(caller, "organizations:ListParents", lambda s: _target_arn(s, child_id, caller.partition))
         parent = shape.parent_of(child_id)
         if parent is None:
             raise e.ChildNotFoundException()
