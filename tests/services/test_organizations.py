@@ -90,6 +90,18 @@ def test_create_account_makes_the_account_its_role_and_status(app: Application) 
     assert [s["Id"] for s in statuses] == [failed["Id"]]
 
 
+def test_authentication_reads_the_organization_with_the_credential(app: Application) -> None:
+    """The account's organization and its revision come in the credential's own query (no extra round trip), and
+    move with every change to the organization."""
+    assert app.store.credential(ROOT.key).org is None  # type: ignore[union-attr]
+    org_id, root, _ = _org_with_member(app)
+    first = app.store.credential(ROOT.key).org  # type: ignore[union-attr]
+    assert first is not None and first[0] == org_id
+    org_ok(app, "CreateOrganizationalUnit", {"ParentId": root, "Name": "More"})
+    later = app.store.credential(ROOT.key).org  # type: ignore[union-attr]
+    assert later is not None and later[0] == org_id and later[1] > first[1]
+
+
 def test_a_failing_create_account_leaves_nothing(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
     """The account, its role and the organization's record are one transaction: a failure part-way keeps none."""
     _org_with_member(app)

@@ -193,7 +193,7 @@ class Authorizer:
     def _root_limited(self, tx: UnitOfWork, caller: Caller, action: str, resource: str | Target) -> bool:
         """Whether an organization's SCPs or RCPs take part in the root's request: only in a member account (the
         account root of any other account may do anything in it)."""
-        view = self.orgs.view(tx, caller.account_id)
+        view = self.orgs.caller_view(tx, caller)
         if view is None:
             return False
         service = action.partition(":")[0].lower()
@@ -258,7 +258,7 @@ class Authorizer:
                       resource_account: str | None, policies: PrincipalPolicies, keys: dict[str, Any]
                       ) -> tuple[Levels, Levels]:
         """The SCP and RCP levels of the request, and the organization keys it adds to `keys`."""
-        view = self.orgs.view(tx, caller.account_id)
+        view = self.orgs.caller_view(tx, caller)
         keys.update(principal_keys(view))
         owner = resource_account or _account_of(resource) or caller.account_id
         owner_view = view if owner == caller.account_id else self.orgs.view(tx, owner)

@@ -79,6 +79,7 @@ class CredentialRecord:
     user: User | None  # None for the account root
     account_revision: int
     partition: str  # the account's
+    org: tuple[str, int] | None = None  # the account's organization and its revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class SessionState:
     revision: int
     partition: str
     revoked: bool
+    org: tuple[str, int] | None = None  # the account's organization and its revision
 
 
 @dataclass(frozen=True, slots=True)

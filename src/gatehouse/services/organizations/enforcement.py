@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from gatehouse.model import Caller
 from gatehouse.organization import RCP, SCP, OrgShape
 from gatehouse.policy import LabelledPolicy, PolicyKind
 from gatehouse.storage.repository import UnitOfWork
@@ -65,14 +66,23 @@ class OrgPolicies:
         self._lock = threading.Lock()
 
     def view(self, tx: UnitOfWork, account_id: str) -> OrgView | None:
-        """The account's organization as of now (one query, then the cache), or None outside any."""
+        """The account's organization (one query, then the cache), or None outside any."""
         if not account_id:
             return None
-        found = tx.organizations.membership(account_id)
+        return self.view_of(tx, account_id, tx.organizations.membership(account_id))
+
+    def view_of(self, tx: UnitOfWork, account_id: str, found: tuple[str, int] | None) -> OrgView | None:
+        """The view for an account whose (organization, revision) is known, or None for none."""
         if found is None:
             return None
         held = self._get(tx, *found)
         return None if held is None else OrgView(held.shape, account_id)
+
+    def caller_view(self, tx: UnitOfWork, caller: Caller) -> OrgView | None:
+        """The caller's account's organization, as authentication read it with the credential (or read now)."""
+        if caller.org_known:
+            return self.view_of(tx, caller.account_id, caller.org)
+        return self.view(tx, caller.account_id)
 
     def _get(self, tx: UnitOfWork, org_id: str, revision: int) -> _Held | None:
         key = (org_id, revision)
