@@ -421,7 +421,7 @@ class OrganizationsApi:
                 raise e.ConstraintViolationException(
                     "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                     "You attempted to exceed the number of policies of a certain type that can be attached to an "
-                    "entity.")
+                    "entity at one time.")
             tx.organizations.attach(shape.org.org_id, policy_id, target_id)
         return {}
 
@@ -533,14 +533,13 @@ def _no_tags(tags: Sequence[dict[str, str]] | None) -> None:
 
 def _supported(policy_type: str) -> None:
     if policy_type not in POLICY_TYPES:
-        raise e.InvalidInputException("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type string.")
+        raise e.InvalidInputException("INVALID_ENUM_POLICY_TYPE", "You specified an invalid value.")
 
 
 def _check_content(content: str, policy_type: str) -> None:
     if len(content) > MAX_POLICY_CHARACTERS:
         raise e.ConstraintViolationException(
-            "POLICY_CONTENT_LIMIT_EXCEEDED", "You attempted to create a policy that is larger than the maximum size "
-                                             f"({MAX_POLICY_CHARACTERS} characters).")
+            "POLICY_CONTENT_LIMIT_EXCEEDED", "You attempted to create a policy that is larger than the maximum size.")
     try:
         parse(content, kind=_KINDS[policy_type])
     except PolicyError as err:

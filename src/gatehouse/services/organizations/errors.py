@@ -52,7 +52,15 @@ ChildNotFoundException = _not_found("ChildNotFoundException", "a child")
 OrganizationalUnitNotFoundException = _not_found("OrganizationalUnitNotFoundException", "an organizational unit")
 SourceParentNotFoundException = _not_found("SourceParentNotFoundException", "a source parent")
 DestinationParentNotFoundException = _not_found("DestinationParentNotFoundException", "a destination parent")
-PolicyNotFoundException = _not_found("PolicyNotFoundException", "a policy")
+
+
+class PolicyNotFoundException(OrgError):
+    code = "PolicyNotFoundException"
+
+    def __init__(self) -> None:
+        super().__init__("We can't find a policy with the PolicyId that you specified.")
+
+
 RootNotFoundException = _not_found("RootNotFoundException", "a root")
 TargetNotFoundException = _not_found("TargetNotFoundException", "a target")
 
@@ -135,14 +143,6 @@ class MalformedPolicyDocumentException(OrgError):
     def __init__(self, detail: str = "") -> None:
         base = "The provided policy document does not meet the requirements of the specified policy type."
         super().__init__(f"{base} {detail}".strip())
-
-
-class PolicyChangesNotAllowed(OrgError):
-    code = "PolicyChangesNotAllowedException"
-
-    def __init__(self) -> None:
-        super().__init__("Changes to the effective policy are in progress, and its contents can't be returned. "
-                         "Try the operation again later.")
 
 
 class ConstraintViolationException(OrgError):
