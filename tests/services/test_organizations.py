@@ -149,6 +149,18 @@ def test_errors_as_aws_answers_them(app: Application) -> None:
     assert org_error(app, "ListAccounts", {"NextToken": "not-ours"}) == "InvalidInputException"
 
 
+def test_an_organization_holds_a_bounded_number_of_accounts(app: Application,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import gatehouse.services.organizations.api as api
+
+    _org_with_member(app)
+    monkeypatch.setattr(api, "MAX_ACCOUNTS", 2)
+    status = org_ok(app, "CreateAccount", {"Email": "third@acme.invalid", "AccountName": "third"})
+    assert status["CreateAccountStatus"]["State"] == "FAILED"
+    assert status["CreateAccountStatus"]["FailureReason"] == "ACCOUNT_LIMIT_EXCEEDED"
+    assert len(org_ok(app, "ListAccounts")["Accounts"]) == 2
+
+
 def test_pages_follow_next_token(app: Application) -> None:
     _org_with_member(app)
     for n in range(3):

@@ -50,6 +50,11 @@ _LOWER = string.ascii_lowercase + string.digits
 MAX_POLICY_CHARACTERS = 5120  # SCPs and RCPs: every character counts, white space included
 MAX_ATTACHED = 5  # policies of one type per root, OU or account
 MAX_OU_DEPTH = 5
+# What one organization may hold (AWS's quotas are 10 accounts by default, raised on request, 1,000 OUs and 1,000
+# policies of a type): bounded, so a management account cannot make the server hold without limit.
+MAX_ACCOUNTS = 1000
+MAX_UNITS = 1000
+MAX_POLICIES = 1000
 MAX_RESULTS = 20
 _KINDS = {SCP: PolicyKind.SCP, RCP: PolicyKind.RCP}
 
@@ -130,6 +135,8 @@ class OrganizationsApi:
                                      account_name=account_name, state="SUCCEEDED", requested=now, completed=now)
             if any(a.email.lower() == email.lower() for a in shape.accounts.values()):
                 request = replace(request, state="FAILED", failure_reason="EMAIL_ALREADY_EXISTS")
+            elif len(shape.accounts) >= MAX_ACCOUNTS:
+                request = replace(request, state="FAILED", failure_reason="ACCOUNT_LIMIT_EXCEEDED")
             else:
                 management = tx.accounts.get(shape.org.management_account_id)
                 assert management is not None
@@ -218,6 +225,10 @@ class OrganizationsApi:
                     "OU_DEPTH_LIMIT_EXCEEDED", "You attempted to create an OU tree that is too many levels deep.")
             if any(u.parent_id == parent_id and u.name == name for u in shape.units.values()):
                 raise e.DuplicateOrganizationalUnitException()
+            if len(shape.units) >= MAX_UNITS:
+                raise e.ConstraintViolationException(
+                    "OU_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of OUs that you can have in an "
+                                                "organization.")
             unit = OrgUnit(ou_id=f"ou-{shape.org.root_id[2:]}-{_random(8)}", org_id=shape.org.org_id,
                            parent_id=parent_id, name=name, created=whole_seconds(self.clock))
             try:
@@ -351,6 +362,10 @@ class OrganizationsApi:
             _check_content(content, type)
             if any(p.name == name and p.policy_type == type and not p.aws_managed for p in shape.policies.values()):
                 raise e.DuplicatePolicyException()
+            if sum(1 for p in shape.policies.values() if p.policy_type == type) >= MAX_POLICIES:
+                raise e.ConstraintViolationException(
+                    "POLICY_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of policies that you can have "
+                                                    "in an organization.")
             policy = OrgPolicy(policy_id="p-" + _random(8), org_id=shape.org.org_id, policy_type=type, name=name,
                                description=description, content=content)
             try:
