@@ -181,6 +181,9 @@ def test_member_accounts_cannot_manage_the_organization(app: Application) -> Non
     inside = _assume_access_role(app, admin, member)
     assert org_ok(app, "DescribeOrganization", keys=inside)["Organization"]["MasterAccountId"] == ACCOUNT
     assert org_error(app, "ListAccounts", keys=inside) == "AccessDeniedException"
+    status, body = org(app, "DescribeAccount", {"AccountId": member}, keys=inside)
+    assert body == {"__type": "AccessDeniedException",
+                    "message": "You don't have permissions to access this resource."}, body
     nobody = user_with_key(app, "nobody")
     assert org_error(app, "ListAccounts", keys=nobody) == "AccessDeniedException"  # no organizations:ListAccounts
 

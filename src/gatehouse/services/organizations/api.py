@@ -494,7 +494,9 @@ class OrganizationsApi:
         """The caller's organization, once the caller is authorized for `action` (on the ARN `resource` builds)
         and is its management account."""
         found = self._find(tx, caller)
-        arn = resource(found.shape) if resource and found.shape else "*"
+        # Another account's caller is authorized on `*` (the management account's entities are not its own) and
+        # then refused as AWS refuses it.
+        arn = resource(found.shape) if resource and found.shape and found.management else "*"
         self.authz.require(tx, caller, action, arn, facts=facts)
         if found.shape is None:
             raise e.AWSOrganizationsNotInUseException()
