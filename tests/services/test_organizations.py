@@ -182,6 +182,7 @@ def test_member_accounts_cannot_manage_the_organization(app: Application) -> Non
     assert org_ok(app, "DescribeOrganization", keys=inside)["Organization"]["MasterAccountId"] == ACCOUNT
     assert org_error(app, "ListAccounts", keys=inside) == "AccessDeniedException"
     status, body = org(app, "DescribeAccount", {"AccountId": member}, keys=inside)
+    assert status == 400
     assert body == {"__type": "AccessDeniedException",
                     "message": "You don't have permissions to access this resource."}, body
     nobody = user_with_key(app, "nobody")
