@@ -240,6 +240,22 @@ def test_rcps_and_org_keys_decide_role_assumption(app: Application) -> None:
     ok(app, "sts", "AssumeRole", {"RoleArn": by_path, "RoleSessionName": "three"}, admin)
 
 
+def test_rcps_protect_member_accounts_iam_resources_not_the_management_accounts(app: Application) -> None:
+    _, root, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    inside = _assume_access_role(app, admin, member)
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "RESOURCE_CONTROL_POLICY"})
+    no_groups = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "iam:CreateGroup", "Resource": "*"}]})
+    pid = org_ok(app, "CreatePolicy", {"Name": "no-groups", "Description": "", "Type": "RESOURCE_CONTROL_POLICY",
+                                       "Content": no_groups})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": pid, "TargetId": root})
+    denied = call(app, "iam", "CreateGroup", {"GroupName": "g"}, inside)
+    assert denied.code == "AccessDenied" and "resource control policy" in denied.message, denied.message
+    ok(app, "iam", "CreateGroup", {"GroupName": "g"}, admin)  # the management account's resources are exempt
+    ok(app, "iam", "CreateUser", {"UserName": "u"}, inside)  # the RCP names one action
+
+
 def test_policy_documents_follow_the_types_rules(app: Application) -> None:
     _org_with_member(app)
     scp = {"Name": "x", "Description": "", "Type": "SERVICE_CONTROL_POLICY"}
