@@ -16,6 +16,7 @@ from botocore.credentials import Credentials
 from starlette.datastructures import Headers
 
 from gatehouse.app import Application, build
+from gatehouse.credentials import RootLogin
 from gatehouse.model import OwnerKind
 from gatehouse.services.bootstrap import root_key
 from gatehouse.settings import Secret, Settings
@@ -159,6 +160,55 @@ def test_an_organization_holds_a_bounded_number_of_accounts(app: Application,
     assert status["CreateAccountStatus"]["State"] == "FAILED"
     assert status["CreateAccountStatus"]["FailureReason"] == "ACCOUNT_LIMIT_EXCEEDED"
     assert len(org_ok(app, "ListAccounts")["Accounts"]) == 2
+
+
+def test_the_remaining_operations(app: Application) -> None:
+    org_id, root, member = _org_with_member(app)
+    ou = org_ok(app, "CreateOrganizationalUnit", {"ParentId": root, "Name": "A"})["OrganizationalUnit"]
+    assert ou["Path"] == f"{org_id}/{root}/{ou['Id']}/" and ou["Arn"].endswith(f":ou/{org_id}/{ou['Id']}")
+    renamed = org_ok(app, "UpdateOrganizationalUnit", {"OrganizationalUnitId": ou["Id"], "Name": "B"})
+    assert renamed["OrganizationalUnit"]["Name"] == "B"
+    assert org_ok(app, "DescribeOrganizationalUnit", {"OrganizationalUnitId": ou["Id"]})[
+        "OrganizationalUnit"]["Name"] == "B"
+    org_ok(app, "MoveAccount", {"AccountId": member, "SourceParentId": root, "DestinationParentId": ou["Id"]})
+    assert [a["Id"] for a in org_ok(app, "ListAccountsForParent", {"ParentId": ou["Id"]})["Accounts"]] == [member]
+    assert org_ok(app, "DescribeAccount", {"AccountId": member})["Account"]["Paths"] == [
+        f"{org_id}/{root}/{ou['Id']}/{member}/"]
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    pid = org_ok(app, "CreatePolicy", {"Name": "d", "Description": "x", "Type": "SERVICE_CONTROL_POLICY",
+                                       "Content": DENY_CREATE_USER})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": pid, "TargetId": ou["Id"]})
+    targets = org_ok(app, "ListTargetsForPolicy", {"PolicyId": "p-FullAWSAccess"})["Targets"]
+    assert {t["TargetId"] for t in targets} == {root, ou["Id"], ACCOUNT, member}
+    listed = org_ok(app, "ListPolicies", {"Filter": "SERVICE_CONTROL_POLICY"})["Policies"]
+    assert [(p["Name"], p["AwsManaged"]) for p in listed] == [("FullAWSAccess", True), ("d", False)]
+    assert org_ok(app, "DescribePolicy", {"PolicyId": "p-FullAWSAccess"})["Policy"]["PolicySummary"]["Arn"] == \
+        "arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"
+    org_ok(app, "DisablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    assert org_ok(app, "ListTargetsForPolicy", {"PolicyId": pid})["Targets"] == []
+    assert org_ok(app, "ListRoots")["Roots"][0]["PolicyTypes"] == []
+    org_ok(app, "DeletePolicy", {"PolicyId": pid})
+    assert org_error(app, "DescribePolicy", {"PolicyId": pid}) == "PolicyNotFoundException"
+    org_ok(app, "MoveAccount", {"AccountId": member, "SourceParentId": ou["Id"], "DestinationParentId": root})
+    org_ok(app, "DeleteOrganizationalUnit", {"OrganizationalUnitId": ou["Id"]})
+    assert org_error(app, "DescribeOrganizationalUnit", {"OrganizationalUnitId": ou["Id"]}) \
+        == "OrganizationalUnitNotFoundException"
+
+
+def test_an_organization_without_members_can_be_deleted(app: Application) -> None:
+    alias, email = "a" * 63, "root@" + "e" * 240 + ".invalid"  # the longest a management account can have
+    ok(app, "iam", "CreateAccountAlias", {"AccountAlias": alias})
+    with app.store.write(ACCOUNT) as tx:
+        tx.logins.set_root(RootLogin(ACCOUNT, email, "not-a-hash", app.clock()))
+    org_ok(app, "CreateOrganization", {"FeatureSet": "CONSOLIDATED_BILLING"})
+    listed = org_ok(app, "ListAccounts")["Accounts"]
+    assert [(a["Name"], a["Email"]) for a in listed] == [(alias, email)]
+    root = org_ok(app, "ListRoots")["Roots"][0]["Id"]
+    assert org_error(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"}) \
+        == "ConstraintViolationException"  # policies need all features
+    org_ok(app, "DeleteOrganization")
+    assert org_error(app, "DescribeOrganization") == "AWSOrganizationsNotInUseException"
+    org_ok(app, "CreateOrganization", {"FeatureSet": "ALL"})
 
 
 def test_pages_follow_next_token(app: Application) -> None:

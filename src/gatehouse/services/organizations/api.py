@@ -522,7 +522,7 @@ class OrganizationsApi:
                 tx.organizations.bump(found.org_id)
             shape = self._managed(tx, caller, action, resource, facts)
             yield tx, shape
-            if found is not None:
+            if found is not None and tx.organizations.get(found.org_id) is not None:  # not deleted
                 tx.organizations.bump(found.org_id)
 
     def _facts(self, caller: Caller, policy_id: str) -> RequestFacts:

@@ -562,7 +562,7 @@ organizations = Table(
     Column("management_account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"),
            nullable=False, unique=True),
     Column("root_id", String(34), nullable=False, unique=True),
-    Column("feature_set", String(16), nullable=False),
+    Column("feature_set", String(32), nullable=False),
     Column("created", UtcDateTime, nullable=False),
     Column("revision", Integer, nullable=False, default=0),
     Column("policy_types", String(256), nullable=False, default=""),  # enabled on the root, comma-separated
@@ -586,8 +586,8 @@ org_accounts = Table(
     Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
     Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", String(68), nullable=False),
-    Column("name", String(50), nullable=False),
-    Column("email", String(64), nullable=False),
+    Column("name", String(64), nullable=False),  # the management account's: its alias (up to 63)
+    Column("email", String(256), nullable=False),  # the management account's: its root email (up to 256)
     Column("joined_method", String(16), nullable=False),
     Column("joined", UtcDateTime, nullable=False),
     Column("status", String(16), nullable=False),
