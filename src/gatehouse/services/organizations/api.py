@@ -10,17 +10,14 @@ which is what keys the SCP and RCP caches of every account under it (`enforcemen
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
 import string
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
-from gatehouse.model import Account, Caller
+from gatehouse.model import Caller
 from gatehouse.organization import (
     DEFAULT_POLICY,
     POLICY_TYPES,
@@ -40,12 +37,11 @@ from gatehouse.services.clock import Clock, whole_seconds
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.operation import operation
 from gatehouse.services.organizations import errors as e
-from gatehouse.services.organizations.enforcement import policy_arn
+from gatehouse.services.organizations import views as v
 from gatehouse.services.organizations.members import ACCESS_ROLE, make_member_account
 from gatehouse.services.request_context import RequestFacts
 from gatehouse.storage.repository import Duplicate, Store, UnitOfWork
 
-T = TypeVar("T")
 _LOWER = string.ascii_lowercase + string.digits
 MAX_POLICY_CHARACTERS = 5120  # SCPs and RCPs: every character counts, white space included
 MAX_ATTACHED = 5  # policies of one type per root, OU or account
@@ -55,7 +51,6 @@ MAX_OU_DEPTH = 5
 MAX_ACCOUNTS = 1000
 MAX_UNITS = 1000
 MAX_POLICIES = 1000
-MAX_RESULTS = 20
 _KINDS = {SCP: PolicyKind.SCP, RCP: PolicyKind.RCP}
 
 
@@ -93,11 +88,11 @@ class OrganizationsApi:
                                root_id="r-" + _random(4), feature_set=feature_set or "ALL", created=now)
             tx.organizations.insert(org)
             tx.organizations.add_account(OrgAccount(
-                account_id=caller.account_id, org_id=org.org_id, parent_id=org.root_id, name=_account_name(account),
+                account_id=caller.account_id, org_id=org.org_id, parent_id=org.root_id, name=v.account_name(account),
                 email=account.root_email or "", joined_method="CREATED", joined=now))
             shape = tx.organizations.shape(org.org_id)
         assert shape is not None
-        return {"Organization": _organization_view(shape, caller.partition)}
+        return {"Organization": v.organization_view(shape, caller.partition)}
 
     @operation
     def describe_organization(self, caller: Caller) -> dict[str, Any]:
@@ -106,7 +101,7 @@ class OrganizationsApi:
             self.authz.require(tx, caller, "organizations:DescribeOrganization", "*")  # no resource type
         if found.shape is None:
             raise e.AWSOrganizationsNotInUseException()
-        return {"Organization": _organization_view(found.shape, caller.partition)}
+        return {"Organization": v.organization_view(found.shape, caller.partition)}
 
     @operation
     def delete_organization(self, caller: Caller) -> dict[str, Any]:
@@ -120,7 +115,7 @@ class OrganizationsApi:
     def list_roots(self, caller: Caller, next_token: str | None = None,
                    max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListRoots")
-        return _page("Roots", [_root_view(shape, caller.partition)], next_token, max_results, "roots")
+        return v.page("Roots", [v.root_view(shape, caller.partition)], next_token, max_results, "roots")
 
     # --- accounts --------------------------------------------------------------------------------------------
 
@@ -148,7 +143,7 @@ class OrganizationsApi:
                 self._attach_defaults(tx, shape, account.account_id)
                 request = replace(request, account_id=account.account_id)
             tx.organizations.add_request(request)
-        return {"CreateAccountStatus": _status_view(request)}
+        return {"CreateAccountStatus": v.status_view(request)}
 
     @operation
     def describe_create_account_status(self, caller: Caller, create_account_request_id: str) -> dict[str, Any]:
@@ -157,7 +152,7 @@ class OrganizationsApi:
             request = tx.organizations.request(shape.org.org_id, create_account_request_id)
         if request is None:
             raise e.CreateAccountStatusNotFoundException()
-        return {"CreateAccountStatus": _status_view(request)}
+        return {"CreateAccountStatus": v.status_view(request)}
 
     @operation
     def list_create_account_status(self, caller: Caller, states: Sequence[str] | None = None,
@@ -165,42 +160,42 @@ class OrganizationsApi:
         with self.store.read(caller.account_id) as tx:
             shape = self._managed(tx, caller, "organizations:ListCreateAccountStatus", lambda s: "*")
             requests = tx.organizations.requests(shape.org.org_id)
-        chosen = [_status_view(r) for r in requests if not states or r.state in states]
-        return _page("CreateAccountStatuses", chosen, next_token, max_results, f"statuses:{sorted(states or [])}")
+        chosen = [v.status_view(r) for r in requests if not states or r.state in states]
+        return v.page("CreateAccountStatuses", chosen, next_token, max_results, f"statuses:{sorted(states or [])}")
 
     @operation
     def describe_account(self, caller: Caller, account_id: str) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:DescribeAccount",
-                              lambda s: _account_arn(s, account_id, caller.partition))
+                              lambda s: v.account_arn(s, account_id, caller.partition))
         if account_id not in shape.accounts:
             raise e.AccountNotFoundException()
-        return {"Account": _account_view(shape, shape.accounts[account_id], caller.partition)}
+        return {"Account": v.account_view(shape, shape.accounts[account_id], caller.partition)}
 
     @operation
     def list_accounts(self, caller: Caller, next_token: str | None = None,
                       max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListAccounts")
-        views = [_account_view(shape, a, caller.partition) for a in shape.accounts.values()]
-        return _page("Accounts", views, next_token, max_results, "accounts")
+        views = [v.account_view(shape, a, caller.partition) for a in shape.accounts.values()]
+        return v.page("Accounts", views, next_token, max_results, "accounts")
 
     @operation
     def list_accounts_for_parent(self, caller: Caller, parent_id: str, next_token: str | None = None,
                                  max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListAccountsForParent",
-                              lambda s: _parent_arn(s, parent_id, caller.partition))
+                              lambda s: v.parent_arn(s, parent_id, caller.partition))
         _parent(shape, parent_id, e.ParentNotFoundException)
-        views = [_account_view(shape, a, caller.partition) for a in shape.accounts.values()
+        views = [v.account_view(shape, a, caller.partition) for a in shape.accounts.values()
                  if a.parent_id == parent_id]
-        return _page("Accounts", views, next_token, max_results, f"accounts:{parent_id}")
+        return v.page("Accounts", views, next_token, max_results, f"accounts:{parent_id}")
 
     @operation
     def move_account(self, caller: Caller, account_id: str, source_parent_id: str,
                      destination_parent_id: str) -> dict[str, Any]:
         with self._changing(caller, "organizations:MoveAccount",
-                            lambda s: _account_arn(s, account_id, caller.partition)) as (tx, shape):
+                            lambda s: v.account_arn(s, account_id, caller.partition)) as (tx, shape):
             for parent in (source_parent_id, destination_parent_id):
                 self.authz.require(tx, caller, "organizations:MoveAccount",
-                                   _parent_arn(shape, parent, caller.partition))
+                                   v.parent_arn(shape, parent, caller.partition))
             _parent(shape, source_parent_id, e.SourceParentNotFoundException)
             _parent(shape, destination_parent_id, e.DestinationParentNotFoundException)
             account = shape.accounts.get(account_id)
@@ -218,7 +213,7 @@ class OrganizationsApi:
                                    tags: Sequence[dict[str, str]] | None = None) -> dict[str, Any]:
         _no_tags(tags)
         with self._changing(caller, "organizations:CreateOrganizationalUnit",
-                            lambda s: _parent_arn(s, parent_id, caller.partition)) as (tx, shape):
+                            lambda s: v.parent_arn(s, parent_id, caller.partition)) as (tx, shape):
             _parent(shape, parent_id, e.ParentNotFoundException)
             if len(shape.path(parent_id)) >= MAX_OU_DEPTH + 1:
                 raise e.ConstraintViolationException(
@@ -236,22 +231,22 @@ class OrganizationsApi:
             except Duplicate:
                 raise e.DuplicateOrganizationalUnitException() from None
             self._attach_defaults(tx, shape, unit.ou_id)
-        return {"OrganizationalUnit": _unit_view(shape, unit, caller.partition)}
+        return {"OrganizationalUnit": v.unit_view(shape, unit, caller.partition)}
 
     @operation
     def describe_organizational_unit(self, caller: Caller, organizational_unit_id: str) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:DescribeOrganizationalUnit",
-                              lambda s: _unit_arn(s, organizational_unit_id, caller.partition))
+                              lambda s: v.unit_arn(s, organizational_unit_id, caller.partition))
         unit = shape.units.get(organizational_unit_id)
         if unit is None:
             raise e.OrganizationalUnitNotFoundException()
-        return {"OrganizationalUnit": _unit_view(shape, unit, caller.partition)}
+        return {"OrganizationalUnit": v.unit_view(shape, unit, caller.partition)}
 
     @operation
     def update_organizational_unit(self, caller: Caller, organizational_unit_id: str,
                                    name: str | None = None) -> dict[str, Any]:
         with self._changing(caller, "organizations:UpdateOrganizationalUnit",
-                            lambda s: _unit_arn(s, organizational_unit_id, caller.partition)) as (tx, shape):
+                            lambda s: v.unit_arn(s, organizational_unit_id, caller.partition)) as (tx, shape):
             unit = shape.units.get(organizational_unit_id)
             if unit is None:
                 raise e.OrganizationalUnitNotFoundException()
@@ -260,12 +255,12 @@ class OrganizationsApi:
                     raise e.DuplicateOrganizationalUnitException()
                 tx.organizations.rename_unit(unit.ou_id, name)
                 unit = replace(unit, name=name)
-        return {"OrganizationalUnit": _unit_view(shape, unit, caller.partition)}
+        return {"OrganizationalUnit": v.unit_view(shape, unit, caller.partition)}
 
     @operation
     def delete_organizational_unit(self, caller: Caller, organizational_unit_id: str) -> dict[str, Any]:
         with self._changing(caller, "organizations:DeleteOrganizationalUnit",
-                            lambda s: _unit_arn(s, organizational_unit_id, caller.partition)) as (tx, shape):
+                            lambda s: v.unit_arn(s, organizational_unit_id, caller.partition)) as (tx, shape):
             if organizational_unit_id not in shape.units:
                 raise e.OrganizationalUnitNotFoundException()
             if any(shape.parent_of(c) == organizational_unit_id for c in (*shape.units, *shape.accounts)):
@@ -279,39 +274,41 @@ class OrganizationsApi:
     def list_organizational_units_for_parent(self, caller: Caller, parent_id: str, next_token: str | None = None,
                                              max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListOrganizationalUnitsForParent",
-                              lambda s: _parent_arn(s, parent_id, caller.partition))
+                              lambda s: v.parent_arn(s, parent_id, caller.partition))
         _parent(shape, parent_id, e.ParentNotFoundException)
-        views = [_unit_view(shape, u, caller.partition) for u in shape.units.values() if u.parent_id == parent_id]
-        return _page("OrganizationalUnits", views, next_token, max_results, f"ous:{parent_id}")
+        views = [v.unit_view(shape, u, caller.partition) for u in shape.units.values() if u.parent_id == parent_id]
+        return v.page("OrganizationalUnits", views, next_token, max_results, f"ous:{parent_id}")
 
     @operation
     def list_children(self, caller: Caller, parent_id: str, child_type: str, next_token: str | None = None,
                       max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListChildren",
-                              lambda s: _parent_arn(s, parent_id, caller.partition))
+                              lambda s: v.parent_arn(s, parent_id, caller.partition))
         _parent(shape, parent_id, e.ParentNotFoundException)
         pool: Sequence[OrgAccount | OrgUnit] = (list(shape.accounts.values()) if child_type == "ACCOUNT"
                                                 else list(shape.units.values()))
         children = [{"Id": c.account_id if isinstance(c, OrgAccount) else c.ou_id, "Type": child_type}
                     for c in pool if c.parent_id == parent_id]
-        return _page("Children", children, next_token, max_results, f"children:{parent_id}:{child_type}")
+        return v.page("Children", children, next_token, max_results, f"children:{parent_id}:{child_type}")
 
     @operation
     def list_parents(self, caller: Caller, child_id: str, next_token: str | None = None,
                      max_results: int | None = None) -> dict[str, Any]:
-        shape = self._reading(caller, "organizations:ListParents", lambda s: _target_arn(s, child_id, caller.partition))
+        shape = self._reading(caller, "organizations:ListParents",
+                              lambda s: v.target_arn(s, child_id, caller.partition))
         parent = shape.parent_of(child_id)
         if parent is None:
             raise e.ChildNotFoundException()
         kind = "ROOT" if parent == shape.org.root_id else "ORGANIZATIONAL_UNIT"
-        return _page("Parents", [{"Id": parent, "Type": kind}], next_token, max_results, f"parents:{child_id}")
+        return v.page("Parents", [{"Id": parent, "Type": kind}], next_token, max_results, f"parents:{child_id}")
 
     # --- policy types ----------------------------------------------------------------------------------------
 
     @operation
     def enable_policy_type(self, caller: Caller, root_id: str, policy_type: str) -> dict[str, Any]:
         _supported(policy_type)
-        with self._changing(caller, "organizations:EnablePolicyType", lambda s: _root_arn(s, root_id, caller.partition),
+        with self._changing(caller, "organizations:EnablePolicyType",
+                            lambda s: v.root_arn(s, root_id, caller.partition),
                             RequestFacts(policy_type=policy_type)) as (tx, shape):
             if root_id != shape.org.root_id:
                 raise e.RootNotFoundException()
@@ -328,13 +325,13 @@ class OrganizationsApi:
                 if default not in shape.attachments.get(target, ()):
                     tx.organizations.attach(shape.org.org_id, default, target)
             shape = replace(shape, org=replace(shape.org, policy_types=types))
-        return {"Root": _root_view(shape, caller.partition)}
+        return {"Root": v.root_view(shape, caller.partition)}
 
     @operation
     def disable_policy_type(self, caller: Caller, root_id: str, policy_type: str) -> dict[str, Any]:
         _supported(policy_type)
         with self._changing(caller, "organizations:DisablePolicyType",
-                            lambda s: _root_arn(s, root_id, caller.partition),
+                            lambda s: v.root_arn(s, root_id, caller.partition),
                             RequestFacts(policy_type=policy_type)) as (tx, shape):
             if root_id != shape.org.root_id:
                 raise e.RootNotFoundException()
@@ -347,7 +344,7 @@ class OrganizationsApi:
                     if shape.policies[policy_id].policy_type == policy_type:
                         tx.organizations.detach(shape.org.org_id, policy_id, target)
             shape = replace(shape, org=replace(shape.org, policy_types=types))
-        return {"Root": _root_view(shape, caller.partition)}
+        return {"Root": v.root_view(shape, caller.partition)}
 
     # --- policies --------------------------------------------------------------------------------------------
 
@@ -357,7 +354,7 @@ class OrganizationsApi:
         _no_tags(tags)
         _supported(type)
         with self._changing(caller, "organizations:CreatePolicy",
-                            lambda s: f"{_base(s, caller.partition)}:policy/{s.org.org_id}/{type.lower()}/*",
+                            lambda s: f"{v.base_arn(s, caller.partition)}:policy/{s.org.org_id}/{type.lower()}/*",
                             RequestFacts(policy_type=type)) as (tx, shape):
             _check_content(content, type)
             if any(p.name == name and p.policy_type == type and not p.aws_managed for p in shape.policies.values()):
@@ -372,18 +369,18 @@ class OrganizationsApi:
                 tx.organizations.insert_policy(policy)
             except Duplicate:
                 raise e.DuplicatePolicyException() from None
-        return {"Policy": _policy_view(shape, policy, caller.partition)}
+        return {"Policy": v.policy_view(shape, policy, caller.partition)}
 
     @operation
     def describe_policy(self, caller: Caller, policy_id: str) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:DescribePolicy",
-                              lambda s: _policy_arn(s, policy_id, caller.partition), self._facts(caller, policy_id))
-        return {"Policy": _policy_view(shape, _policy(shape, policy_id), caller.partition)}
+                              _policy_at(policy_id, caller.partition), self._facts(caller, policy_id))
+        return {"Policy": v.policy_view(shape, _policy(shape, policy_id), caller.partition)}
 
     @operation
     def update_policy(self, caller: Caller, policy_id: str, name: str | None = None, description: str | None = None,
                       content: str | None = None) -> dict[str, Any]:
-        with self._changing(caller, "organizations:UpdatePolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+        with self._changing(caller, "organizations:UpdatePolicy", _policy_at(policy_id, caller.partition),
                             self._facts(caller, policy_id)) as (tx, shape):
             policy = _policy(shape, policy_id)
             _mutable(policy)
@@ -396,11 +393,11 @@ class OrganizationsApi:
                              description=description if description is not None else policy.description,
                              content=content if content is not None else policy.content)
             tx.organizations.update_policy(policy)
-        return {"Policy": _policy_view(shape, policy, caller.partition)}
+        return {"Policy": v.policy_view(shape, policy, caller.partition)}
 
     @operation
     def delete_policy(self, caller: Caller, policy_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DeletePolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+        with self._changing(caller, "organizations:DeletePolicy", _policy_at(policy_id, caller.partition),
                             self._facts(caller, policy_id)) as (tx, shape):
             policy = _policy(shape, policy_id)
             _mutable(policy)
@@ -414,17 +411,17 @@ class OrganizationsApi:
                       max_results: int | None = None) -> dict[str, Any]:
         _supported(filter)
         shape = self._reading(caller, "organizations:ListPolicies", None, RequestFacts(policy_type=filter))
-        views = [_summary(shape, p, caller.partition) for p in
+        views = [v.summary(shape, p, caller.partition) for p in
                  sorted(shape.policies.values(), key=lambda p: (not p.aws_managed, p.name))
                  if p.policy_type == filter]
-        return _page("Policies", views, next_token, max_results, f"policies:{filter}")
+        return v.page("Policies", views, next_token, max_results, f"policies:{filter}")
 
     @operation
     def attach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:AttachPolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+        with self._changing(caller, "organizations:AttachPolicy", _policy_at(policy_id, caller.partition),
                             self._facts(caller, policy_id)) as (tx, shape):
             self.authz.require(tx, caller, "organizations:AttachPolicy",
-                               _target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
+                               v.target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             if not shape.enabled(policy.policy_type):
@@ -442,10 +439,10 @@ class OrganizationsApi:
 
     @operation
     def detach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DetachPolicy", lambda s: _policy_arn(s, policy_id, caller.partition),
+        with self._changing(caller, "organizations:DetachPolicy", _policy_at(policy_id, caller.partition),
                             self._facts(caller, policy_id)) as (tx, shape):
             self.authz.require(tx, caller, "organizations:DetachPolicy",
-                               _target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
+                               v.target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             attached = shape.attachments.get(target_id, ())
@@ -466,20 +463,20 @@ class OrganizationsApi:
                                  max_results: int | None = None) -> dict[str, Any]:
         _supported(filter)
         shape = self._reading(caller, "organizations:ListPoliciesForTarget",
-                              lambda s: _target_arn(s, target_id, caller.partition), RequestFacts(policy_type=filter))
+                              lambda s: v.target_arn(s, target_id, caller.partition), RequestFacts(policy_type=filter))
         _target(shape, target_id)
-        views = [_summary(shape, shape.policies[p], caller.partition) for p in shape.attachments.get(target_id, ())
+        views = [v.summary(shape, shape.policies[p], caller.partition) for p in shape.attachments.get(target_id, ())
                  if shape.policies[p].policy_type == filter]
-        return _page("Policies", views, next_token, max_results, f"for:{target_id}:{filter}")
+        return v.page("Policies", views, next_token, max_results, f"for:{target_id}:{filter}")
 
     @operation
     def list_targets_for_policy(self, caller: Caller, policy_id: str, next_token: str | None = None,
                                 max_results: int | None = None) -> dict[str, Any]:
         shape = self._reading(caller, "organizations:ListTargetsForPolicy",
-                              lambda s: _policy_arn(s, policy_id, caller.partition), self._facts(caller, policy_id))
+                              _policy_at(policy_id, caller.partition), self._facts(caller, policy_id))
         _policy(shape, policy_id)
-        views = [_target_view(shape, t, caller.partition) for t in _targets(shape, policy_id)]
-        return _page("Targets", views, next_token, max_results, f"targets:{policy_id}")
+        views = [v.target_view(shape, t, caller.partition) for t in _targets(shape, policy_id)]
+        return v.page("Targets", views, next_token, max_results, f"targets:{policy_id}")
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -539,6 +536,10 @@ class OrganizationsApi:
             tx.organizations.attach(shape.org.org_id, DEFAULT_POLICY[policy_type].policy_id, target_id)
 
 
+def _policy_at(policy_id: str, partition: str) -> Callable[[OrgShape], str]:
+    return lambda shape: v.entity_policy_arn(shape, policy_id, partition)
+
+
 # --- validation ------------------------------------------------------------------------------------------------
 
 
@@ -588,137 +589,3 @@ def _target(shape: OrgShape, target_id: str) -> None:
 
 def _targets(shape: OrgShape, policy_id: str) -> list[str]:
     return [t for t, attached in shape.attachments.items() if policy_id in attached]
-
-
-# --- paging ----------------------------------------------------------------------------------------------------
-
-
-def _page(member: str, items: Sequence[T], next_token: str | None, max_results: int | None,
-          fingerprint: str) -> dict[str, Any]:
-    """One page of `items` (MaxResults 1-20, default 20) with an opaque NextToken bound to the listing."""
-    if max_results is not None and not 1 <= max_results <= MAX_RESULTS:
-        raise e.InvalidInputException("MAX_VALUE_EXCEEDED", "You provided a value that is too large.")
-    start = _untoken(next_token, fingerprint) if next_token else 0
-    limit = max_results or MAX_RESULTS
-    out: dict[str, Any] = {member: list(items[start:start + limit])}
-    if start + limit < len(items):
-        out["NextToken"] = base64.urlsafe_b64encode(json.dumps([start + limit, fingerprint]).encode()).decode()
-    return out
-
-
-def _untoken(token: str, fingerprint: str) -> int:
-    try:
-        offset, made_for = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if made_for == fingerprint and isinstance(offset, int) and offset > 0:
-            return offset
-    except (ValueError, TypeError, binascii.Error):
-        pass
-    raise e.InvalidInputException("INVALID_NEXT_TOKEN", "You specified an invalid value for nextToken. You must get "
-                                                        "the value from the response to a previous call to the API.")
-
-
-# --- ARNs and views --------------------------------------------------------------------------------------------
-
-
-def _base(shape: OrgShape, partition: str) -> str:
-    return f"arn:{partition}:organizations::{shape.org.management_account_id}"
-
-
-def _account_arn(shape: OrgShape, account_id: str, partition: str) -> str:
-    return f"{_base(shape, partition)}:account/{shape.org.org_id}/{account_id}"
-
-
-def _unit_arn(shape: OrgShape, ou_id: str, partition: str) -> str:
-    return f"{_base(shape, partition)}:ou/{shape.org.org_id}/{ou_id}"
-
-
-def _root_arn(shape: OrgShape, root_id: str, partition: str) -> str:
-    return f"{_base(shape, partition)}:root/{shape.org.org_id}/{root_id}"
-
-
-def _parent_arn(shape: OrgShape, parent_id: str, partition: str) -> str:
-    if parent_id.startswith("r-"):
-        return _root_arn(shape, parent_id, partition)
-    return _unit_arn(shape, parent_id, partition)
-
-
-def _target_arn(shape: OrgShape, target_id: str, partition: str) -> str:
-    return _account_arn(shape, target_id, partition) if target_id.isdigit() else _parent_arn(shape, target_id,
-                                                                                             partition)
-
-
-def _policy_arn(shape: OrgShape, policy_id: str, partition: str) -> str:
-    policy = shape.policies.get(policy_id)
-    if policy is not None:
-        return policy_arn(shape, policy_id, policy.policy_type, policy.aws_managed, partition)
-    return f"{_base(shape, partition)}:policy/{shape.org.org_id}/*/{policy_id}"
-
-
-def _account_name(account: Account) -> str:
-    return account.alias or account.account_id
-
-
-def _organization_view(shape: OrgShape, partition: str) -> dict[str, Any]:
-    org = shape.org
-    management = shape.accounts.get(org.management_account_id)
-    out: dict[str, Any] = {
-        "Id": org.org_id, "Arn": org.arn(partition), "FeatureSet": org.feature_set,
-        "MasterAccountArn": _account_arn(shape, org.management_account_id, partition),
-        "MasterAccountId": org.management_account_id,
-        "AvailablePolicyTypes": [{"Type": t, "Status": "ENABLED"} for t in org.policy_types]}
-    if management is not None and management.email:
-        out["MasterAccountEmail"] = management.email
-    return out
-
-
-def _root_view(shape: OrgShape, partition: str) -> dict[str, Any]:
-    return {"Id": shape.org.root_id, "Arn": shape.org.root_arn(partition), "Name": "Root",
-            "PolicyTypes": [{"Type": t, "Status": "ENABLED"} for t in shape.org.policy_types]}
-
-
-def _unit_view(shape: OrgShape, unit: OrgUnit, partition: str) -> dict[str, Any]:
-    return {"Id": unit.ou_id, "Arn": _unit_arn(shape, unit.ou_id, partition), "Name": unit.name,
-            "Path": "/".join((shape.org.org_id, *shape.path(unit.parent_id), unit.ou_id)) + "/"}
-
-
-def _account_view(shape: OrgShape, account: OrgAccount, partition: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"Id": account.account_id, "Arn": _account_arn(shape, account.account_id, partition),
-                           "Name": account.name, "Status": account.status, "State": account.status,
-                           "JoinedMethod": account.joined_method, "JoinedTimestamp": account.joined,
-                           "Paths": [shape.org_path(account.account_id) + account.account_id + "/"]}
-    if account.email:
-        out["Email"] = account.email
-    return out
-
-
-def _status_view(request: AccountRequest) -> dict[str, Any]:
-    out: dict[str, Any] = {"Id": request.request_id, "AccountName": request.account_name, "State": request.state,
-                           "RequestedTimestamp": request.requested}
-    if request.completed:
-        out["CompletedTimestamp"] = request.completed
-    if request.account_id:
-        out["AccountId"] = request.account_id
-    if request.failure_reason:
-        out["FailureReason"] = request.failure_reason
-    return out
-
-
-def _summary(shape: OrgShape, policy: OrgPolicy, partition: str) -> dict[str, Any]:
-    return {"Id": policy.policy_id,
-            "Arn": policy_arn(shape, policy.policy_id, policy.policy_type, policy.aws_managed, partition),
-            "Name": policy.name, "Description": policy.description, "Type": policy.policy_type,
-            "AwsManaged": policy.aws_managed}
-
-
-def _policy_view(shape: OrgShape, policy: OrgPolicy, partition: str) -> dict[str, Any]:
-    return {"PolicySummary": _summary(shape, policy, partition), "Content": policy.content}
-
-
-def _target_view(shape: OrgShape, target_id: str, partition: str) -> dict[str, Any]:
-    if target_id == shape.org.root_id:
-        return {"TargetId": target_id, "Arn": shape.org.root_arn(partition), "Name": "Root", "Type": "ROOT"}
-    if target_id in shape.units:
-        return {"TargetId": target_id, "Arn": _unit_arn(shape, target_id, partition),
-                "Name": shape.units[target_id].name, "Type": "ORGANIZATIONAL_UNIT"}
-    return {"TargetId": target_id, "Arn": _account_arn(shape, target_id, partition),
-            "Name": shape.accounts[target_id].name, "Type": "ACCOUNT"}
