@@ -418,10 +418,11 @@ class OrganizationsApi:
 
     @operation
     def attach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:AttachPolicy", _policy_at(policy_id, caller.partition),
-                            self._facts(caller, policy_id)) as (tx, shape):
-            self.authz.require(tx, caller, "organizations:AttachPolicy",
-                               v.target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
+        facts = self._facts(caller, policy_id)
+        with self._changing(caller, "organizations:AttachPolicy", _policy_at(policy_id, caller.partition), facts) as (
+                tx, shape):
+            target_arn = v.target_arn(shape, target_id, caller.partition)
+            self.authz.require(tx, caller, "organizations:AttachPolicy", target_arn, facts=facts)  # and on the target
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             if not shape.enabled(policy.policy_type):
@@ -439,10 +440,11 @@ class OrganizationsApi:
 
     @operation
     def detach_policy(self, caller: Caller, policy_id: str, target_id: str) -> dict[str, Any]:
-        with self._changing(caller, "organizations:DetachPolicy", _policy_at(policy_id, caller.partition),
-                            self._facts(caller, policy_id)) as (tx, shape):
-            self.authz.require(tx, caller, "organizations:DetachPolicy",
-                               v.target_arn(shape, target_id, caller.partition), facts=self._facts(caller, policy_id))
+        facts = self._facts(caller, policy_id)
+        with self._changing(caller, "organizations:DetachPolicy", _policy_at(policy_id, caller.partition), facts) as (
+                tx, shape):
+            target_arn = v.target_arn(shape, target_id, caller.partition)
+            self.authz.require(tx, caller, "organizations:DetachPolicy", target_arn, facts=facts)  # and on the target
             policy = _policy(shape, policy_id)
             _target(shape, target_id)
             attached = shape.attachments.get(target_id, ())
