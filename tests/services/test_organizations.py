@@ -306,6 +306,28 @@ def test_rcps_protect_member_accounts_iam_resources_not_the_management_accounts(
     ok(app, "iam", "CreateUser", {"UserName": "u"}, inside)  # the RCP names one action
 
 
+def test_organizations_actions_are_authorized_with_their_keys_and_targets(app: Application) -> None:
+    """`organizations:PolicyType` reaches the context, and AttachPolicy is authorized on the target as well."""
+    _, root, member = _org_with_member(app)
+    for policy_type in ("SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"):
+        org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": policy_type})
+    scps_only = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "organizations:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "organizations:AttachPolicy", "Resource": "*",
+         "Condition": {"StringEquals": {"organizations:PolicyType": "RESOURCE_CONTROL_POLICY"}}},
+        {"Effect": "Deny", "Action": "organizations:AttachPolicy", "Resource": "arn:aws:organizations::*:root/*"}]})
+    operator = user_with_key(app, "operator", policy=scps_only)
+    scp = org_ok(app, "CreatePolicy", {"Name": "s", "Description": "", "Type": "SERVICE_CONTROL_POLICY",
+                                       "Content": DENY_CREATE_USER}, operator)["Policy"]["PolicySummary"]["Id"]
+    rcp = org_ok(app, "CreatePolicy", {"Name": "r", "Description": "", "Type": "RESOURCE_CONTROL_POLICY",
+                                       "Content": json.dumps({"Version": "2012-10-17", "Statement": [
+                                           {"Effect": "Deny", "Principal": "*", "Action": "iam:CreateRole",
+                                            "Resource": "*"}]})}, operator)["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": scp, "TargetId": member}, operator)
+    assert org_error(app, "AttachPolicy", {"PolicyId": rcp, "TargetId": member}, operator) == "AccessDeniedException"
+    assert org_error(app, "AttachPolicy", {"PolicyId": scp, "TargetId": root}, operator) == "AccessDeniedException"
+
+
 def test_policy_documents_follow_the_types_rules(app: Application) -> None:
     _org_with_member(app)
     scp = {"Name": "x", "Description": "", "Type": "SERVICE_CONTROL_POLICY"}
