@@ -6,6 +6,7 @@ revision (also across two applications sharing one database)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -344,6 +345,29 @@ def test_policy_documents_follow_the_types_rules(app: Application) -> None:
     org_ok(app, "CreatePolicy", {**scp, "Content": DENY_CREATE_USER})
     assert org_error(app, "CreatePolicy", {**scp, "Content": DENY_CREATE_USER}) == "DuplicatePolicyException"
     assert org_error(app, "DeletePolicy", {"PolicyId": "p-FullAWSAccess"}) == "InvalidInputException"
+
+
+def test_concurrent_changes_to_one_organization_queue(app: Application) -> None:
+    """Writers of an organization are serialized (its revision's row lock): of eight concurrent creates of one OU
+    name exactly one succeeds, and the others get AWS's DuplicateOrganizationalUnitException, never a 500."""
+    _, root, _ = _org_with_member(app)
+    answers: list[tuple[int, Any]] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        answer = org(app, "CreateOrganizationalUnit", {"ParentId": root, "Name": "Same"})
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(status for status, _ in answers) == [200] + [400] * 7, answers
+    assert {body["__type"] for status, body in answers if status == 400} == {"DuplicateOrganizationalUnitException"}
+    listed = org_ok(app, "ListOrganizationalUnitsForParent", {"ParentId": root})["OrganizationalUnits"]
+    assert [u["Name"] for u in listed] == ["Same"]
 
 
 def test_two_replicas_on_one_database_see_an_scp_at_once(pg_schema_factory: Any) -> None:

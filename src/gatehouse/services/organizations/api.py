@@ -40,7 +40,7 @@ from gatehouse.services.organizations import errors as e
 from gatehouse.services.organizations import views as v
 from gatehouse.services.organizations.members import ACCESS_ROLE, make_member_account
 from gatehouse.services.request_context import RequestFacts
-from gatehouse.storage.repository import Duplicate, Store, UnitOfWork
+from gatehouse.storage.repository import Store, UnitOfWork
 
 _LOWER = string.ascii_lowercase + string.digits
 MAX_POLICY_CHARACTERS = 5120  # SCPs and RCPs: every character counts, white space included
@@ -226,10 +226,7 @@ class OrganizationsApi:
                                                 "organization.")
             unit = OrgUnit(ou_id=f"ou-{shape.org.root_id[2:]}-{_random(8)}", org_id=shape.org.org_id,
                            parent_id=parent_id, name=name, created=whole_seconds(self.clock))
-            try:
-                tx.organizations.add_unit(unit)
-            except Duplicate:
-                raise e.DuplicateOrganizationalUnitException() from None
+            tx.organizations.add_unit(unit)  # the checks above saw every commit: writers of the organization queue
             self._attach_defaults(tx, shape, unit.ou_id)
         return {"OrganizationalUnit": v.unit_view(shape, unit, caller.partition)}
 
@@ -365,10 +362,7 @@ class OrganizationsApi:
                                                     "in an organization.")
             policy = OrgPolicy(policy_id="p-" + _random(8), org_id=shape.org.org_id, policy_type=type, name=name,
                                description=description, content=content)
-            try:
-                tx.organizations.insert_policy(policy)
-            except Duplicate:
-                raise e.DuplicatePolicyException() from None
+            tx.organizations.insert_policy(policy)
         return {"Policy": v.policy_view(shape, policy, caller.partition)}
 
     @operation
