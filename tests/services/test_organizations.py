@@ -18,7 +18,8 @@ from starlette.datastructures import Headers
 
 from gatehouse.app import Application, build
 from gatehouse.credentials import RootLogin
-from gatehouse.model import OwnerKind
+from gatehouse.errors import AccessDenied
+from gatehouse.model import Caller, InlinePolicy, OwnerKind, PrincipalKind, RequestMeta
 from gatehouse.services.bootstrap import root_key
 from gatehouse.settings import Secret, Settings
 from tests.security.support import ACCOUNT, ALLOW_ALL, HOST, ROOT, Keys, call, new_app, ok, session_keys, user_with_key
@@ -264,6 +265,37 @@ def test_scps_bind_members_and_their_root_not_the_management_account(app: Applic
     assert [e.text for e in simulated.xml.iter() if e.tag.endswith("AllowedByOrganizations")] == ["false", "true"]
     org_ok(app, "DetachPolicy", {"PolicyId": pid, "TargetId": root})  # the change applies at once
     ok(app, "iam", "CreateUser", {"UserName": "after"}, member_root_keys)
+
+
+def test_service_linked_roles_are_exempt_from_scps(app: Application) -> None:
+    """AWS: SCPs do not affect service-linked roles. A session of one in a member account under a deny-all SCP is
+    decided by its own policies alone; another role's session there is denied."""
+    _, root, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    inside = _assume_access_role(app, admin, member)
+    made = ok(app, "iam", "CreateServiceLinkedRole", {"AWSServiceName": "autoscaling.amazonaws.com"}, inside)
+    linked_id = made.text("RoleId")
+    with app.store.write(member) as tx:  # what AWS attaches to its service's role (no API may)
+        tx.inline.put(InlinePolicy(OwnerKind.ROLE, linked_id, "service", ALLOW_ALL))
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    deny_all = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+    pid = org_ok(app, "CreatePolicy", {"Name": "none", "Description": "", "Type": "SERVICE_CONTROL_POLICY",
+                                       "Content": deny_all})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": pid, "TargetId": member})
+    with app.store.read(member) as tx:
+        access_role = tx.roles.get("OrganizationAccountAccessRole")
+    assert access_role is not None
+
+    def session(role_id: str, role_name: str) -> Caller:
+        return Caller(account_id=member, kind=PrincipalKind.ASSUMED_ROLE,
+                      arn=f"arn:aws:sts::{member}:assumed-role/{role_name}/s", user_id=f"{role_id}:s", name="s",
+                      access_key_id="ASIAEXAMPLE", request=RequestMeta(request_id="r"), principal_id=role_id)
+
+    resource = f"arn:aws:iam::{member}:user/x"
+    with app.store.read(member) as tx:
+        app.authz.require(tx, session(linked_id, made.text("RoleName")), "iam:CreateUser", resource)
+        with pytest.raises(AccessDenied):
+            app.authz.require(tx, session(access_role.role_id, access_role.name), "iam:CreateUser", resource)
 
 
 def test_rcps_and_org_keys_decide_role_assumption(app: Application) -> None:
