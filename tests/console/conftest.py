@@ -78,3 +78,31 @@ def browser(app: Application) -> Iterator[Browser]:
 def root(browser: Browser) -> Browser:
     browser.sign_in_root()
     return browser
+
+
+def api(app: Application, action: str, **params: object) -> dict:
+    """An IAM call as the account's root, in-process (setting up what a test needs without the console)."""
+    from gatehouse.model import RequestMeta
+
+    services = app.services
+    root = services.authenticator.account_root(services.account_security.default_account(),
+                                               RequestMeta(request_id="test"))
+    return services.endpoint.call(root, "iam", action, params)
+
+
+READONLY_PASSWORD = "Reader-Passw0rd-42"
+
+
+@pytest.fixture
+def reader(app: Application) -> Iterator[Browser]:
+    """A browser signed in as `reader`, a user in a group with AWS's ReadOnlyAccess."""
+    api(app, "CreateGroup", GroupName="readers")
+    api(app, "AttachGroupPolicy", GroupName="readers", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    api(app, "CreateUser", UserName="reader")
+    api(app, "AddUserToGroup", GroupName="readers", UserName="reader")
+    api(app, "CreateLoginProfile", UserName="reader", Password=READONLY_PASSWORD)
+    b = Browser(app)
+    got = b.sign_in("reader", READONLY_PASSWORD)
+    assert got.status_code == 200 and 'id="principal-name">reader<' in got.text, got.text[:2000]
+    yield b  # type: ignore[misc]
+    b.close()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.routing import BaseRoute
 
 from ..web import Console
-from . import users
+from . import groups, instance_profiles, roles, users
 
 
 def routes(console: Console) -> list[BaseRoute]:
-    return users.routes(console)
+    return (users.routes(console) + groups.routes(console) + roles.routes(console)
+            + instance_profiles.routes(console))
