@@ -9,7 +9,7 @@ import time
 import pyotp
 import pytest
 
-from .conftest import Browser, api
+from .conftest import BOTH, Browser, api
 
 TRUST = ('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
          '"Action":"sts:AssumeRole"}]}')
@@ -63,6 +63,7 @@ def test_lists_search_and_page(root: Browser) -> None:
     assert "15 users" in team.text and "user00" not in team.text
 
 
+@BOTH
 def test_group_with_read_only_access_and_a_user_in_it(root: Browser) -> None:
     got = root.submit("/console/create/group", "/console/create/group",
                       {"group_name": "readers", "policies": "ReadOnlyAccess"})
@@ -89,6 +90,7 @@ def test_access_key_secret_is_shown_once(world: Browser) -> None:
     assert api(world.app, "ListAccessKeys", UserName="alice")["AccessKeyMetadata"][0]["Status"] == "Inactive"
 
 
+@BOTH
 def test_mfa_assignment_from_the_shown_seed(world: Browser) -> None:
     got = world.submit("/console/users/alice?tab=security", "/console/users/alice/mfa/create",
                        {"device_name": "alice"})
@@ -148,6 +150,7 @@ def test_role_created_from_a_template_and_its_trust_edited(root: Browser) -> Non
     assert "Role cross deleted." in done.text
 
 
+@BOTH
 def test_deleting_entities_with_what_hangs_on_them(world: Browser) -> None:
     api(world.app, "AttachGroupPolicy", GroupName="devs", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     api(world.app, "CreateAccessKey", UserName="alice")
@@ -163,6 +166,7 @@ def test_deleting_entities_with_what_hangs_on_them(world: Browser) -> None:
     assert (summary["Users"], summary["Groups"], summary["Roles"], summary["InstanceProfiles"]) == (0, 0, 0, 0)
 
 
+@BOTH
 def test_a_read_only_user_sees_pages_and_is_told_why_a_change_is_refused(reader: Browser) -> None:
     for page in ("/console", "/console/users", "/console/groups/readers", "/console/users/reader?tab=security",
                  "/console/roles", "/console/create/user"):
@@ -178,6 +182,7 @@ def test_a_read_only_user_sees_pages_and_is_told_why_a_change_is_refused(reader:
     assert key.status_code == 403 and "iam:CreateAccessKey" in key.text
 
 
+@BOTH
 def test_console_calls_are_in_the_audit_trail(root: Browser) -> None:
     root.submit("/console/create/user", "/console/create/user", {"user_name": "traced"})
     trail = root.app.services.trail
