@@ -199,3 +199,12 @@ def test_console_calls_are_in_the_audit_trail(root: Browser) -> None:
         "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}]})["Events"]
     made = [e for e in events if '"traced"' in e.get("CloudTrailEvent", "")]
     assert made and made[0]["Username"] == "root"
+
+
+def test_names_with_every_allowed_character_round_trip(root: Browser) -> None:
+    name = "a+b=c,d.e@f_g-h"
+    got = root.submit("/console/create/user", "/console/create/user", {"user_name": name})
+    assert got.status_code == 200 and f"User {name} created." in got.text and 'id="entity-name">' + name in got.text
+    root.submit("/console/users?q=a", "/console/users/a%2Bb%3Dc%2Cd.e%40f_g-h/tags/add",
+                {"tag_key": "k", "tag_value": "v"})
+    assert api(root.app, "ListUserTags", UserName=name)["Tags"] == [{"Key": "k", "Value": "v"}]
