@@ -208,3 +208,12 @@ def test_names_with_every_allowed_character_round_trip(root: Browser) -> None:
     root.submit("/console/users?q=a", "/console/users/a%2Bb%3Dc%2Cd.e%40f_g-h/tags/add",
                 {"tag_key": "k", "tag_value": "v"})
     assert api(root.app, "ListUserTags", UserName=name)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_permissions_boundaries(world: Browser) -> None:
+    for kind, name in (("users", "alice"), ("roles", "app")):
+        got = world.submit(f"/console/{kind}/{name}", f"/console/{kind}/{name}/boundary", {"policy": "ReadOnlyAccess"})
+        assert got.status_code == 200 and "Permissions boundary set" in got.text
+        assert "arn:aws:iam::aws:policy/ReadOnlyAccess</code> limits" in got.text
+        got = world.submit(f"/console/{kind}/{name}", f"/console/{kind}/{name}/boundary/delete", {})
+        assert "Permissions boundary removed." in got.text and "No permissions boundary." in got.text
