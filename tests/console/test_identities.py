@@ -217,3 +217,21 @@ def test_permissions_boundaries(world: Browser) -> None:
         assert "arn:aws:iam::aws:policy/ReadOnlyAccess</code> limits" in got.text
         got = world.submit(f"/console/{kind}/{name}", f"/console/{kind}/{name}/boundary/delete", {})
         assert "Permissions boundary removed." in got.text and "No permissions boundary." in got.text
+
+
+def test_a_user_without_permissions_sees_why_on_every_section(browser: Browser) -> None:
+    api(browser.app, "CreateUser", UserName="nobody")
+    api(browser.app, "CreateLoginProfile", UserName="nobody", Password="Nobody-Passw0rd-1")
+    browser.sign_in("nobody", "Nobody-Passw0rd-1")
+    page = browser.get("/console")
+    assert page.status_code == 200 and "is not authorized to perform: iam:GetAccountSummary" in page.text
+    assert 'data-status="unknown"' in page.text
+    users = browser.get("/console/users")
+    assert users.status_code == 403 and 'id="error-title">Not authorized<' in users.text
+    assert "iam:ListUsers" in users.text and 'id="principal-name">nobody<' in users.text
+
+
+def test_an_oversized_form_is_refused(root: Browser) -> None:
+    got = root.client.post("/console/create/user", data={"user_name": "x" * (600 * 1024),
+                                                         "csrf_token": root.token("/console")})
+    assert got.status_code == 413 and "too large" in got.text
