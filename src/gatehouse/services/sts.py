@@ -226,7 +226,8 @@ class Sts:
                           session_tags: Sequence[tuple[str, str]] = (), transitive: Sequence[str] = (), *,
                           duration_seconds: int | None = None, chained: bool = False, cap_seconds: int | None = None,
                           source_identity: str | None = None, mfa: bool = False, mfa_time: dt.datetime | None = None,
-                          federated_provider: str | None = None, region: str | None = None) -> RoleSessionPlan:
+                          federated_provider: str | None = None, region: str | None = None,
+                          workload: str | None = None) -> RoleSessionPlan:
         """Check a role session in full (duration, session policies, packed size) and fix its credentials;
         nothing is written. AssumeRole and the federation flows call this after authorizing the caller, then
         `issue_role_session`: a flow that must remember something (SAML's replay memory) does so in between, once
@@ -245,7 +246,7 @@ class Sts:
             session_name=session_name, policies=policies, policy_arns=arns, tags=tuple(session_tags),
             transitive_tag_keys=tuple(transitive), source_identity=source_identity, mfa=mfa,
             mfa_time=int(mfa_time.timestamp()) if mfa_time else None, chained=chained,
-            federated_provider=federated_provider)
+            federated_provider=federated_provider, workload=workload)
         return RoleSessionPlan(role, partition, claims, self._packed(claims), now,
                                region or (caller.request.region if caller else "us-east-1"))
 
