@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -272,3 +273,25 @@ def test_the_trail_records_which_workload_obtained_which_session(world: tuple[Ap
         registered = [r for r in conn.execute(select(t.audit_events.c.record).where(
             t.audit_events.c.event_name == "RegisterWorkload")).scalars()]
     assert registered and reg["Token"] not in registered[0]
+
+
+def test_tags_that_cannot_fit_a_session_are_refused_before_anything_is_written(
+        world: tuple[Application, Clock]) -> None:
+    app, _ = world
+    big = [{"Key": f"k{i:03d}", "Value": secrets.token_hex(120)} for i in range(50)]
+    status, answer = gatehouse(app, "RegisterWorkload", {"InstanceProfileName": "app-profile", "WorkloadId": "big",
+                                                         "Tags": big})
+    assert status == 400 and answer["__type"].endswith("PackedPolicyTooLarge"), answer
+    assert gatehouse(app, "GetWorkload", {"WorkloadId": "big"})[0] == 404
+    register(app, "small")
+    status, answer = gatehouse(app, "TagWorkload", {"WorkloadId": "small", "Tags": big})
+    assert status == 400 and answer["__type"].endswith("PackedPolicyTooLarge"), answer
+    assert gatehouse(app, "GetWorkload", {"WorkloadId": "small"})[1]["Workload"]["Tags"] == []
+
+
+def test_the_signed_operation_refuses_when_the_role_is_gone(world: tuple[Application, Clock]) -> None:
+    app, _ = world
+    register(app, "web-1")
+    ok(app, "iam", "RemoveRoleFromInstanceProfile", {"InstanceProfileName": "app-profile", "RoleName": "app"})
+    status, answer = gatehouse(app, "GetWorkloadCredentials", {"WorkloadId": "web-1"})
+    assert status == 400 and answer["__type"].endswith("AccessDeniedException"), answer

@@ -26,12 +26,13 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from gatehouse.errors import AccessDenied, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from gatehouse.errors import AccessDenied, AwsError, EntityAlreadyExists, LimitExceeded, NoSuchEntity
 from gatehouse.errors import ValidationError as AwsValidationError
-from gatehouse.model import Caller, InstanceProfile, OwnerKind, Role, Workload, make_arn
+from gatehouse.model import Caller, InstanceProfile, OwnerKind, Role, Tag, Workload, make_arn
 from gatehouse.policy import PolicyKind, Principal
 from gatehouse.services.authorization import Authorizer, iso8601
 from gatehouse.services.clock import Clock, whole_seconds
@@ -136,6 +137,8 @@ class Workloads:
             if not self._trusts_ec2(role):
                 raise AwsValidationError(f"The trust policy of role {role.name} does not allow {EC2} to assume it, "
                                          f"as an instance profile's role must.")
+            ttl = ttl_seconds or min(DEFAULT_TTL, role.max_session_duration)
+            self._check_fits(role, workload_id, new_tags, ttl)
             existing = tx.workloads.get(workload_id)
             if existing is not None:
                 if existing.revoked_at is None:
@@ -146,7 +149,7 @@ class Workloads:
             workload = Workload(
                 account_id=caller.account_id, uid=secrets.token_hex(16), workload_id=workload_id,
                 profile_id=profile.profile_id, profile_name=profile.name, token_hash=token_hash(token),
-                ttl_seconds=ttl_seconds or min(DEFAULT_TTL, role.max_session_duration),
+                ttl_seconds=ttl,
                 created=whole_seconds(self.clock), tags=tuple(new_tags))
             try:
                 tx.workloads.insert(workload)
@@ -183,7 +186,12 @@ class Workloads:
         new = checked_tags(tags, OwnerKind.INSTANCE_PROFILE)
         with self.store.write(caller.account_id) as tx:
             workload = self._found(tx, caller, "gatehouse:TagWorkload", workload_id, RequestFacts(tags=new))
-            tx.workloads.set_tags(workload.uid, merged_tags(workload.tags, new, OwnerKind.INSTANCE_PROFILE))
+            merged = merged_tags(workload.tags, new, OwnerKind.INSTANCE_PROFILE)
+            role = self._current_role(tx, workload)
+            if role is not None:
+                self._check_fits(role, workload.workload_id, merged, min(workload.ttl_seconds,
+                                                                         role.max_session_duration))
+            tx.workloads.set_tags(workload.uid, merged)
         return {}
 
     @operation
@@ -207,7 +215,10 @@ class Workloads:
                 raise AccessDenied(f"Instance Profile {workload.profile_name} of workload {workload.workload_id} "
                                    f"has no role.")
             self._require_pass_role(tx, caller, role)
-        session = self._issue(workload, caller.request.region)
+        try:
+            session = self._issue(workload, caller.request.region)
+        except CredentialsRefused as refused:
+            raise AccessDenied(refused.message) from None
         return {"Credentials": session.result["Credentials"], "RoleArn": session.role_arn,
                 "AssumedRoleUser": session.result["AssumedRoleUser"]}
 
@@ -244,10 +255,13 @@ class Workloads:
                     cached.duration // 2, _REUSE_AT_LEAST):
                 self._cache.move_to_end(workload.uid)
                 return replace(cached.session, reused=True)
-        plan = self.sts.plan_role_session(
-            None, role, workload.workload_id, SessionRequest(),
-            [(tag.key, tag.value) for tag in workload.tags], duration_seconds=duration, workload=workload.uid,
-            region=region)
+        try:
+            plan = self.sts.plan_role_session(
+                None, role, workload.workload_id, SessionRequest(),
+                [(tag.key, tag.value) for tag in workload.tags], duration_seconds=duration, workload=workload.uid,
+                region=region)
+        except AwsError as e:  # the session cannot be made as registered (its tags no longer fit, ...)
+            raise CredentialsRefused(403, e.message, workload) from None
         result = self.sts.issue_role_session(plan)
         session = IssuedSession(workload, role.arn(plan.partition), result, reused=False)
         with self._lock:
@@ -256,6 +270,12 @@ class Workloads:
             while len(self._cache) > _CACHE_ENTRIES:
                 self._cache.popitem(last=False)
         return session
+
+    def _check_fits(self, role: Role, workload_id: str, tags: Sequence[Tag], ttl: int) -> None:
+        """Refuse, at registration or tagging, a workload whose sessions could not be issued (AWS's
+        PackedPolicyTooLarge when the tags do not fit a session): planning a session checks it, writing nothing."""
+        self.sts.plan_role_session(None, role, workload_id, SessionRequest(), [(t.key, t.value) for t in tags],
+                                   duration_seconds=ttl)
 
     @staticmethod
     def _role_of(tx: UnitOfWork, profile: InstanceProfile) -> Role | None:
