@@ -97,6 +97,9 @@ EXAMPLES: dict[str, list[str]] = {
     "user": ["gatehouse user offboard alice --dry-run"],
     "user offboard": ["gatehouse user offboard alice --dry-run", "gatehouse user offboard alice"],
     "doctor": ["gatehouse doctor", "gatehouse doctor --output json --endpoint-url http://127.0.0.1:4599"],
+    "workload": ["gatehouse workload register --instance-profile web --name web-1 --output json",
+                 "gatehouse workload list", "gatehouse workload revoke web-1",
+                 "gatehouse workload serve-metadata web-1 --port 8169"],
 }
 
 

@@ -34,8 +34,7 @@ if TYPE_CHECKING:
     from gatehouse.wire.instance_metadata import RoleCredentials
 
 workload_app = typer.Typer(no_args_is_help=True, help=(
-    "Workloads: programs that get role credentials from Gatehouse with no stored keys.\n\n"
-    "Example: gatehouse workload register --instance-profile web --name web-1 --output json"))
+    "Workloads: programs that get role credentials from Gatehouse with no stored keys."))
 out = Console(highlight=False, soft_wrap=True)
 
 # Refresh the listener's set when less than this remains, and at least this often (tag changes, revocation).
