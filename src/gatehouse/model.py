@@ -49,6 +49,7 @@ class OwnerKind(StrEnum):
     SAML_PROVIDER = "saml-provider"
     MFA_DEVICE = "mfa"
     SERVER_CERTIFICATE = "server-certificate"
+    WORKLOAD = "workload"  # Gatehouse's registered workloads (their tags live in their own row)
 
     @property
     def tag_keys_ignore_case(self) -> bool:

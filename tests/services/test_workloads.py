@@ -295,3 +295,24 @@ def test_the_signed_operation_refuses_when_the_role_is_gone(world: tuple[Applica
     ok(app, "iam", "RemoveRoleFromInstanceProfile", {"InstanceProfileName": "app-profile", "RoleName": "app"})
     status, answer = gatehouse(app, "GetWorkloadCredentials", {"WorkloadId": "web-1"})
     assert status == 400 and answer["__type"].endswith("AccessDeniedException"), answer
+
+
+def test_workload_tags_and_request_tags_in_policies(world: tuple[Application, Clock]) -> None:
+    app, _ = world
+    register(app, "data-1", Tags=[{"Key": "team", "Value": "data"}])
+    register(app, "web-9", Tags=[{"Key": "team", "Value": "web"}])
+    keys = user_with_key(app, "ops", policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["gatehouse:RevokeWorkload", "gatehouse:GetWorkload"], "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "data"}}},
+        {"Effect": "Allow", "Action": "gatehouse:RegisterWorkload", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:RequestTag/team": "data"}, "ForAllValues:StringEquals": {
+             "aws:TagKeys": ["team"]}}},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}))
+    assert gatehouse(app, "GetWorkload", {"WorkloadId": "data-1"}, keys)[0] == 200
+    assert gatehouse(app, "RevokeWorkload", {"WorkloadId": "web-9"}, keys)[0] == 400
+    assert gatehouse(app, "RevokeWorkload", {"WorkloadId": "data-1"}, keys)[0] == 200
+    assert gatehouse(app, "RegisterWorkload", {"InstanceProfileName": "app-profile", "WorkloadId": "x-1"}, keys)[
+        0] == 400
+    assert gatehouse(app, "RegisterWorkload", {"InstanceProfileName": "app-profile", "WorkloadId": "x-2", "Tags": [
+        {"Key": "team", "Value": "data"}, {"Key": "env", "Value": "prod"}]}, keys)[0] == 400
+    register(app, "x-3", keys, Tags=[{"Key": "team", "Value": "data"}])

@@ -119,10 +119,11 @@ class Workloads:
                           ttl_seconds: int | None = None, tags: list[dict[str, str]] | None = None
                           ) -> dict[str, Any]:
         workload_id = workload_id or "wl-" + secrets.token_hex(8)
-        new_tags = checked_tags(tags, OwnerKind.INSTANCE_PROFILE)  # keys compare with case, as most kinds'
+        new_tags = checked_tags(tags, OwnerKind.WORKLOAD)
         token = new_token()
         with self.store.write(caller.account_id) as tx:
-            self.authz.require(tx, caller, "gatehouse:RegisterWorkload", Target(self._arn(caller, workload_id)),
+            self.authz.require(tx, caller, "gatehouse:RegisterWorkload",
+                               Target(self._arn(caller, workload_id), OwnerKind.WORKLOAD, lambda: ()),
                                facts=RequestFacts(tags=new_tags))
             profile = tx.profiles.get(instance_profile_name)
             if profile is None:
@@ -183,10 +184,10 @@ class Workloads:
 
     @operation
     def tag_workload(self, caller: Caller, workload_id: str, tags: list[dict[str, str]]) -> dict[str, Any]:
-        new = checked_tags(tags, OwnerKind.INSTANCE_PROFILE)
+        new = checked_tags(tags, OwnerKind.WORKLOAD)
         with self.store.write(caller.account_id) as tx:
             workload = self._found(tx, caller, "gatehouse:TagWorkload", workload_id, RequestFacts(tags=new))
-            merged = merged_tags(workload.tags, new, OwnerKind.INSTANCE_PROFILE)
+            merged = merged_tags(workload.tags, new, OwnerKind.WORKLOAD)
             role = self._current_role(tx, workload)
             if role is not None:
                 self._check_fits(role, workload.workload_id, merged, min(workload.ttl_seconds,
@@ -199,7 +200,7 @@ class Workloads:
         with self.store.write(caller.account_id) as tx:
             workload = self._found(tx, caller, "gatehouse:UntagWorkload", workload_id,
                                    RequestFacts(tag_keys=tag_keys))
-            tx.workloads.set_tags(workload.uid, without_tags(workload.tags, tag_keys, OwnerKind.INSTANCE_PROFILE))
+            tx.workloads.set_tags(workload.uid, without_tags(workload.tags, tag_keys, OwnerKind.WORKLOAD))
         return {}
 
     @operation
@@ -314,7 +315,8 @@ class Workloads:
         """Look up, then authorize what was found (or the ARN asked for, so absence is not told to the unallowed)."""
         workload = tx.workloads.get(workload_id)
         arn = self._arn(caller, workload.workload_id if workload else workload_id)
-        self.authz.require(tx, caller, action, Target(arn), facts=facts)
+        tags = workload.tags if workload else ()
+        self.authz.require(tx, caller, action, Target(arn, OwnerKind.WORKLOAD, lambda: tags), facts=facts)
         if workload is None:
             raise NoSuchEntity(f"Workload {workload_id} cannot be found.")
         return workload
