@@ -316,3 +316,28 @@ def test_workload_tags_and_request_tags_in_policies(world: tuple[Application, Cl
     assert gatehouse(app, "RegisterWorkload", {"InstanceProfileName": "app-profile", "WorkloadId": "x-2", "Tags": [
         {"Key": "team", "Value": "data"}, {"Key": "env", "Value": "prod"}]}, keys)[0] == 400
     register(app, "x-3", keys, Tags=[{"Key": "team", "Value": "data"}])
+
+
+def test_the_roles_boundary_bounds_the_workloads_session(world: tuple[Application, Clock]) -> None:
+    app, _ = world
+    ok(app, "iam", "CreatePolicy", {"PolicyName": "only-get-user", "PolicyDocument": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})})
+    ok(app, "iam", "PutRolePermissionsBoundary", {"RoleName": "app", "PermissionsBoundary":
+                                                  f"arn:aws:iam::{ACCOUNT}:policy/only-get-user"})
+    creds = session(fetch(app, register(app, "bounded", Tags=[{"Key": "team", "Value": "data"}])["Token"])[1])
+    assert call(app, "iam", "ListRoles", keys=creds).code == "AccessDenied"  # allowed by the role, not the boundary
+
+
+def test_the_credentials_uri_follows_the_public_url() -> None:
+    app = build(Settings(dev=True, public_url="https://gatehouse.example/base/"))
+    try:
+        app.bootstrap()
+        ok(app, "iam", "CreateRole", {"RoleName": "app", "AssumeRolePolicyDocument": TRUST})
+        ok(app, "iam", "CreateInstanceProfile", {"InstanceProfileName": "app-profile"})
+        ok(app, "iam", "AddRoleToInstanceProfile", {"InstanceProfileName": "app-profile", "RoleName": "app"})
+        reg = register(app, "web-1")
+        assert reg["CredentialsUri"] == "https://gatehouse.example/base" + PATH
+        assert asgi_request(app, "GET", "/base" + PATH, headers={"Authorization": reg["Token"]}).status == 200
+        assert asgi_request(app, "GET", PATH, headers={"Authorization": reg["Token"]}).status == 404
+    finally:
+        app.close()
