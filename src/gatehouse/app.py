@@ -312,6 +312,7 @@ class Services:
     signin: Signin
     account_security: AccountSecurity
     outbound: OutboundFederation
+    workloads: Workloads
     recorder: CallRecorder  # the trail, or NoTrail when it is off
     trail: AuditTrail | None
     throttle: Throttle
@@ -470,8 +471,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     services = Services(settings=settings, store=store, box=box, clock=clock, tokens=tokens, managed=managed,
                         authenticator=authenticator, authorizer=authz, iam=tuple(iam), sts=sts,
                         sts_handlers=tuple(sts_handlers), signin=signin, account_security=account_security,
-                        outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
-                        endpoint=endpoint)
+                        outbound=outbound, workloads=workloads, recorder=recorder, trail=trail, throttle=throttle,
+                        router=router, endpoint=endpoint)
     app = Application(services)
     executor = Executor()
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
