@@ -341,3 +341,19 @@ def test_the_credentials_uri_follows_the_public_url() -> None:
         assert asgi_request(app, "GET", PATH, headers={"Authorization": reg["Token"]}).status == 404
     finally:
         app.close()
+
+
+def test_sessions_chained_from_a_workloads_stop_with_it(world: tuple[Application, Clock]) -> None:
+    app, _ = world
+    ok(app, "iam", "CreateRole", {"RoleName": "next", "AssumeRolePolicyDocument": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {
+            "AWS": f"arn:aws:iam::{ACCOUNT}:role/app"}}]})})
+    ok(app, "iam", "PutRolePolicy", {"RoleName": "app", "PolicyName": "chain", "PolicyDocument": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})})
+    creds = session(fetch(app, register(app, "web-1")["Token"])[1])
+    chained = ok(app, "sts", "AssumeRole", {"RoleArn": f"arn:aws:iam::{ACCOUNT}:role/next", "RoleSessionName": "chain"},
+                 creds)
+    second = Keys(chained.text("AccessKeyId"), chained.text("SecretAccessKey"), chained.text("SessionToken"))
+    ok(app, "sts", "GetCallerIdentity", keys=second)
+    gatehouse(app, "RevokeWorkload", {"WorkloadId": "web-1"})
+    assert call(app, "sts", "GetCallerIdentity", keys=second).code == "InvalidClientTokenId"

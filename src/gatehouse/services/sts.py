@@ -167,9 +167,11 @@ class Sts:
                                       tag_session=bool(request.tags or request.transitive_tag_keys),
                                       set_source_identity=bool(source_identity and not (
                                           session and session.source_identity)))
+        # A session chained from a workload's stays bound to the workload: revoking it stops both.
         return self.issue_role_session(self.plan_role_session(
             caller, role, role_session_name, request, session_tags, transitive, duration_seconds=duration_seconds,
-            chained=chained, source_identity=source_identity, mfa=mfa, mfa_time=mfa_time))
+            chained=chained, source_identity=source_identity, mfa=mfa, mfa_time=mfa_time,
+            workload=session.workload if session else None))
 
     def _authorize_assume(self, caller: Caller, role_arn: str, action: str, facts: RequestFacts, *,
                           tag_session: bool = False, set_source_identity: bool = False) -> Role:
