@@ -136,6 +136,9 @@ def test_list_tag_untag_and_never_the_token(world: Endpoint) -> None:
     assert listed.returncode == 0 and reg["Token"] not in listed.stdout
     mine = [w for w in json.loads(listed.stdout) if w["WorkloadId"] == "web-3"]
     assert mine and mine[0]["Tags"] == [{"Key": "env", "Value": "prod"}] and mine[0]["TtlSeconds"] == 900
+    got = cli(world, "get", "web-3", "--output", "json")
+    assert got.returncode == 0 and json.loads(got.stdout)["RoleName"] == "app" and reg["Token"] not in got.stdout
+    assert cli(world, "get", "web-3").returncode == 0
     table = cli(world, "list")
     assert table.returncode == 0 and "web-3" in table.stdout and reg["Token"] not in table.stdout
     assert cli(world, "revoke", "no-such-workload").returncode == 1

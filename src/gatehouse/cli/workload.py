@@ -135,6 +135,33 @@ def list_command(
     out.print(table)
 
 
+@workload_app.command("get")
+def get_command(
+    ctx: typer.Context,
+    workload_id: Annotated[str, typer.Argument(help="The workload.")],
+    endpoint_url: endpoint_option = DEFAULT_ENDPOINT,
+    profile: profile_option = None,
+    output: output_option = Output.table,
+) -> None:
+    """Describe one workload (never its token).
+
+    Examples:
+
+      gatehouse workload get web-1 --output json
+    """
+    with api_errors():
+        found = _gatehouse(ctx).get_workload(WorkloadId=workload_id)["Workload"]
+    if output is Output.json:
+        print_json(found)
+        return
+    table = Table(show_header=False, box=None)
+    for key, value in found.items():
+        if key == "Tags":
+            value = ", ".join(f"{t['Key']}={t['Value']}" for t in value)
+        table.add_row(key, value.isoformat() if hasattr(value, "isoformat") else str(value))
+    out.print(table)
+
+
 @workload_app.command("revoke")
 def revoke_command(
     ctx: typer.Context,
