@@ -63,6 +63,7 @@ from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
+from gatehouse.services.resources.registry import ResourceRegistry
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
@@ -446,8 +447,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
-    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above.
-    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers, "gatehouse": [Offboarding(iam)]}
+    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; the resource
+    # registry.
+    registry = ResourceRegistry(store, authz, clock)
+    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers,
+                                         "gatehouse": [Offboarding(iam), registry]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
     router = Router(ServiceModels(), handlers)

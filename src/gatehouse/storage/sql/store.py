@@ -43,6 +43,7 @@ from gatehouse.storage.sql.others import (
     key_from_row,
 )
 from gatehouse.storage.sql.policies import SqlAttachments, SqlInlinePolicies, SqlManagedPolicies
+from gatehouse.storage.sql.resources import SqlResources
 from gatehouse.storage.sql.signin_ledger import SqlSigninLedger
 
 
@@ -152,6 +153,10 @@ class SqlUnitOfWork:
     @cached_property
     def outbound(self) -> SqlOutboundIssuers:
         return SqlOutboundIssuers(self.conn, self._acct())
+
+    @cached_property
+    def resources(self) -> SqlResources:
+        return SqlResources(self.conn, self._acct())
 
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
