@@ -63,6 +63,7 @@ from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
+from gatehouse.services.resources.authorize import AuthorizationApi
 from gatehouse.services.resources.registry import ResourceRegistry
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
@@ -73,6 +74,7 @@ from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
+from gatehouse.wire.authorize_http import AuthorizeEndpoint, authorize_routes
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
@@ -469,8 +471,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                         outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
                         endpoint=endpoint)
     app = Application(services)
+    # POST /authorize[/batch]: the authorization API for applications, on the AWS request path.
+    authorize = AuthorizeEndpoint(endpoint, AuthorizationApi(store, authz))
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
-                         + issuer_routes(outbound))
+                         + issuer_routes(outbound) + authorize_routes(),
+                         paths={"/authorize": authorize, "/authorize/batch": authorize})
     return app
