@@ -283,7 +283,7 @@ class FeatureDisabled(AwsError):
 
 
 class ResourceNotFoundException(AwsError):
-    code, http_status = "ResourceNotFoundException", 400
+    code, http_status = "ResourceNotFoundException", 404  # as IAM models its error of that name
 
 
 class ResourceAlreadyExistsException(AwsError):

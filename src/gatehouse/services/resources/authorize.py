@@ -248,4 +248,4 @@ class AuthorizationApi:
 
 
 class NoSuchPrincipal(AwsError):
-    code, http_status = "ResourceNotFoundException", 400
+    code, http_status = "ResourceNotFoundException", 404
