@@ -21,6 +21,7 @@ from tests.support.authorize import (
     build_world,
     create_account,
     forwarded,
+    gatehouse_client,
     http,
     note,
 )
@@ -229,3 +230,23 @@ def test_openapi_description_is_served(world: World) -> None:
     status, document = http("GET", world.ep.url + "/authorize/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.1")
     assert {"/authorize", "/authorize/batch"} <= set(document["paths"])
+
+
+def test_answers_follow_every_change_at_once(world: World) -> None:
+    """Registered resources and named principals are kept by account revision: a change is seen by the next call."""
+    registry, iam = gatehouse_client(world.ep), world.ep.client("iam")
+    erin = f"arn:aws:iam::{ACCOUNT}:user/erin"
+    assert ask(world, erin, resource=note(2))[1]["decision"] == "ImplicitDeny"
+    grant = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": erin},
+                                                                 "Action": "notes:GetNote", "Resource": note(2)}]})
+    registry.put_resource_policy(ResourceArn=note(2), Policy=grant)
+    try:
+        assert ask(world, erin, resource=note(2))[1]["decision"] == "Allow"
+    finally:
+        registry.delete_resource_policy(ResourceArn=note(2))
+    assert ask(world, erin, resource=note(2))[1]["decision"] == "ImplicitDeny"
+    iam.create_user(UserName="temp")
+    assert ask(world, f"arn:aws:iam::{ACCOUNT}:user/temp", resource=note(2))[1]["decision"] == "ImplicitDeny"
+    iam.delete_user(UserName="temp")
+    status, error = ask(world, f"arn:aws:iam::{ACCOUNT}:user/temp", resource=note(2))
+    assert status == 404 and error["__type"] == "ResourceNotFoundException"

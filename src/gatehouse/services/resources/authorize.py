@@ -30,6 +30,7 @@ Rules, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from gatehouse.policy.evalcase import decision_line
 from gatehouse.services.authorization import Authorizer
 from gatehouse.services.request_context import RequestFacts, Target
 from gatehouse.services.resources.arns import RESERVED_SERVICES, parse_resource_arn
+from gatehouse.services.resources.lookups import LazyUnit, RevisionCache
 from gatehouse.services.resources.registry import resource_tag_keys
 from gatehouse.storage.repository import Store, UnitOfWork
 
@@ -152,19 +154,26 @@ class AuthorizationApi:
     def __init__(self, store: Store, authz: Authorizer) -> None:
         self.store = store
         self.authz = authz
+        self._resources: RevisionCache[RegisteredResource | None] = RevisionCache()
+        self._principals: RevisionCache[Caller] = RevisionCache()
 
     def decide(self, app: Caller, question: Question, principal: Caller | None = None) -> dict[str, Any]:
         """The output line for `question`; `principal` is the caller authenticated from its signed request, if it
         came with one. AwsError when the application may not ask it (or the principal is unknown)."""
         resource_account = self._resource_account(app, question)
-        with self.store.read(app.account_id) as tx:
+        with LazyUnit(self.store, app.account_id) as tx:
             self.authz.require(tx, app, "gatehouse:Authorize", Target(question.resource))
-            registered = tx.resources.get(question.resource) if question.resource != "*" else None
+            registered = None
+            if question.resource != "*":
+                registered = self._resources.get(app.account_id, app.revision, question.resource,
+                                                 lambda: tx.resources.get(question.resource))
             if principal is None:
-                principal = self.principal_named(tx, app, question)
+                found = self._principals.get(app.account_id, app.revision, question.principal_arn or "",
+                                             lambda: self.principal_named(tx, app, question))
+                principal = dataclasses.replace(found, request=principal_meta(app.request, question.context))
             if principal.account_id == app.account_id:
                 return self._decide(tx, principal, question, registered, resource_account)
-        with self.store.read(principal.account_id) as ptx:
+        with LazyUnit(self.store, principal.account_id) as ptx:
             return self._decide(ptx, principal, question, registered, resource_account)
 
     def _decide(self, tx: UnitOfWork, principal: Caller, q: Question, registered: RegisteredResource | None,
@@ -219,8 +228,7 @@ class AuthorizationApi:
             return Caller(account_id=account, kind=kind, arn=arn, user_id=user_id, name=name, access_key_id="",
                           request=meta, partition=app.partition, principal_id=principal_id, revision=revision)
 
-        found = tx.accounts.get(account)
-        revision = found.revision if found else -1
+        revision = app.revision  # the named principal is of the application's account
         if service == "iam" and rest == "root":
             return make(PrincipalKind.ROOT, arn, account, "root", revision=revision)
         kind, _, path_name = rest.partition("/")
