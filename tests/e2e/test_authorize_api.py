@@ -250,3 +250,12 @@ def test_answers_follow_every_change_at_once(world: World) -> None:
     iam.delete_user(UserName="temp")
     status, error = ask(world, f"arn:aws:iam::{ACCOUNT}:user/temp", resource=note(2))
     assert status == 404 and error["__type"] == "ResourceNotFoundException"
+
+
+def test_the_documented_description_is_the_served_one() -> None:
+    from pathlib import Path
+
+    from gatehouse.wire.authorize_http import OPENAPI
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "authorize.openapi.json"
+    assert docs.read_text() == OPENAPI.read_text(), "copy src/gatehouse/wire/authorize.openapi.json to docs/"
