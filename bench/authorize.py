@@ -4,6 +4,7 @@ beside GetCallerIdentity (the cheapest signed call there is) in the same run, in
 
     .venv/bin/python bench/authorize.py                        # 3 rounds x 4 s per operation, 4 client threads
     .venv/bin/python bench/authorize.py --rounds 2 --seconds 3 --threads 8
+    .venv/bin/python bench/authorize.py --in-process            # the request path alone, CPU per request
 
 Starts `gatehouse serve` (a fresh SQLite data directory, pinned root keys, throttling off, audit trail on, as
 `make run`) and the example notes service (examples/notes, uvicorn, the middleware with its default 5 s cache)
@@ -22,6 +23,10 @@ spends its CPU on HTTP, not on signing. Reported per operation: requests/s (medi
 request (Gatehouse's process; for the cached path, the notes service's), and each as a ratio to GetCallerIdentity
 in the same round (median). Every answer is checked (200 and, for /authorize, an Allow). Bounded: rounds x
 operations x seconds, then both servers are stopped (only the processes this script started).
+
+`--in-process` measures the request path without HTTP or a second process (for a shared, noisy machine): the
+same three Gatehouse operations handed to the endpoint's `handle` on this thread, interleaved, counted in CPU
+seconds of this process.
 """
 
 from __future__ import annotations
@@ -168,12 +173,82 @@ def start(cmd: list[str], url: str, env: dict[str, str] | None = None) -> subpro
     return proc
 
 
+def in_process(rounds: int, seconds: float) -> int:
+    """CPU per request of the request path alone (signature, decision, rendering, the trail), interleaved."""
+    from pathlib import Path
+
+    from gatehouse.app import build
+    from gatehouse.settings import Secret, Settings
+
+    app = build(Settings(data_dir=Path(tempfile.mkdtemp(prefix="gatehouse-bench-")), account_id=ACCOUNT,
+                         root_access_key_id=KEY, root_secret_access_key=Secret(SECRET), throttle_per_key=0,
+                         throttle_per_account=0).checked())
+    app.bootstrap()
+    assert app.asgi is not None
+    handlers = {"/": app.services.endpoint, "/authorize": app.asgi.paths["/authorize"]}
+    host = "127.0.0.1:4599"
+
+    def handle(signed: Signed) -> tuple[int, bytes]:
+        method, url, headers, body = signed
+        path = "/" + url.split("/", 3)[3]
+        reply = handlers[path].handle(method, path, "", {k.lower(): v for k, v in headers.items()}, body,
+                                      "127.0.0.1", False)
+        return reply.status, reply.body
+
+    def query(key: tuple[str, str], service: str, body: str) -> Signed:
+        return sign("POST", f"http://{host}/", body.encode(), key, service,
+                    {"Content-Type": "application/x-www-form-urlencoded"})
+
+    keys: dict[str, tuple[str, str]] = {}
+    for name, policy in (("notes-app", {"Effect": "Allow", "Action": "gatehouse:Authorize", "Resource": "*"}),
+                         ("alice", {"Effect": "Allow", "Action": "notes:GetNote", "Resource": NOTE})):
+        document = urllib.parse.quote(json.dumps({"Version": "2012-10-17", "Statement": [policy]}), safe="")
+        for body in (f"Action=CreateUser&Version=2010-05-08&UserName={name}",
+                     f"Action=PutUserPolicy&Version=2010-05-08&UserName={name}&PolicyName=p&PolicyDocument={document}"):
+            assert handle(query((KEY, SECRET), "iam", body))[0] == 200
+        made = handle(query((KEY, SECRET), "iam", f"Action=CreateAccessKey&Version=2010-05-08&UserName={name}"))[1]
+        keys[name] = (re.search(rb"<AccessKeyId>(.+?)<", made)[1].decode(),  # type: ignore[index]
+                      re.search(rb"<SecretAccessKey>(.+?)<", made)[1].decode())  # type: ignore[index]
+    forwarded = sign("GET", "http://notes.example/notes/1", b"", keys["alice"], "notes")
+
+    def ask(request: dict[str, Any]) -> Signed:
+        body = json.dumps({"request": {**request, "action": "notes:GetNote", "resource": NOTE}}).encode()
+        return sign("POST", f"http://{host}/authorize", body, keys["notes-app"], "gatehouse",
+                    {"Content-Type": "application/json"})
+
+    ops = {"gci": query(keys["alice"], "sts", "Action=GetCallerIdentity&Version=2011-06-15"),
+           "authorize-arn": ask({"principal": f"arn:aws:iam::{ACCOUNT}:user/alice"}),
+           "authorize-signed": ask({"signed_request": {"method": "GET", "url": forwarded[1],
+                                                       "headers": forwarded[2], "body": ""}})}
+    cost: dict[str, list[float]] = {name: [] for name in ops}
+    for signed in ops.values():
+        status, body = handle(signed)
+        assert status == 200 and (b"Allow" in body or b"GetCallerIdentity" in body), body[:300]
+    for n in range(rounds):
+        for name, signed in ops.items():
+            done, cpu0, stop = 0, time.process_time(), time.monotonic() + seconds
+            while time.monotonic() < stop:
+                handle(signed)
+                done += 1
+            cost[name].append((time.process_time() - cpu0) / done * 1e6)
+        print(f"round {n + 1}: " + ", ".join(f"{k} {v[-1]:,.0f} µs" for k, v in cost.items()), flush=True)
+    print("\n| operation | CPU µs/request (median) | x GCI |\n|---|---|---|")
+    for name in ops:
+        ratio = statistics.median(c / g for c, g in zip(cost[name], cost["gci"], strict=True))
+        print(f"| {name} | {statistics.median(cost[name]):,.0f} | {ratio:.2f} |")
+    app.close()
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--threads", type=int, default=4)
+    ap.add_argument("--in-process", action="store_true", help="the request path alone, in this process")
     args = ap.parse_args()
+    if args.in_process:
+        return in_process(args.rounds, args.seconds)
     port, notes_port = free_port(), free_port()
     url, notes_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{notes_port}"
     data = tempfile.mkdtemp(prefix="gatehouse-bench-")
