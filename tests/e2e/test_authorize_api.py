@@ -134,8 +134,14 @@ def test_forwarded_requests_are_authenticated(world: World) -> None:
     # A request signed for Gatehouse itself is not the application's to forward.
     _, line = ask(world, forwarded("POST", world.ep.url + "/", alice, b"Action=ListUsers", service="iam"))
     assert line["code"] == "AccessDeniedException"
-    _, line = ask(world, forwarded("PUT", f"{NOTES}/notes/1", alice, b"hello"))
-    assert line["decision"] == "Allow" or line["decision"] == "ImplicitDeny"
+    # A signature for one service is not spent on another's actions.
+    _, line = ask(world, forwarded("GET", f"{NOTES}/notes/1", alice, service="billing"))
+    assert line["code"] == "InvalidSignatureException" and "correct service: 'notes'" in line["error"]
+    # The body is part of what was signed.
+    request = forwarded("PUT", f"{NOTES}/notes/1", alice, b"hello")
+    assert ask(world, request)[1]["decision"] == "Allow"
+    request["body"] = "hellO"
+    assert ask(world, request)[1]["code"] == "InvalidSignatureException"
 
 
 def test_session_policies_of_a_forwarded_session_apply(world: World) -> None:

@@ -11,8 +11,9 @@ application's decisions; the forwarded request's signature and headers are never
 
 A question's principal may come as the original signed request (`signed_request`: method, url, headers, body or
 body_base64), authenticated here on the application's behalf with the same verifier and key look-up (and the same
-clock skew rule) as a request to Gatehouse itself. A request signed for a service Gatehouse answers itself (iam,
-sts, ...) is refused: it was meant for Gatehouse, not for the application. When that authentication fails, the
+clock skew rule) as a request to Gatehouse itself. Its credential scope must name the action's service (a request
+signed for `notes` decides `notes:` actions only), and a request signed for a service Gatehouse answers itself
+(iam, sts, ...) is refused: it was meant for Gatehouse, not for the application. When that authentication fails, the
 application's call still succeeded: the answer is an error line naming the AWS code (`InvalidSignatureException`,
 `UnrecognizedClientException`, `ExpiredTokenException`, ...) for the application to pass on.
 """
@@ -203,6 +204,11 @@ class AuthorizeEndpoint:
         if claims.service in RESERVED_SERVICES:
             raise AccessDenied(f"A request signed for {claims.service} was meant for Gatehouse itself; forward "
                                "the request signed for your application's service.")
+        namespace = q.action.partition(":")[0].lower()
+        if claims.service != namespace:
+            # The signer chose the service its request is for (as AWS binds a signature to one service's endpoint):
+            # it cannot be spent on another service's actions.
+            raise SignatureDoesNotMatch(f"Credential should be scoped to correct service: '{namespace}'. ")
         credential = e.authenticator.resolve(claims.access_key_id, claims.security_token)
         e.verifier.verify(claims, method.upper(), parts.path or "/", parts.query, headers, body, credential.secret,
                           app.request.time, check_skew=self.config.enforce_clock)
