@@ -64,6 +64,7 @@ log = logging.getLogger("gatehouse.wire")
 PATHS = {"/authorize": "Authorize", "/authorize/batch": "BatchAuthorize"}
 CONTENT_TYPE = "application/json"
 MAX_SIGNED_BODY = 64 * 1024  # a forwarded request's body (decoded): only its hash is needed
+MAX_RECORDED_CONTEXT = 4096  # characters of a question's context kept in its audit event (else its keys only)
 OPENAPI = Path(__file__).parent / "authorize.openapi.json"  # docs/authorize.openapi.json is a copy (a test keeps it)
 
 
@@ -266,6 +267,9 @@ def _recorded(raw: Any) -> Any:
     if not isinstance(raw, dict):
         return None
     out = {k: raw[k] for k in ("id", "principal", "action", "resource", "resource_account", "context") if k in raw}
+    if len(json.dumps(out.get("context"), default=str)) > MAX_RECORDED_CONTEXT:  # an event stays small
+        context = out["context"]
+        out["context"] = {"truncated": True, "keys": list(context)[:64] if isinstance(context, dict) else []}
     signed = raw.get("signed_request")
     if isinstance(signed, dict):
         out["signed_request"] = {k: signed[k] for k in ("method", "url") if isinstance(signed.get(k), str)}
