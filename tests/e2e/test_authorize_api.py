@@ -265,3 +265,14 @@ def test_the_documented_description_is_the_served_one() -> None:
 
     docs = Path(__file__).resolve().parents[2] / "docs" / "authorize.openapi.json"
     assert docs.read_text() == OPENAPI.read_text(), "copy src/gatehouse/wire/authorize.openapi.json to docs/"
+
+
+def test_a_permissions_boundary_limits_the_answer(world: World) -> None:
+    iam = world.ep.client("iam")
+    boundary = iam.create_policy(PolicyName="notes-writers", PolicyDocument=allow("notes:PutNote", "*"))["Policy"]
+    iam.create_user(UserName="frank", PermissionsBoundary=boundary["Arn"])
+    iam.put_user_policy(UserName="frank", PolicyName="p", PolicyDocument=allow("notes:*", "*"))
+    frank = f"arn:aws:iam::{ACCOUNT}:user/frank"
+    assert ask(world, frank, action="notes:PutNote", resource=note(2))[1]["decision"] == "Allow"
+    _, line = ask(world, frank, resource=note(2))
+    assert line["decision"] == "ImplicitDeny" and "permissions boundary" in line["reason"]
