@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import logging
 import re
 import threading
 import time
@@ -57,6 +58,8 @@ Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
 ASGIApp = Callable[[Scope, Receive, Send], Any]
+
+log = logging.getLogger("gatehouse.asgi")
 
 MAX_BODY = 64 * 1024  # what Gatehouse accepts of a forwarded body; larger requests are refused here (413)
 _VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -219,8 +222,9 @@ class GatehouseAuth:
             await _error(send, 403, "AccessDeniedException", answer.get("reason", "Access denied"))
         elif answer.get("code") in (None, "ServiceUnavailableException"):
             await _error(send, 503, "ServiceUnavailableException", "Authorization is unavailable.")
-        else:
-            await _error(send, 403, answer["code"], answer.get("error", ""))
+        else:  # the caller's signature or credential was refused (or its key throttled), as Gatehouse says
+            status = 400 if answer["code"] == "ThrottlingException" else 403
+            await _error(send, status, answer["code"], answer.get("error", ""))
 
     def _learn_account(self) -> str:
         if self._account is None:
@@ -245,9 +249,13 @@ class GatehouseAuth:
                    "action": action, "resource": resource, "context": context}
         try:
             status, answer = await anyio.to_thread.run_sync(self.client.post, "/authorize", {"request": request})
-        except Exception:
+        except Exception as error:
+            log.warning("POST /authorize failed: %s", error)
             return {"code": "ServiceUnavailableException"}
         if status != 200 or not isinstance(answer, dict):
+            # The application's own call was refused (no gatehouse:Authorize, a resource of another account, a
+            # malformed context): a configuration problem, logged; the caller is refused.
+            log.warning("POST /authorize answered %s: %s", status, str(answer)[:500])
             return {"code": "ServiceUnavailableException"}
         if "decision" in answer:
             self.cache.put(key, answer)
