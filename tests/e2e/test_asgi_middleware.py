@@ -149,3 +149,16 @@ def test_fails_closed_when_gatehouse_is_unreachable(world: World) -> None:
     with Served(app) as served:
         status, body = served.call("GET", "/notes/1", world.keys["alice"])
     assert status == 503 and body["__type"] == "ServiceUnavailableException"
+
+
+def test_a_presigned_url_works_too(world: World, notes: Served) -> None:
+    from botocore.auth import SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    url = notes.url + "/notes/1"
+    request = AWSRequest(method="GET", url=url, headers={"Host": url.split("/")[2]})
+    SigV4QueryAuth(Credentials(*world.keys["alice"]), "notes", "us-east-1", expires=60).add_auth(request)
+    status, body = http("GET", request.url)
+    assert status == 200 and body["reader"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
+    status, body = http("GET", request.url[:-2] + "00")  # the signature is the last query parameter
+    assert status == 403 and body["__type"] == "InvalidSignatureException"
