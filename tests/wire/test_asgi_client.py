@@ -47,3 +47,14 @@ def test_any_difference_in_the_request_is_another_key() -> None:
         changed = list(base)
         changed[index] = value
         assert _cache_key(*changed) != key, index  # type: ignore[arg-type]
+
+
+def test_the_middleware_is_a_client_library() -> None:
+    """Embedded in other applications, it must not bring Gatehouse's server layers along."""
+    import subprocess
+    import sys
+
+    code = ("import sys, gatehouse.asgi; print(sorted(m for m in sys.modules if m.startswith('gatehouse.') and "
+            "m != 'gatehouse.asgi'))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert found.stdout.strip() == "[]"
