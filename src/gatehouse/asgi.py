@@ -30,7 +30,8 @@ within the TTL. Every new signature goes to Gatehouse. The TTL (seconds, default
 a changed policy or a signature past its validity keeps a cached Allow; the size is bounded (least recently used
 entries leave first). Denials are cached too (so a replayed denied request costs nothing), errors never.
 
-This module is a client library: it imports neither Gatehouse's storage nor its services.
+This module is a client library: it imports neither Gatehouse's storage nor its services; botocore (signing,
+credentials, pooled HTTP) and anyio are all it needs.
 """
 
 from __future__ import annotations
@@ -48,10 +49,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio.to_thread
-import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.httpsession import URLLib3Session
 from botocore.session import Session
 
 Scope = dict[str, Any]
@@ -134,7 +135,7 @@ class GatehouseClient:
         self.region = region
         self._credentials = credentials
         self._session = Session() if credentials is None else None
-        self.http = urllib3.PoolManager(maxsize=pool_size, timeout=urllib3.Timeout(total=timeout), retries=False)
+        self.http = URLLib3Session(timeout=timeout, max_pool_connections=pool_size)  # keep-alive, pooled
 
     def credentials(self) -> Credentials:
         if self._credentials is not None:
@@ -150,8 +151,8 @@ class GatehouseClient:
         request = AWSRequest(method="POST", url=self.endpoint + path, data=body,
                              headers={"Content-Type": "application/json"})
         SigV4Auth(self.credentials().get_frozen_credentials(), "gatehouse", self.region).add_auth(request)
-        response = self.http.request("POST", self.endpoint + path, body=body, headers=dict(request.headers.items()))
-        return response.status, json.loads(response.data or b"null")
+        response = self.http.send(request.prepare())
+        return response.status_code, json.loads(response.content or b"null")
 
     def account(self) -> str:
         """The application's own account (STS GetCallerIdentity)."""
@@ -159,10 +160,11 @@ class GatehouseClient:
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=body,
                              headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
         SigV4Auth(self.credentials().get_frozen_credentials(), "sts", self.region).add_auth(request)
-        response = self.http.request("POST", self.endpoint + "/", body=body, headers=dict(request.headers.items()))
-        found = re.search(rb"<Account>(\d{12})</Account>", response.data or b"")
-        if response.status != 200 or found is None:
-            raise RuntimeError(f"GetCallerIdentity failed ({response.status}): cannot learn the application's account")
+        response = self.http.send(request.prepare())
+        found = re.search(rb"<Account>(\d{12})</Account>", response.content or b"")
+        if response.status_code != 200 or found is None:
+            raise RuntimeError(f"GetCallerIdentity failed ({response.status_code}): cannot learn the application's "
+                               "account")
         return found[1].decode()
 
 

@@ -140,3 +140,25 @@ def test_the_cli(gh: Endpoint, tmp_path: Any) -> None:
     assert run("put-policy", note(1), str(policy)).returncode == 0
     assert run("deregister", note(1)).returncode == 0
     assert json.loads(run("list", "--output", "json").stdout) == []
+
+
+def test_the_authorize_command(gh: Endpoint) -> None:
+    iam = gh.client("iam")
+    iam.create_user(UserName="alice")
+    iam.put_user_policy(UserName="alice", PolicyName="p", PolicyDocument=allow(
+        "notes:GetNote", note("*"), Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": gh.key, "AWS_SECRET_ACCESS_KEY": gh.secret,
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+           "GATEHOUSE_ENDPOINT_URL": gh.url}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gatehouse", "authorize", "--principal",
+                               f"arn:aws:iam::{ACCOUNT}:user/alice", "--action", "notes:GetNote", "--resource",
+                               note(1), *args], capture_output=True, text=True, env=env, timeout=60)
+
+    allowed = run("--context", "aws:SourceIp=203.0.113.9")
+    assert allowed.returncode == 0 and json.loads(allowed.stdout)["decision"] == "Allow"
+    denied = run("--context", "aws:SourceIp=198.51.100.1")
+    assert denied.returncode == 1 and json.loads(denied.stdout)["decision"] == "ImplicitDeny"
+    refused = run("--context", "aws:PrincipalTag/x=y")
+    assert refused.returncode == 1 and "derives this key" in refused.stderr

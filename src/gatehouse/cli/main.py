@@ -11,6 +11,7 @@ from rich.console import Console
 from gatehouse import __version__
 from gatehouse.cli.account import account_app
 from gatehouse.cli.audit import audit_app
+from gatehouse.cli.authorize import authorize_command
 from gatehouse.cli.backup import backup_command, restore_command, rotate_master_key_command
 from gatehouse.cli.doctor import doctor_command
 from gatehouse.cli.login import login_command
@@ -70,6 +71,7 @@ app.add_typer(audit_app, name="audit", help="The audit trail: verify it, export 
 
 app.add_typer(user_app, name="user")
 app.add_typer(resource_app, name="resource")
+app.command("authorize")(authorize_command)
 app.command("doctor")(doctor_command)
 app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
 app.command("eval")(eval_command)
