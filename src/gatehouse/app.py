@@ -13,6 +13,7 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp
 
@@ -70,6 +71,7 @@ from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
+from gatehouse.services.workloads import Workloads
 from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
@@ -82,6 +84,7 @@ from gatehouse.wire.limits import Executor, Throttle, ThrottleConfig
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
+from gatehouse.wire.workload_credentials import CREDENTIALS_PATH, workload_credentials_routes
 
 MASTER_KEY_FILE = "master.key"
 AUDIT_KEY_FILE = "audit.key"
@@ -312,6 +315,7 @@ class Services:
     signin: Signin
     account_security: AccountSecurity
     outbound: OutboundFederation
+    workloads: Workloads
     recorder: CallRecorder  # the trail, or NoTrail when it is off
     trail: AuditTrail | None
     throttle: Throttle
@@ -449,14 +453,18 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
-    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; the resource
-    # registry.
+    # Registered workloads get role sessions at <public URL, else the listening address>/_gatehouse/workload-...
+    server_base = issuer_base(settings.public_url, True, settings.host, settings.port) or ""
+    workloads = Workloads(store, authz, sts, clock, server_base + CREDENTIALS_PATH)
+    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; workloads; the
+    # resource registry.
     registry = ResourceRegistry(store, authz, clock)
     handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers,
-                                         "gatehouse": [Offboarding(iam), registry]}
+                                         "gatehouse": [Offboarding(iam), workloads, registry]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
-    router = Router(ServiceModels(), handlers)
+    models = ServiceModels()
+    router = Router(models, handlers)
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
@@ -468,14 +476,18 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     services = Services(settings=settings, store=store, box=box, clock=clock, tokens=tokens, managed=managed,
                         authenticator=authenticator, authorizer=authz, iam=tuple(iam), sts=sts,
                         sts_handlers=tuple(sts_handlers), signin=signin, account_security=account_security,
-                        outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
-                        endpoint=endpoint)
+                        outbound=outbound, workloads=workloads, recorder=recorder, trail=trail, throttle=throttle,
+                        router=router, endpoint=endpoint)
     app = Application(services)
+    executor = Executor()
     # POST /authorize[/batch]: the authorization API for applications, on the AWS request path.
     authorize = AuthorizeEndpoint(endpoint, AuthorizationApi(store, authz))
-    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
-                         + issuer_routes(outbound) + authorize_routes(),
+                         + issuer_routes(outbound)
+                         + workload_credentials_routes(workloads, executor, recorder, models, clock,
+                                                       prefix=urlsplit(server_base).path.rstrip("/"))
+                         + authorize_routes(),
                          paths={"/authorize": authorize, "/authorize/batch": authorize})
     return app

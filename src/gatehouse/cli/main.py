@@ -21,6 +21,7 @@ from gatehouse.cli.resources import resource_app
 from gatehouse.cli.serve import init_command, serve_command
 from gatehouse.cli.transfer import export_command, import_command
 from gatehouse.cli.whoami import whoami_command
+from gatehouse.cli.workload import workload_app
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -72,6 +73,7 @@ app.add_typer(audit_app, name="audit", help="The audit trail: verify it, export 
 app.add_typer(user_app, name="user")
 app.add_typer(resource_app, name="resource")
 app.command("authorize")(authorize_command)
+app.add_typer(workload_app, name="workload")
 app.command("doctor")(doctor_command)
 app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
 app.command("eval")(eval_command)
@@ -111,6 +113,9 @@ EXAMPLES: dict[str, list[str]] = {
     "resource deregister": ["gatehouse resource deregister arn:aws:notes:us-east-1:123456789012:note/1"],
     "resource tag": ["gatehouse resource tag arn:aws:notes:us-east-1:123456789012:note/1 team=blue env=prod"],
     "resource untag": ["gatehouse resource untag arn:aws:notes:us-east-1:123456789012:note/1 env"],
+    "workload": ["gatehouse workload register --instance-profile web --name web-1 --output json",
+                 "gatehouse workload list", "gatehouse workload revoke web-1",
+                 "gatehouse workload serve-metadata web-1 --port 8169"],
 }
 
 
