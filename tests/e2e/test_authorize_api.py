@@ -161,7 +161,24 @@ def test_session_policies_of_a_forwarded_session_apply(world: World) -> None:
     assert line["decision"] == "ImplicitDeny" and "session policy" in line["reason"]
     # The assumed-role ARN alone is decided with the role's policies (no session policy is known without it).
     _, line = ask(world, f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s1", resource=note(3))
-    assert line["decision"] == "Allow"
+    assert line["decision"] == "Allow" and line["principal"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s1"
+    _, line = ask(world, f"arn:aws:iam::{ACCOUNT}:role/reader", resource=note(3))
+    assert line["decision"] == "Allow" and line["matched"] == [{"policy": "role/reader/p", "sid": None,
+                                                                "statement": 0}]
+    status, error = ask(world, f"arn:aws:sts::{ACCOUNT}:assumed-role/nobody/s1", resource=note(3))
+    assert status == 404 and error["__type"] == "ResourceNotFoundException"
+
+
+def test_principal_arns_resolve_as_iam_resolves_names(world: World) -> None:
+    iam = world.ep.client("iam")
+    iam.create_user(UserName="Grace", Path="/team/")
+    iam.put_user_policy(UserName="Grace", PolicyName="p", PolicyDocument=allow("notes:GetNote", note("*")))
+    _, line = ask(world, f"arn:aws:iam::{ACCOUNT}:user/team/grace", resource=note(2))
+    assert line["decision"] == "Allow" and line["principal"] == f"arn:aws:iam::{ACCOUNT}:user/team/Grace"
+    status, error = ask(world, f"arn:aws:iam::{ACCOUNT}:user/Grace", resource=note(2))  # the path must match
+    assert status == 404 and error["__type"] == "ResourceNotFoundException"
+    status, error = ask(world, "not-an-arn", resource=note(2))
+    assert status == 403 and error["__type"] == "AccessDeniedException"
 
 
 def test_policies_are_looked_up_never_supplied(world: World) -> None:
