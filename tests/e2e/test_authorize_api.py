@@ -24,6 +24,7 @@ from tests.support.authorize import (
     gatehouse_client,
     http,
     note,
+    signed_headers,
 )
 from tests.support.servers import persistent_args, running
 
@@ -293,3 +294,18 @@ def test_a_permissions_boundary_limits_the_answer(world: World) -> None:
     assert ask(world, frank, action="notes:PutNote", resource=note(2))[1]["decision"] == "Allow"
     _, line = ask(world, frank, resource=note(2))
     assert line["decision"] == "ImplicitDeny" and "permissions boundary" in line["reason"]
+
+
+def test_hostile_bodies_are_client_errors(world: World) -> None:
+    app = world.keys["notes-app"]
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    for document in ({"request": {"principal": alice + "\u0000", "action": "notes:GetNote"}},
+                     {"request": {"principal": alice, "action": "notes:GetNote", "resource": note("\ud800")}},
+                     {"request": "x"}, {"request": {"principal": alice, "action": "notes:GetNote",
+                                                     "context": {"notes:x": {"nested": 1}}}}):
+        status, error = authorize(world.ep, app, document)
+        assert status == 400, (document, status, error)
+    body = b"[" * 100_000
+    url = world.ep.url + "/authorize"
+    status, error = http("POST", url, body, signed_headers("POST", url, body, app, "gatehouse"))
+    assert status == 400 and error["__type"] == "SerializationException"

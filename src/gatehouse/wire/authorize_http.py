@@ -160,6 +160,13 @@ class AuthorizeEndpoint:
             raise SerializationException("The request body is not valid JSON.") from None
         if not isinstance(document, dict):
             raise SerializationException("The request body must be a JSON object.")
+        if b"\\u" in body:  # escapes: no NUL (PostgreSQL cannot store it) and no lone surrogate (no Unicode text)
+            try:
+                json.dumps(document, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise SerializationException("The request body is not valid JSON.") from None
+            if b"\\u0000" in body:
+                raise ValidationError("The request must not contain the character U+0000.")
         if "policies" in document:
             raise ValidationError("policies: policies are looked up, never supplied")
         if not batch:
