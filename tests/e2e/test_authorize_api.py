@@ -305,6 +305,12 @@ def test_hostile_bodies_are_client_errors(world: World) -> None:
                                                      "context": {"notes:x": {"nested": 1}}}}):
         status, error = authorize(world.ep, app, document)
         assert status == 400, (document, status, error)
+    signed = forwarded("GET", f"{NOTES}/notes/1", world.keys["alice"])
+    for change in ({"headers": {**signed["headers"], "X-Euro": "€"}}, {"url": "http://[::1/notes/1"},
+                   {"method": "G T"}, {"headers": {f"x-{n}": "1" for n in range(201)}}):
+        status, line = authorize(world.ep, app, {"request": {"signed_request": {**signed, **change},
+                                                             "action": "notes:GetNote", "resource": note(1)}})
+        assert status == 400 and line["__type"] == "InvalidParameterException", (change, line)
     body = b"[" * 100_000
     url = world.ep.url + "/authorize"
     status, error = http("POST", url, body, signed_headers("POST", url, body, app, "gatehouse"))

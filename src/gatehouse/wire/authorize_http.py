@@ -206,7 +206,14 @@ class AuthorizeEndpoint:
             raise Unanswerable("request.signed_request: method and url must be strings, headers an object of "
                                "strings")
         body = _signed_body(signed)
-        parts = urlsplit(url)
+        try:  # what came over HTTP/1.1 is latin-1 text; anything else was never a request
+            for name, value in raw_headers.items():
+                name.encode("latin-1"), value.encode("latin-1")
+            parts = urlsplit(url)
+        except (UnicodeEncodeError, ValueError):
+            raise Unanswerable("request.signed_request: headers must be latin-1 text and url a URL") from None
+        if not method.isascii() or not method.isalpha() or len(raw_headers) > 200:
+            raise Unanswerable("request.signed_request: method must be an HTTP method, headers at most 200")
         headers = Headers(headers={k.lower(): v for k, v in raw_headers.items()})
         claims = parse_request_auth(method.upper(), parts.path or "/", parts.query, headers)
         if claims.service in RESERVED_SERVICES:

@@ -88,7 +88,7 @@ def read_question(raw: Any, case_id: Any) -> Question:
     principal, signed = raw.get("principal"), raw.get("signed_request")
     if (principal is None) == (signed is None):
         raise Unanswerable("request: give exactly one of principal (an ARN) and signed_request")
-    if principal is not None and not isinstance(principal, str):
+    if principal is not None and not (isinstance(principal, str) and len(principal) <= 2048):
         raise Unanswerable("request.principal: must be an ARN")
     if signed is not None and not isinstance(signed, Mapping):
         raise Unanswerable("request.signed_request: must be an object with method, url, headers and body")
