@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp
 
+from gatehouse.console.deps import ConsoleDeps
+from gatehouse.console.routes import console_routes
 from gatehouse.services.account_security import AccountSecurity
 from gatehouse.services.audit.calls import CallRecorder
 from gatehouse.services.audit.credential_report import CredentialReports
@@ -480,14 +482,17 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                         router=router, endpoint=endpoint)
     app = Application(services)
     executor = Executor()
+    csrf = SigninCsrf(key, clock)
+    console = ConsoleDeps(signin=signin, authenticator=authenticator, csrf=csrf, box=box, clock=clock,
+                          invoke=endpoint.call, public_url=settings.public_url, dev=settings.dev)
     # POST /authorize[/batch]: the authorization API for applications, on the AWS request path.
     authorize = AuthorizeEndpoint(endpoint, AuthorizationApi(store, authz))
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
                          body_timeout=settings.body_timeout,
-                         extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
+                         extra_routes=signin_routes(signin, csrf, settings.public_url)
                          + issuer_routes(outbound)
                          + workload_credentials_routes(workloads, executor, recorder, models, clock,
                                                        prefix=urlsplit(server_base).path.rstrip("/"))
-                         + authorize_routes(),
+                         + console_routes(console) + authorize_routes(),
                          paths={"/authorize": authorize, "/authorize/batch": authorize})
     return app

@@ -299,7 +299,7 @@ class Signin:
             kind=SessionKind.USER_SESSION, account_id=principal.account_id,
             access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
-            principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)
+            principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None, console=True)
         token = f"{claims.access_key_id}.{self.tokens.seal(claims)}".translate(_TO_COOKIE)
         return ConsoleSession(token=token, account_id=principal.account_id, arn=principal.arn, mfa=mfa,
                               expires=claims.expires_at)
@@ -336,6 +336,13 @@ class Signin:
         except InvalidSessionToken:
             return None
         return claims if self.clock().timestamp() < claims.expires else None
+
+
+def session_credentials(token: str) -> tuple[str, str]:
+    """(access key id, session token) of a console session cookie value: what `Authenticator.resolve` checks (the
+    seal, expiry, sign-out and the user's existence), so the console's pages are called as that session."""
+    key_id, _, sealed = token.translate(_FROM_COOKIE).partition(".")
+    return key_id, sealed
 
 
 # Session tokens are standard base64; cookie values travel better without "+", "/" and "=" (no quoting needed).
