@@ -16,6 +16,8 @@ from pathlib import Path
 
 from starlette.types import ASGIApp
 
+from gatehouse.console.deps import ConsoleDeps
+from gatehouse.console.routes import console_routes
 from gatehouse.services.account_security import AccountSecurity
 from gatehouse.services.audit.calls import CallRecorder
 from gatehouse.services.audit.credential_report import CredentialReports
@@ -465,8 +467,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                         outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
                         endpoint=endpoint)
     app = Application(services)
+    csrf = SigninCsrf(key, clock)
+    console = ConsoleDeps(signin=signin, authenticator=authenticator, csrf=csrf, box=box, clock=clock,
+                          invoke=endpoint.call, public_url=settings.public_url, dev=settings.dev)
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
                          body_timeout=settings.body_timeout,
-                         extra_routes=signin_routes(signin, SigninCsrf(key, clock), settings.public_url)
-                         + issuer_routes(outbound))
+                         extra_routes=signin_routes(signin, csrf, settings.public_url)
+                         + issuer_routes(outbound) + console_routes(console))
     return app

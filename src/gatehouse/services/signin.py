@@ -338,6 +338,13 @@ class Signin:
         return claims if self.clock().timestamp() < claims.expires else None
 
 
+def session_credentials(token: str) -> tuple[str, str]:
+    """(access key id, session token) of a console session cookie value: what `Authenticator.resolve` checks (the
+    seal, expiry, sign-out and the user's existence), so the console's pages are called as that session."""
+    key_id, _, sealed = token.translate(_FROM_COOKIE).partition(".")
+    return key_id, sealed
+
+
 # Session tokens are standard base64; cookie values travel better without "+", "/" and "=" (no quoting needed).
 _TO_COOKIE = str.maketrans({"+": "-", "/": "_", "=": "~"})
 _FROM_COOKIE = str.maketrans({"-": "+", "_": "/", "~": "="})

@@ -37,6 +37,12 @@ class SigninCsrf:
         issued = int(self.clock().timestamp())
         return nonce, f"{issued}.{self._mac(nonce, issued)}"
 
+    def token_for(self, nonce: str) -> str:
+        """A fresh form token for a nonce the browser already holds (the console's pages: one cookie, a token per
+        page, bound to the nonce and whatever else the caller folds into it)."""
+        issued = int(self.clock().timestamp())
+        return f"{issued}.{self._mac(nonce, issued)}"
+
     def valid(self, cookie: str, token: str) -> bool:
         """Whether `token` was issued by a holder of the master key for the nonce `cookie`, and is still current."""
         issued_text, _, mac = token.partition(".")

@@ -269,6 +269,38 @@ class AwsEndpoint:
                 self.authenticator.record_use(credential, claims.region, claims.service)
             return self._served(ex, route.operation, result, record, steps)
 
+    def call(self, caller: Caller, service: str, action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        """An operation made in-process for a caller someone else authenticated (the console, from its session
+        cookie): validated against the model, authorized and recorded exactly as the same call over the wire, so
+        a page can do nothing the API would refuse, and every page's call is in the trail. `params` are typed as
+        the model says (strings, numbers, lists, maps; policy documents as text). An AwsError is raised, after it
+        is recorded, for the page to show."""
+        meta = caller.request
+        ex = Exchange(str(uuid.uuid4()), self.clock(), meta.source_ip, meta.user_agent, self.protocols.query,
+                      service_name=service, operation_name=action, region=meta.region, caller=caller,
+                      account_id=caller.account_id, access_key_id=caller.access_key_id or None)
+        ex.service = self.models.get(service)
+        with Authorizer.collecting() as decisions:
+            ex.decisions = decisions
+            try:
+                if ex.service is not None:
+                    ex.protocol = self._protocol(ex.service)
+                route = self.router.route(service, action)
+                ex.operation = route.operation
+                ex.params = typed = dict(params)
+                self.validator.validate(route.operation, typed)
+                with self.recorder.request() as record, collecting_steps() as steps:
+                    result = route.invoke(caller, typed)
+                    self._finish(ex, result, record, steps)
+                    return dict(result or {})
+            except AwsError as error:
+                self._refused(ex, error)
+                raise
+            except Exception:
+                log.exception("internal error in console call %s", ex.request_id)
+                self._refused(ex, _internal_failure())
+                raise _internal_failure() from None
+
     def _protocol(self, service: ServiceInfo) -> WireProtocol:
         protocol = self.protocols.for_service(service)
         if protocol is None:  # a modeled service whose protocol (rest-json, rest-xml) this server does not speak
@@ -303,11 +335,15 @@ class AwsEndpoint:
         """A served call: rendered, then its record finished inside the recorder's scope (its commit point), after
         one event per step the use case performed for it (OffboardUser's DeleteAccessKey, ...)."""
         payload = ex.protocol.serialize_result(operation, result, ex.request_id, ex.service)
+        self._finish(ex, result, record, steps)
+        return Reply(200, payload, ex.protocol.content_type)
+
+    def _finish(self, ex: Exchange, result: Mapping[str, Any] | None, record: CallRecord,
+                steps: Sequence[Step] = ()) -> None:
         if steps:
             record.finish(self._call(ex, result=result), [self._step_call(ex, step) for step in steps])
         else:
             record.finish(self._call(ex, result=result))
-        return Reply(200, payload, ex.protocol.content_type)
 
     def _step_call(self, ex: Exchange, step: Step) -> ApiCall:
         """A step's own record: the request's caller, time and origin, the step's operation and parameters."""

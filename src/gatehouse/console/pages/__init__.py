@@ -1,0 +1,1 @@
+"""One module per area of the console; each has `routes(console) -> list[BaseRoute]` (see console/routes.py)."""
