@@ -28,10 +28,8 @@ NUMBERS = (("minimum_length", "MinimumPasswordLength", "Minimum password length 
 
 
 def _section(view: View, action: str, **params: Any) -> tuple[dict[str, Any] | None, Problem | None]:
-    try:
-        return view.iam(action, **params), None
-    except AwsError as e:
-        return None, Problem.of(e)
+    outcome = view.attempt(action, **params)
+    return outcome.result, outcome.problem
 
 
 def _page(view: View, *, error: AwsError | Problem | None = None, status: int = 200,

@@ -107,7 +107,11 @@ def _listing(view: View) -> Response:
         # ListPolicies has no name filter: read every page (some 1,600 AWS managed policies plus the account's)
         # and page the matches here.
         everything = view.all_pages("ListPolicies", "Policies", **params, MaxItems=1000)
-        matches = [p for p in everything if q.lower() in p["PolicyName"].lower()]
+        wanted = q.lower()
+        matches = [p for p in everything if wanted in p["PolicyName"].lower()]
+        # The name typed first, then names starting with it, then the rest (each by name).
+        matches.sort(key=lambda p: (p["PolicyName"].lower() != wanted,
+                                    not p["PolicyName"].lower().startswith(wanted), p["PolicyName"].lower()))
         start = _int(view.query.get("start"))
         policies = matches[start:start + PAGE_SIZE]
         if start + PAGE_SIZE < len(matches):
