@@ -93,3 +93,14 @@ def test_the_trail_refuses_a_caller_without_lookup_events(world: World) -> None:
     got = world.browser("lee").get("/console/trail")
     assert got.status_code == 403
     assert "is not authorized to perform: cloudtrail:LookupEvents" in got.text
+
+
+def test_sections_a_caller_may_not_read_say_why(world: World) -> None:
+    world.user("lee", inline={"list": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]})})
+    got = world.browser("lee").get("/console/account")
+    assert got.status_code == 200
+    policy = got.text.split('id="password-policy-denied"', 1)[1].split("</div>", 1)[0]
+    assert "is not authorized to perform: iam:GetAccountPasswordPolicy" in policy
+    alias = got.text.split('id="alias-denied"', 1)[1].split("</div>", 1)[0]
+    assert "is not authorized to perform: iam:ListAccountAliases" in alias
