@@ -122,6 +122,7 @@ def _listing(view: View) -> Response:
                                                                    view.query.get("marker")) else None
     rows = [{"name": p["PolicyName"], "arn": p["Arn"], "url": policy_url(p["Arn"]),
              "aws": ":aws:policy/" in p["Arn"], "attachments": p.get("AttachmentCount", 0),
+             "boundaries": p.get("PermissionsBoundaryUsageCount", 0),
              "updated": p.get("UpdateDate")} for p in policies]
     return view.render("policies/list.html", section="policies", title="Policies", rows=rows, q=q, scope=scope,
                        scopes=SCOPES, attached=attached, next_url=next_url, first_url=first_url, total=total)
