@@ -179,7 +179,7 @@ class Authorizer:
                 facts: RequestFacts | None = None) -> None:
         """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
         `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
-        if not self.enforcing() or (caller.is_root and not self._root_limited(tx, caller, action, resource)):
+        if not self.enforcing() or (caller.is_root and not self._root_limited(tx, caller)):
             collected = _DECISIONS.get()
             if collected is not None:
                 arn = resource.arn if isinstance(resource, Target) else resource
@@ -190,14 +190,13 @@ class Authorizer:
         if not decision.allowed:
             raise self.denied(decision, ctx)
 
-    def _root_limited(self, tx: UnitOfWork, caller: Caller, action: str, resource: str | Target) -> bool:
+    def _root_limited(self, tx: UnitOfWork, caller: Caller) -> bool:
         """Whether an organization's SCPs or RCPs take part in the root's request: only in a member account (the
         account root of any other account may do anything in it)."""
         view = self.orgs.caller_view(tx, caller)
         if view is None:
             return False
-        service = action.partition(":")[0].lower()
-        return bool(self.orgs.scps(view) or self.orgs.rcps(view, service))
+        return bool(self.orgs.scps(view) or self.orgs.rcps(view))
 
     @staticmethod
     def note(decision: Decision, ctx: RequestContext) -> None:
@@ -264,7 +263,7 @@ class Authorizer:
         owner_view = view if owner == caller.account_id else self.orgs.view(tx, owner)
         keys.update(resource_keys(owner, owner_view))
         scps = self.orgs.scps(view) if view is not None and not policies.service_linked else ()
-        rcps = self.orgs.rcps(owner_view, action.partition(":")[0].lower()) if owner_view is not None else ()
+        rcps = self.orgs.rcps(owner_view) if owner_view is not None else ()
         return scps, rcps
 
     def decide_federated(self, principal: Principal, action: str, target: Target, trust: LabelledPolicy,
@@ -278,7 +277,7 @@ class Authorizer:
         if tx is not None:
             view = self.orgs.view(tx, resource_account)
             keys.update(resource_keys(resource_account, view))
-            rcps = self.orgs.rcps(view, action.partition(":")[0].lower()) if view is not None else ()
+            rcps = self.orgs.rcps(view) if view is not None else ()
         ctx = RequestContext(principal, action, target.arn, resource_account=resource_account, keys=keys)
         return evaluate(PolicySet(resource=trust, rcps=rcps), ctx), ctx
 

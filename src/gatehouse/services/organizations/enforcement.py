@@ -23,8 +23,6 @@ from gatehouse.storage.repository import UnitOfWork
 Compile = Callable[[str, str, PolicyKind], LabelledPolicy | None]
 Levels = tuple[tuple[LabelledPolicy, ...], ...]
 _SHAPES = 256
-# RCPs apply to the services whose resources they protect; here, the resources Gatehouse holds.
-RCP_SERVICES = frozenset({"iam", "sts"})
 
 
 @dataclass
@@ -113,9 +111,10 @@ class OrgPolicies:
             return ()
         return self._levels(view, SCP, PolicyKind.SCP)
 
-    def rcps(self, view: OrgView, action_service: str) -> Levels:
-        """The RCP levels protecting the view's account's resources for an action of `action_service`."""
-        if not view.member or not view.shape.enabled(RCP) or action_service not in RCP_SERVICES:
+    def rcps(self, view: OrgView) -> Levels:
+        """The RCP levels protecting the view's account's resources: every resource Gatehouse holds for it (IAM
+        entities, roles assumed through STS, resources in the registry)."""
+        if not view.member or not view.shape.enabled(RCP):
             return ()
         return self._levels(view, RCP, PolicyKind.RCP)
 
