@@ -19,8 +19,9 @@ from starlette.datastructures import Headers
 from gatehouse.app import Application, build
 from gatehouse.credentials import RootLogin
 from gatehouse.errors import AccessDenied
-from gatehouse.model import Caller, InlinePolicy, OwnerKind, PrincipalKind, RequestMeta
+from gatehouse.model import Caller, InlinePolicy, OwnerKind, PrincipalKind, RegisteredResource, RequestMeta
 from gatehouse.services.bootstrap import root_key
+from gatehouse.services.resources.authorize import AuthorizationApi, read_question
 from gatehouse.settings import Secret, Settings
 from tests.security.support import ACCOUNT, ALLOW_ALL, HOST, ROOT, Keys, call, new_app, ok, session_keys, user_with_key
 from tests.support import MASTER_KEY
@@ -359,6 +360,50 @@ def test_organizations_actions_are_authorized_with_their_keys_and_targets(app: A
     org_ok(app, "AttachPolicy", {"PolicyId": scp, "TargetId": member}, operator)
     assert org_error(app, "AttachPolicy", {"PolicyId": rcp, "TargetId": member}, operator) == "AccessDeniedException"
     assert org_error(app, "AttachPolicy", {"PolicyId": scp, "TargetId": root}, operator) == "AccessDeniedException"
+
+
+def test_scps_and_rcps_decide_post_authorize_questions_on_registered_resources(app: Application) -> None:
+    """POST /authorize decides with the organization too: an RCP on the member account protects its registered
+    resources, and an SCP binds the member account's principals, as for any Gatehouse operation."""
+    _, root, member = _org_with_member(app)
+    admin = user_with_key(app, "org-admin", policy=ALLOW_ALL)
+    inside = _assume_access_role(app, admin, member)
+    note = f"arn:aws:notes:us-east-1:{member}:note/1"
+    for name, action in (("notes-app", "gatehouse:Authorize"), ("reader", "notes:GetNote")):
+        ok(app, "iam", "CreateUser", {"UserName": name}, inside)
+        ok(app, "iam", "PutUserPolicy", {"UserName": name, "PolicyName": "p", "PolicyDocument": json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})},
+           inside)
+    made = ok(app, "iam", "CreateAccessKey", {"UserName": "notes-app"}, inside)
+    with app.store.write(member) as tx:
+        tx.resources.insert(RegisteredResource(member, note, "notes", (), None, app.clock(), app.clock()))
+    authenticator = app.services.authenticator
+    asker = authenticator.caller(authenticator.resolve(made.text("AccessKeyId")), RequestMeta(request_id="r"))
+    api = AuthorizationApi(app.store, app.authz)
+
+    def decide() -> dict[str, Any]:
+        question = read_question({"principal": f"arn:aws:iam::{member}:user/reader", "action": "notes:GetNote",
+                                  "resource": note}, 1)
+        return api.decide(asker, question)
+
+    assert decide()["decision"] == "Allow"
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "RESOURCE_CONTROL_POLICY"})
+    no_reads = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Principal": "*", "Action": "notes:GetNote", "Resource": "*"}]})
+    rcp = org_ok(app, "CreatePolicy", {"Name": "no-reads", "Description": "", "Type": "RESOURCE_CONTROL_POLICY",
+                                       "Content": no_reads})["Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": rcp, "TargetId": member})
+    answer = decide()
+    assert answer["decision"] == "ExplicitDeny" and "resource control policy" in answer["reason"], answer
+    org_ok(app, "DetachPolicy", {"PolicyId": rcp, "TargetId": member})
+    assert decide()["decision"] == "Allow"
+    org_ok(app, "EnablePolicyType", {"RootId": root, "PolicyType": "SERVICE_CONTROL_POLICY"})
+    scp = org_ok(app, "CreatePolicy", {"Name": "no-notes", "Description": "", "Type": "SERVICE_CONTROL_POLICY",
+                                       "Content": no_reads.replace('"Principal": "*", ', "")})[
+        "Policy"]["PolicySummary"]["Id"]
+    org_ok(app, "AttachPolicy", {"PolicyId": scp, "TargetId": root})
+    answer = decide()
+    assert answer["decision"] == "ExplicitDeny" and "service control policy" in answer["reason"], answer
 
 
 def test_policy_documents_follow_the_types_rules(app: Application) -> None:
