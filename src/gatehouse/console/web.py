@@ -190,7 +190,8 @@ def templates() -> jinja2.Environment:
                              undefined=jinja2.ChainableUndefined)
     env.filters["when"] = _format_time
     env.filters["age_days"] = _age_days
-    env.filters["pretty_json"] = lambda text: _pretty_json(text)
+    env.filters["pretty_json"] = _pretty_json
+    env.filters["pairs"] = lambda values: [(str(v), str(v)) for v in values]  # options whose value is their text
     env.globals["BASE"] = BASE
     env.globals["STATIC"] = STATIC
     return env

@@ -1,17 +1,13 @@
-"""Identities: users, groups, roles and instance profiles (filled in below)."""
+"""Identities: users, groups, roles and instance profiles, one module each; this gathers their routes."""
 
 from __future__ import annotations
 
-from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from ..web import BASE, Console, View
+from ..web import Console
+from . import groups, instance_profiles, roles, users
 
 
 def routes(console: Console) -> list[BaseRoute]:
-    @console.page(BASE + "/users")
-    def users(view: View) -> Response:
-        found = view.all_pages("ListUsers", "Users")
-        return view.render("identities/users.html", section="users", title="Users", users=found)
-
-    return [users]
+    return (users.routes(console) + groups.routes(console) + roles.routes(console)
+            + instance_profiles.routes(console))

@@ -29,6 +29,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   // Policy templates: <button type="button" data-fill="textarea-id" data-template-source="script/pre id">
   document.querySelectorAll("[data-fill]").forEach((button) => {
+    button.hidden = false;
     button.addEventListener("click", () => {
       const target = document.getElementById(button.dataset.fill);
       const source = document.getElementById(button.dataset.templateSource);
