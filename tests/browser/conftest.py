@@ -1,0 +1,175 @@
+"""Browser tests of the console: Playwright for Python driving Debian's Chromium headless against a real
+`gatehouse serve` (SQLite data directory, root sign-in set with `gatehouse account root-password`), one server
+per module. Screenshots go to $GATEHOUSE_TEST_ARTIFACTS (default build/test-artifacts/console/), never into the
+source tree.
+
+Chromium is not optional: without /usr/bin/chromium (or $GATEHOUSE_CHROMIUM) these tests fail with the command
+that installs it, so CI cannot pass by skipping them. Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import ACCOUNT
+from tests.support.servers import Endpoint, persistent_args, running
+
+CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM", "/usr/bin/chromium")
+ROOT_EMAIL = "root@example.com"
+ROOT_PASSWORD = "Root-Browser-Passw0rd-1"
+REPO = Path(__file__).resolve().parents[2]
+TIMEOUT_MS = 15_000
+
+_shots: list[Path] = []
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots go: $GATEHOUSE_TEST_ARTIFACTS/console, else build/test-artifacts/console (ignored by git)."""
+    base = os.environ.get("GATEHOUSE_TEST_ARTIFACTS")
+    path = Path(base) / "console" if base else REPO / "build" / "test-artifacts" / "console"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass
+class Console:
+    """A running server with its console URL, root's API keys and root's console sign-in."""
+
+    endpoint: Endpoint
+    account: str = ACCOUNT
+    root_email: str = ROOT_EMAIL
+    root_password: str = ROOT_PASSWORD
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url + "/console"
+
+    def iam(self) -> Any:
+        return self.endpoint.client("iam")
+
+
+@pytest.fixture(scope="module")
+def console() -> Iterator[Console]:
+    """A persistent server on a fresh SQLite data directory, its root user given an email and a password with the
+    operator command the docs name (the console signs root in with them)."""
+    import tempfile
+
+    data = tempfile.mkdtemp(prefix="gatehouse-browser-")
+    args, extra = persistent_args(data_dir=data)
+    with running(*args) as ep:
+        ep.key, ep.secret = extra["key"], extra["secret"]
+        done = subprocess.run(
+            [sys.executable, "-m", "gatehouse", "account", "root-password", "--data", data, "--account-id", ACCOUNT,
+             "--email", ROOT_EMAIL, "--password-stdin"],
+            input=ROOT_PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, f"gatehouse account root-password failed: {done.stdout}{done.stderr}"
+        yield Console(ep)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (module scope: one browser process per module)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} not found: the console's browser tests need Debian's Chromium "
+                    "(sudo apt-get install -y chromium; .ci/run does it). They are not skipped on purpose.",
+                    pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Watched:
+    """What a page did that a test must see: dialogs opened, console errors (CSP violations among them)."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # the page's own requests (scripts, styles, calls) that failed
+
+
+@pytest.fixture
+def watched() -> Watched:
+    return Watched()
+
+
+@pytest.fixture
+def context(chromium: Any, watched: Watched) -> Iterator[Any]:
+    """A fresh browser profile (no cookies) with a laptop-sized window. Every dialog is recorded and dismissed,
+    every console error recorded."""
+    ctx = chromium.new_context(viewport={"width": 1366, "height": 800})
+    ctx.set_default_timeout(TIMEOUT_MS)
+
+    def on_page(page: Any) -> None:
+        def on_dialog(dialog: Any) -> None:
+            watched.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        def on_console(message: Any) -> None:
+            if message.type == "error" and not message.text.startswith("Failed to load resource"):
+                watched.errors.append(message.text)  # CSP violations, script errors
+
+        def on_response(response: Any) -> None:  # loads of the page's assets; not the browser's own favicon
+            request = response.request
+            if response.status >= 400 and request.resource_type != "document" and \
+                    not request.url.endswith("/favicon.ico"):
+                watched.failed.append(f"{request.method} {request.url}: {response.status}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda e: watched.errors.append(str(e)))
+        page.on("response", on_response)
+
+    ctx.on("page", on_page)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page screenshot of what the browser shows now, saved under the artifacts directory."""
+    path = artifacts_dir() / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    _shots.append(path)
+    return path
+
+
+def sign_in_root(page: Any, console: Console) -> None:
+    page.goto(console.url + "/signin")
+    page.fill("#root-email", console.root_email)
+    page.fill("#root-password", console.root_password)
+    page.click("#root-signin-submit")
+    page.wait_for_selector("#principal-name")
+    assert page.inner_text("#principal-name") == "root"
+
+
+def sign_out(page: Any) -> None:
+    page.click("#sign-out")
+    page.wait_for_selector("#signin-form")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _shots:
+        terminalreporter.write_line(f"console screenshots ({len(_shots)}) in {_shots[0].parent}")
+
+
+def wait_step_boundary_if_near(seconds_left: float = 3.0) -> None:
+    """Wait out the end of a 30 s TOTP step when it is this close, so codes computed now are still current when
+    the server checks them (the only waiting these tests do)."""
+    remaining = 30 - time.time() % 30
+    if remaining < seconds_left:
+        time.sleep(remaining + 0.2)
