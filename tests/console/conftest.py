@@ -15,7 +15,8 @@ with warnings.catch_warnings():  # this Starlette prefers httpx2 for its test cl
     from starlette.testclient import TestClient
 
 from gatehouse.app import Application, build
-from gatehouse.settings import Settings
+from gatehouse.settings import Secret, Settings
+from tests.support import MASTER_KEY
 
 ROOT_EMAIL = "root@example.com"
 ROOT_PASSWORD = "Root-Passw0rd-for-tests"
@@ -58,8 +59,14 @@ class Browser:
 
 
 @pytest.fixture
-def app() -> Iterator[Application]:
-    built = build(Settings(dev=True))
+def app(request: pytest.FixtureRequest) -> Iterator[Application]:
+    """Development mode (SQLite in memory), or PostgreSQL for tests parametrized with
+    `@pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)`."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        pg_url = request.getfixturevalue("pg_schema_factory")()
+        built = build(Settings(db_url=pg_url, master_key=Secret(MASTER_KEY)))
+    else:
+        built = build(Settings(dev=True))
     built.bootstrap()
     security = built.services.account_security
     security.set_root_login(security.default_account(), ROOT_EMAIL, ROOT_PASSWORD)
@@ -106,3 +113,6 @@ def reader(app: Application) -> Iterator[Browser]:
     assert got.status_code == 200 and 'id="principal-name">reader<' in got.text, got.text[:2000]
     yield b  # type: ignore[misc]
     b.close()
+
+
+BOTH = pytest.mark.parametrize("app", ["sqlite", "postgres"], indirect=True)

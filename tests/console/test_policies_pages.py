@@ -136,3 +136,15 @@ def test_read_only_user_is_refused_with_the_engine_reason(world: World) -> None:
     assert "Not authorized" in got.text
     assert "is not authorized to perform: iam:CreatePolicy" in got.text
     assert _local_policies(world) == []
+
+
+def test_forged_posts_are_refused_and_text_is_escaped(world: World) -> None:
+    world.user("ada", policies=(ADMIN,))
+    browser = world.browser("ada")
+    forged = browser.client.post("/console/policies/create", data={"policy_name": "forged", "policy_document": GOOD})
+    assert forged.status_code == 403 and _local_policies(world) == []
+    script = "<script>alert(1)</script>"
+    browser.post("/console/policies/create", {"policy_name": "shown", "policy_document": GOOD,
+                                              "description": script})
+    page = browser.get(f"/console/policies/view/arn:aws:iam::{world.account}:policy/shown")
+    assert script not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text

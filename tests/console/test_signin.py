@@ -9,7 +9,7 @@ import pyotp
 
 from gatehouse.console.session import COOKIE
 
-from .conftest import Browser, api
+from .conftest import BOTH, Browser, api
 
 PASSWORD = "Carol-Passw0rd-1234"
 
@@ -51,6 +51,7 @@ def test_root_signs_in_with_email_and_password(root: Browser) -> None:
     assert _signed_in_as(root, "root")
 
 
+@BOTH
 def test_mfa_step(browser: Browser) -> None:
     _user(browser)
     seed = api(browser.app, "CreateVirtualMFADevice", VirtualMFADeviceName="carol")["VirtualMFADevice"]
@@ -83,6 +84,7 @@ def test_mfa_step_without_the_pending_sign_in_starts_over(browser: Browser) -> N
     assert got.status_code == 401 and 'id="signin-form"' in got.text and "start again" in got.text
 
 
+@BOTH
 def test_forced_password_change(browser: Browser) -> None:
     _user(browser, PasswordResetRequired=True)
     got = browser.sign_in("carol", PASSWORD)
@@ -104,6 +106,7 @@ def test_forced_password_change(browser: Browser) -> None:
         other.close()
 
 
+@BOTH
 def test_lockout_is_explained(browser: Browser) -> None:
     _user(browser)
     seen = None
@@ -115,6 +118,7 @@ def test_lockout_is_explained(browser: Browser) -> None:
     assert browser.sign_in("carol", PASSWORD).status_code == 401  # the right password too, while locked
 
 
+@BOTH
 def test_sign_out_revokes_the_session(browser: Browser) -> None:
     _user(browser)
     browser.sign_in("carol", PASSWORD)

@@ -16,7 +16,7 @@ from typing import Any
 
 from gatehouse.errors import AwsError
 
-from .policy_text import Line, document_text, numbered
+from .policy_text import Line, document_text, statement_view
 
 Call = Callable[[str, str, Mapping[str, Any]], dict[str, Any]]  # (service, action, params) as the signed-in caller
 
@@ -109,6 +109,7 @@ class ShownStatement:
     end: tuple[int, int] | None
     lines: list[Line] | None  # None: the policy's text could not be read by the caller
     effect: str  # "Allow", "Deny" or "" when unknown
+    indented: bool = False  # `lines` are the document re-indented (stored compact), the statement marked there
 
 
 @dataclass(frozen=True)
@@ -135,13 +136,9 @@ def shown_results(results: Sequence[Mapping[str, Any]], texts: Mapping[tuple[str
             start = _position(m.get("StartPosition"))
             end = _position(m.get("EndPosition"))
             text = texts.get(key)
-            lines = None
-            effect = ""
-            if text is not None:
-                marks = [(start[0], end[0])] if start and end else []
-                lines = numbered(text, marks)
-                effect = _effect(text, start, end)
-            statements.append(ShownStatement(key[1], key[0], start, end, lines, effect))
+            shown = statement_view(text, start, end) if text is not None else None
+            statements.append(ShownStatement(key[1], key[0], start, end, shown.lines if shown else None,
+                                             shown.effect if shown else "", bool(shown and shown.indented)))
         boundary = (r.get("PermissionsBoundaryDecisionDetail") or {}).get("AllowedByPermissionsBoundary")
         orgs = (r.get("OrganizationsDecisionDetail") or {}).get("AllowedByOrganizations")
         decision = r.get("EvalDecision", "implicitDeny")
@@ -155,18 +152,6 @@ def _position(value: Any) -> tuple[int, int] | None:
     if isinstance(value, Mapping) and "Line" in value:
         return int(value["Line"]), int(value.get("Column", 1))
     return None
-
-
-def _effect(text: str, start: tuple[int, int] | None, end: tuple[int, int] | None) -> str:
-    """The statement's Effect, read from its span of the text (a statement says Allow or Deny once)."""
-    if not start or not end:
-        return ""
-    lines = text.split("\n")[start[0] - 1:end[0]]
-    span = "\n".join(lines)
-    for effect in ("Deny", "Allow"):
-        if f'"{effect}"' in span:
-            return effect
-    return ""
 
 
 def _reason(r: Mapping[str, Any], statements: Sequence[ShownStatement], boundary: bool | None,

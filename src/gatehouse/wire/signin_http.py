@@ -17,7 +17,7 @@ one rule (`_cross_site_refusal`):
   `application/json` to another site without a CORS preflight, which this server never grants, so only non-browser
   clients (`gatehouse login`, scripts) send one. Any other body is what an HTML form can send cross-site, and needs
   the `csrf_token` field matching the cookie `GET /signin` set (`services/signin_csrf.py`).
-The console's pages carry that token in their sign-in form.
+The console (`console/`) signs in through its own form at `/console/signin`: the same service, cookie and token signer.
 """
 
 from __future__ import annotations

@@ -48,6 +48,48 @@ def _report_rows(view: View) -> tuple[list[dict[str, str]] | None, Problem | Non
     return list(csv.DictReader(io.StringIO(text))), None, got.result.get("GeneratedTime")
 
 
+LIVE_USERS = 50  # up to this many users, the users' recommendations are read live; beyond, from the report
+
+
+def _iso(value: object) -> str:
+    return value.isoformat() if isinstance(value, dt.datetime) else "N/A"
+
+
+def _live_rows(view: View) -> list[dict[str, str]] | None:
+    """The credential report's columns the recommendations read, from the users' own calls (so a change shows at
+    once); None when the account is too large for that or a call is refused (the report is read instead)."""
+    from gatehouse.errors import AwsError, NoSuchEntity
+
+    try:
+        listed = view.iam("ListUsers", MaxItems=LIVE_USERS + 1)
+        users = listed.get("Users") or []
+        if listed.get("IsTruncated") or len(users) > LIVE_USERS:
+            return None
+        rows = []
+        for u in users:
+            name = u["UserName"]
+            row = {"user": name, "password_enabled": "false", "mfa_active": "false",
+                   "password_last_used": _iso(u.get("PasswordLastUsed"))}
+            try:
+                profile = view.iam("GetLoginProfile", UserName=name)["LoginProfile"]
+                row |= {"password_enabled": "true", "password_last_changed": _iso(profile.get("CreateDate"))}
+            except NoSuchEntity:
+                pass
+            if view.iam("ListMFADevices", UserName=name).get("MFADevices"):
+                row["mfa_active"] = "true"
+            keys = sorted(view.iam("ListAccessKeys", UserName=name).get("AccessKeyMetadata") or [],
+                          key=lambda k: k["CreateDate"])
+            for n, key in enumerate(keys[:2], start=1):
+                used = view.iam("GetAccessKeyLastUsed", AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed") or {}
+                row |= {f"access_key_{n}_active": "true" if key["Status"] == "Active" else "false",
+                        f"access_key_{n}_last_rotated": _iso(key.get("CreateDate")),
+                        f"access_key_{n}_last_used_date": _iso(used.get("LastUsedDate"))}
+            rows.append(row)
+        return rows
+    except AwsError:
+        return None
+
+
 def recommendations(view: View, summary: dict[str, Any] | None, summary_problem: Problem | None
                     ) -> tuple[list[Recommendation], Any]:
     now = view.console.deps.clock()
@@ -75,7 +117,9 @@ def recommendations(view: View, summary: dict[str, Any] | None, summary_problem:
                                    "rules only."))
     else:
         recs.append(Recommendation("password-policy", "Set a password policy", "unknown", "", problem=policy.problem))
-    rows, problem, generated = _report_rows(view)
+    rows, problem, generated = _live_rows(view), None, None
+    if rows is None:
+        rows, problem, generated = _report_rows(view)
     titles = {"users-mfa": "Users with a console password but no MFA",
               "old-keys": "Active access keys older than 90 days",
               "unused": "Credentials unused for 90 days or more"}
