@@ -1,7 +1,7 @@
 """Browser tests of the console: Playwright for Python driving Debian's Chromium headless against a real
-`gatehouse serve` (SQLite data directory, root sign-in set with `gatehouse account root-password`), one server
-per module. Screenshots go to $GATEHOUSE_TEST_ARTIFACTS (default build/test-artifacts/console/), never into the
-source tree.
+`gatehouse serve` (a SQLite data directory; root's sign-in set by the service `gatehouse account root-password`
+calls), one server per module. Screenshots go to $GATEHOUSE_TEST_ARTIFACTS/console (default
+build/test-artifacts/console/), never into the source tree.
 
 Chromium is not optional: without /usr/bin/chromium (or $GATEHOUSE_CHROMIUM) these tests fail with the command
 that installs it, so CI cannot pass by skipping them. Playwright's own browser download is never used.
@@ -10,8 +10,6 @@ that installs it, so CI cannot pass by skipping them. Playwright's own browser d
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,20 +56,21 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def console() -> Iterator[Console]:
-    """A persistent server on a fresh SQLite data directory, its root user given an email and a password with the
-    operator command the docs name (the console signs root in with them)."""
-    import tempfile
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """A persistent server on a fresh SQLite data directory, its root user given an email and a password by the
+    service `gatehouse account root-password` calls (the console signs root in with them)."""
+    from gatehouse.app import build
+    from gatehouse.settings import store_settings
 
-    data = tempfile.mkdtemp(prefix="gatehouse-browser-")
-    args, extra = persistent_args(data_dir=data)
+    data = tmp_path_factory.mktemp("gatehouse-browser")
+    args, extra = persistent_args(data_dir=str(data))
     with running(*args) as ep:
         ep.key, ep.secret = extra["key"], extra["secret"]
-        done = subprocess.run(
-            [sys.executable, "-m", "gatehouse", "account", "root-password", "--data", data, "--account-id", ACCOUNT,
-             "--email", ROOT_EMAIL, "--password-stdin"],
-            input=ROOT_PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, f"gatehouse account root-password failed: {done.stdout}{done.stderr}"
+        operator = build(store_settings(data, None, None))  # the operator's view of the same store
+        try:
+            operator.services.account_security.set_root_login(ACCOUNT, ROOT_EMAIL, ROOT_PASSWORD)
+        finally:
+            operator.close()
         yield Console(ep)
 
 
