@@ -31,8 +31,8 @@ def test_a_principal_simulation_explains_an_explicit_denial(world: World) -> Non
     assert _results(got.text) == {"iam:DeleteUser": "explicitDeny", "iam:GetUser": "allowed",
                                   "s3:GetObject": "implicitDeny"}
     denial = got.text.split('data-action="iam:DeleteUser"', 1)[1].split("</article>", 1)[0]
-    assert "denied by an explicit Deny in guarded" in denial
-    assert "Matched statement (Deny) in <strong" in denial
+    assert "denied by an explicit Deny in statement NeverDelete of guarded" in denial
+    assert "Matched statement <code>NeverDelete</code> (Deny) in <strong" in denial
     # The Deny statement's lines are the highlighted ones, inside the policy's own text.
     marked = [html.unescape(text) for text in re.findall(r'<li class="matched"[^>]*><span class="line-no"[^>]*>\d+'
                                                          r'</span><code>([^<]*)</code>', denial)]

@@ -71,6 +71,7 @@ class StatementView:
     lines: list[Line]  # the document's lines with the statement's marked
     effect: str  # "Allow", "Deny", or "" when the text cannot be read
     indented: bool  # the lines are the document re-indented (it was stored compact), not as stored
+    sid: str = ""  # the statement's Sid, when it has one
 
 
 def statement_view(text: str, start: tuple[int, int] | None, end: tuple[int, int] | None) -> StatementView:
@@ -86,16 +87,17 @@ def statement_view(text: str, start: tuple[int, int] | None, end: tuple[int, int
         return StatementView(numbered(text, [(start[0], end[0])] if start and end else []), "", False)
     path, statement = found
     effect = str(statement.get("Effect", "")) if isinstance(statement, dict) else ""
+    sid = str(statement.get("Sid") or "") if isinstance(statement, dict) else ""
     first, last = (parsed.line_col(offset)[0] for offset in parsed.spans[path])
     crowded = any(other != path and len(other) == len(path) and other[0] == "Statement"
                   and parsed.line_col(span[0])[0] <= last and parsed.line_col(span[1])[0] >= first
                   for other, span in parsed.spans.items())
     if not crowded:
-        return StatementView(numbered(text, [(first, last)]), effect, False)
+        return StatementView(numbered(text, [(first, last)]), effect, False, sid)
     indented = json.dumps(parsed.value, indent=4, ensure_ascii=False)
     again = parse_json(indented)
     first, last = (again.line_col(offset)[0] for offset in again.spans[path])
-    return StatementView(numbered(indented, [(first, last)]), effect, True)
+    return StatementView(numbered(indented, [(first, last)]), effect, True, sid)
 
 
 def _statement_at(parsed: ParsedJson, start: tuple[int, int]) -> tuple[JsonPath, object] | None:

@@ -110,6 +110,7 @@ class ShownStatement:
     lines: list[Line] | None  # None: the policy's text could not be read by the caller
     effect: str  # "Allow", "Deny" or "" when unknown
     indented: bool = False  # `lines` are the document re-indented (stored compact), the statement marked there
+    sid: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ def shown_results(results: Sequence[Mapping[str, Any]], texts: Mapping[tuple[str
             text = texts.get(key)
             shown = statement_view(text, start, end) if text is not None else None
             statements.append(ShownStatement(key[1], key[0], start, end, shown.lines if shown else None,
-                                             shown.effect if shown else "", bool(shown and shown.indented)))
+                                             shown.effect if shown else "", bool(shown and shown.indented),
+                                             shown.sid if shown else ""))
         boundary = (r.get("PermissionsBoundaryDecisionDetail") or {}).get("AllowedByPermissionsBoundary")
         orgs = (r.get("OrganizationsDecisionDetail") or {}).get("AllowedByOrganizations")
         decision = r.get("EvalDecision", "implicitDeny")
@@ -158,7 +160,8 @@ def _reason(r: Mapping[str, Any], statements: Sequence[ShownStatement], boundary
             orgs: bool | None) -> str:
     action, resource = r.get("EvalActionName", ""), r.get("EvalResourceName", "")
     decision = r.get("EvalDecision")
-    named = ", ".join(f"{s.policy_id}" + (f" (line {s.start[0]})" if s.start else "") for s in statements)
+    named = ", ".join((f"statement {s.sid} of " if s.sid else "") + s.policy_id
+                      + (f" (line {s.start[0]})" if s.start else "") for s in statements)
     if decision == "allowed":
         return f"{action} on {resource} is allowed by {named or 'a matching statement'}."
     if decision == "explicitDeny":

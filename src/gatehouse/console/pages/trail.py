@@ -43,7 +43,9 @@ def _row(event: dict[str, Any]) -> dict[str, Any]:
     outcome = record.get("errorCode") or ""
     if record.get("eventType") == "AwsConsoleSignIn":
         outcome = (record.get("responseElements") or {}).get("ConsoleLogin") or outcome
-    return {"id": event.get("EventId", ""), "time": event.get("EventTime"), "name": event.get("EventName", ""),
+    when = event.get("EventTime")
+    shown = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if isinstance(when, dt.datetime) else ""
+    return {"id": event.get("EventId", ""), "time": shown, "name": event.get("EventName", ""),
             "user": event.get("Username", ""), "source": event.get("EventSource", ""),
             "ip": record.get("sourceIPAddress", ""), "outcome": outcome or "Success",
             "failed": bool(record.get("errorCode")) or outcome == "Failure",
