@@ -129,7 +129,8 @@ def test_root_sets_up_a_read_only_user_with_mfa_who_is_refused_changes(
     page.wait_for_selector("#mfa-form")
     assert PASSWORD not in page.content()
     screenshot(page, "03-mfa-step")
-    page.fill("#mfa_code", totp.generate_otp(step + 1))
+    fresh = max(step + 1, int(time.time() // 30))  # after the last spent step, within the server's ±1 step window
+    page.fill("#mfa_code", totp.generate_otp(fresh))
     page.click("#mfa-submit")
     page.wait_for_selector("#principal-name")
     assert page.inner_text("#principal-name") == USER
@@ -164,6 +165,7 @@ def test_root_sets_up_a_read_only_user_with_mfa_who_is_refused_changes(
     marked = " ".join(deleting.locator("[data-testid=matched-line]").all_inner_texts())
     assert "NeverDeleteUsers" in marked and "Deny" in marked, marked
     assert "no-deleting-users" in deleting.inner_text()
+    assert "explicit deny" in deleting.locator("[data-testid=sim-reason]").inner_text().lower()
     creating = page.locator("[data-testid=sim-result][data-action='iam:CreateUser']")
     assert creating.get_attribute("data-decision") == "implicitDeny"
     screenshot(page, "09-simulator-result")
