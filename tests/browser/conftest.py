@@ -139,8 +139,40 @@ def context(chromium: Any, watched: Watched) -> Iterator[Any]:
         ctx.close()
 
 
+def layout_problems(page: Any) -> list[str]:
+    """What makes the page harder to use than it should be: controls without a label (for screen readers and
+    clicking the label), a missing lang, a page wider than the laptop-sized window."""
+    found: list[str] = page.evaluate("""() => {
+        const out = [];
+        if (!document.documentElement.lang) out.push("<html> without lang");
+        for (const e of document.querySelectorAll("input, select, textarea")) {
+            if (e.type === "hidden" || e.type === "submit" || e.type === "button" || e.hidden) continue;
+            if (!(e.labels && e.labels.length) && !e.getAttribute("aria-label") &&
+                !e.getAttribute("aria-labelledby") && !e.title) out.push("unlabelled " + (e.id || e.name || e.tagName));
+        }
+        if (document.documentElement.scrollWidth > window.innerWidth + 1)
+            out.push("wider than the window: " + document.documentElement.scrollWidth + "px");
+        return out;
+    }""")
+    return found
+
+
+def injected(page: Any) -> list[str]:
+    """Elements a `gh-xss` payload made: none unless a page put it into the HTML unescaped."""
+    found: list[str] = page.evaluate("""() => {
+        const out = [];
+        for (const s of document.querySelectorAll("script")) if (s.textContent.includes("gh-xss")) out.push("script");
+        for (const e of document.querySelectorAll("[onerror], img[src='x']")) out.push(e.outerHTML);
+        return out;
+    }""")
+    return found
+
+
 def screenshot(page: Any, name: str) -> Path:
-    """A full-page screenshot of what the browser shows now, saved under the artifacts directory."""
+    """A full-page screenshot of what the browser shows now, saved under the artifacts directory; the page must
+    have no layout problem (above) first."""
+    problems = layout_problems(page)
+    assert not problems, f"{name} ({page.url}): {problems}"
     path = artifacts_dir() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     _shots.append(path)

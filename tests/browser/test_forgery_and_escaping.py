@@ -25,7 +25,7 @@ import requests
 
 from tests.support.servers import free_port
 
-from .conftest import Console, Watched, screenshot, sign_in_root
+from .conftest import Console, Watched, injected, screenshot, sign_in_root
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("console-browser")]
 
@@ -73,17 +73,6 @@ def attackers_own_token(console: Console) -> str:
     page = requests.get(console.url + "/signin", timeout=15).text
     start = page.index('name="csrf_token" value="') + len('name="csrf_token" value="')
     return html.unescape(page[start:page.index('"', start)])
-
-
-def injected(page: Any) -> list[str]:
-    """Elements the payload would have made had it been parsed as markup."""
-    found: list[str] = page.evaluate("""() => {
-        const out = [];
-        for (const s of document.querySelectorAll("script")) if (s.textContent.includes("gh-xss")) out.push("script");
-        for (const e of document.querySelectorAll("[onerror], img[src='x']")) out.push(e.outerHTML);
-        return out;
-    }""")
-    return found
 
 
 def test_a_forged_cross_origin_post_is_refused_and_changes_nothing(
