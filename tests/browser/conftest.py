@@ -27,7 +27,6 @@ ROOT_PASSWORD = "Root-Browser-Passw0rd-1"
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 15_000
 
-_shots: list[Path] = []
 
 
 def artifacts_dir() -> Path:
@@ -175,7 +174,6 @@ def screenshot(page: Any, name: str) -> Path:
     assert not problems, f"{name} ({page.url}): {problems}"
     path = artifacts_dir() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    _shots.append(path)
     return path
 
 
@@ -193,9 +191,15 @@ def sign_out(page: Any) -> None:
     page.wait_for_selector("#signin-form")
 
 
+_SESSION_START = time.time()
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if _shots:
-        terminalreporter.write_line(f"console screenshots ({len(_shots)}) in {_shots[0].parent}")
+    """Name the screenshots this run wrote (by their times, so it works when xdist workers took them too)."""
+    folder = artifacts_dir()
+    shots = sorted(p.name for p in folder.glob("*.png") if p.stat().st_mtime >= _SESSION_START)
+    if shots:
+        terminalreporter.write_line(f"console screenshots ({len(shots)}) in {folder}: {', '.join(shots)}")
 
 
 def wait_step_boundary_if_near(seconds_left: float = 3.0) -> None:

@@ -129,6 +129,10 @@ def test_root_sets_up_a_read_only_user_with_mfa_who_is_refused_changes(
     page.wait_for_selector("#mfa-form")
     assert PASSWORD not in page.content()
     screenshot(page, "03-mfa-step")
+    page.fill("#mfa_code", totp.generate_otp(step))  # the code that enabled the device: spent, so refused
+    page.click("#mfa-submit")
+    page.wait_for_selector("#error")
+    assert page.inner_text("#error-code") == "InvalidMfaCode" and page.locator("#principal-name").count() == 0
     fresh = max(step + 1, int(time.time() // 30))  # after the last spent step, within the server's ±1 step window
     page.fill("#mfa_code", totp.generate_otp(fresh))
     page.click("#mfa-submit")
