@@ -199,3 +199,39 @@ def test_console_calls_are_in_the_audit_trail(root: Browser) -> None:
         "LookupAttributes": [{"AttributeKey": "EventName", "AttributeValue": "CreateUser"}]})["Events"]
     made = [e for e in events if '"traced"' in e.get("CloudTrailEvent", "")]
     assert made and made[0]["Username"] == "root"
+
+
+def test_names_with_every_allowed_character_round_trip(root: Browser) -> None:
+    name = "a+b=c,d.e@f_g-h"
+    got = root.submit("/console/create/user", "/console/create/user", {"user_name": name})
+    assert got.status_code == 200 and f"User {name} created." in got.text and 'id="entity-name">' + name in got.text
+    root.submit("/console/users?q=a", "/console/users/a%2Bb%3Dc%2Cd.e%40f_g-h/tags/add",
+                {"tag_key": "k", "tag_value": "v"})
+    assert api(root.app, "ListUserTags", UserName=name)["Tags"] == [{"Key": "k", "Value": "v"}]
+
+
+def test_permissions_boundaries(world: Browser) -> None:
+    for kind, name in (("users", "alice"), ("roles", "app")):
+        got = world.submit(f"/console/{kind}/{name}", f"/console/{kind}/{name}/boundary", {"policy": "ReadOnlyAccess"})
+        assert got.status_code == 200 and "Permissions boundary set" in got.text
+        assert "arn:aws:iam::aws:policy/ReadOnlyAccess</code> limits" in got.text
+        got = world.submit(f"/console/{kind}/{name}", f"/console/{kind}/{name}/boundary/delete", {})
+        assert "Permissions boundary removed." in got.text and "No permissions boundary." in got.text
+
+
+def test_a_user_without_permissions_sees_why_on_every_section(browser: Browser) -> None:
+    api(browser.app, "CreateUser", UserName="nobody")
+    api(browser.app, "CreateLoginProfile", UserName="nobody", Password="Nobody-Passw0rd-1")
+    browser.sign_in("nobody", "Nobody-Passw0rd-1")
+    page = browser.get("/console")
+    assert page.status_code == 200 and "is not authorized to perform: iam:GetAccountSummary" in page.text
+    assert 'data-status="unknown"' in page.text
+    users = browser.get("/console/users")
+    assert users.status_code == 403 and 'id="error-title">Not authorized<' in users.text
+    assert "iam:ListUsers" in users.text and 'id="principal-name">nobody<' in users.text
+
+
+def test_an_oversized_form_is_refused(root: Browser) -> None:
+    got = root.client.post("/console/create/user", data={"user_name": "x" * (600 * 1024),
+                                                         "csrf_token": root.token("/console")})
+    assert got.status_code == 413 and "too large" in got.text

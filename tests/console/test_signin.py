@@ -151,3 +151,45 @@ def test_a_deleted_user_is_signed_out(browser: Browser) -> None:
     api(browser.app, "DeleteLoginProfile", UserName="carol")
     api(browser.app, "DeleteUser", UserName="carol")
     assert not _signed_in_as(browser, "carol")
+
+
+def test_a_user_changes_their_own_password(browser: Browser) -> None:
+    _user(browser)
+    api(browser.app, "UpdateAccountPasswordPolicy", MinimumPasswordLength=8, AllowUsersToChangePassword=True)
+    browser.sign_in("carol", PASSWORD)
+    page = browser.get("/console/me")
+    assert page.status_code == 200 and 'id="me-arn"' in page.text and 'id="change-password-form"' in page.text
+    wrong = browser.submit("/console/me", "/console/me/password", {
+        "old_password": "Wrong-" + PASSWORD, "new_password": "Next-Passw0rd-77", "confirm_password":
+            "Next-Passw0rd-77"})
+    assert wrong.status_code == 403 and "The old password is incorrect." in wrong.text
+    done = browser.submit("/console/me", "/console/me/password", {
+        "old_password": PASSWORD, "new_password": "Next-Passw0rd-77", "confirm_password": "Next-Passw0rd-77"})
+    assert done.status_code == 200 and "Your password has been changed." in done.text
+    other = Browser(browser.app)
+    try:
+        assert 'id="principal-name">carol<' in other.sign_in("carol", "Next-Passw0rd-77").text
+    finally:
+        other.close()
+
+
+def test_root_sees_who_it_is(root: Browser) -> None:
+    page = root.get("/console/me")
+    assert page.status_code == 200 and ":root</code>" in page.text and 'id="change-password-form"' not in page.text
+
+
+def test_forced_change_then_mfa(browser: Browser) -> None:
+    _user(browser, PasswordResetRequired=True)
+    made = api(browser.app, "CreateVirtualMFADevice", VirtualMFADeviceName="carol")["VirtualMFADevice"]
+    totp, now = pyotp.TOTP(made["Base32StringSeed"]), time.time()
+    api(browser.app, "EnableMFADevice", UserName="carol", SerialNumber=made["SerialNumber"],
+        AuthenticationCode1=totp.at(now - 30), AuthenticationCode2=totp.at(now))
+    got = browser.sign_in("carol", PASSWORD)
+    assert 'id="new-password-form"' in got.text
+    got = browser.client.post("/console/signin/password", data={
+        "new_password": "Fresh-Passw0rd-99", "confirm_password": "Fresh-Passw0rd-99", "csrf_token": _token(got.text)})
+    assert got.status_code == 200 and 'id="mfa-form"' in got.text
+    got = browser.client.post("/console/signin/mfa", data={"mfa_code": totp.at(now + 30),
+                                                          "csrf_token": _token(got.text)})
+    assert 'id="principal-name">carol<' in got.text
+    assert api(browser.app, "GetLoginProfile", UserName="carol")["LoginProfile"]["PasswordResetRequired"] is False

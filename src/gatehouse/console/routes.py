@@ -18,10 +18,10 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .deps import ConsoleDeps
-from .pages import account, dashboard, identities, policies, signin, simulator, trail
+from .pages import account, dashboard, identities, me, policies, signin, simulator, trail
 from .web import BASE, STATIC, Console, SecurityHeaders
 
-PAGES = (signin, dashboard, identities, policies, simulator, account, trail)
+PAGES = (signin, dashboard, identities, me, policies, simulator, account, trail)
 
 
 def console_app(deps: ConsoleDeps) -> SecurityHeaders:

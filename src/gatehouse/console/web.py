@@ -355,14 +355,14 @@ class Console:
                              secure=request.url.scheme == "https", host=request.headers.get("host", ""))
         caller = caller_for(self.deps, request.cookies.get(COOKIE, ""), facts)
         view = self.view(request, caller, form)
-        if posted and not self.csrf_valid(view._nonce_cookie if not view._new_nonce else "", caller,
-                                          form.get(CSRF_FIELD)):
-            return view.finish(view.render("refused.html", status=403))
-        if signed_in and caller is None:
+        if signed_in and caller is None:  # first: a form posted after the session ended changes nothing anyway
             had_session = bool(request.cookies.get(COOKIE))
             target = request.url.path if request.method == "GET" else BASE
             return view.finish(view.redirect(f"{BASE}/signin?next={urllib.parse.quote(target)}",
                                              flash="Your session has ended: sign in again." if had_session else None))
+        if posted and not self.csrf_valid(view._nonce_cookie if not view._new_nonce else "", caller,
+                                          form.get(CSRF_FIELD)):
+            return view.finish(view.render("refused.html", status=403))
         try:
             response = function(view)
         except AwsError as error:

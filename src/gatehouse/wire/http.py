@@ -285,6 +285,8 @@ class AwsEndpoint:
             try:
                 if ex.service is not None:
                     ex.protocol = self._protocol(ex.service)
+                if self.throttle is not None and caller.access_key_id:  # the session's buckets, as over the wire
+                    self.throttle.admit(caller.access_key_id, caller.account_id)
                 route = self.router.route(service, action)
                 ex.operation = route.operation
                 ex.params = typed = dict(params)

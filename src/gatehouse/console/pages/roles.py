@@ -178,6 +178,22 @@ def routes(console: Console) -> list[BaseRoute]:
         return _act(view, name, "permissions", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy},
                     f"Inline policy {policy} deleted.")
 
+    @console.page(BASE + "/roles/{name}/boundary", methods=["POST"])
+    def set_boundary(view: View) -> Response:
+        name = name_of(view)
+        try:
+            arn = policy_arn(view, view.form.get("policy"))
+        except AwsError as error:
+            return detail(view, name, error=error, status=error.http_status)
+        return _act(view, name, "permissions", "PutRolePermissionsBoundary",
+                    {"RoleName": name, "PermissionsBoundary": arn}, f"Permissions boundary set to {arn}.")
+
+    @console.page(BASE + "/roles/{name}/boundary/delete", methods=["POST"])
+    def delete_boundary(view: View) -> Response:
+        name = name_of(view)
+        return _act(view, name, "permissions", "DeleteRolePermissionsBoundary", {"RoleName": name},
+                    "Permissions boundary removed.")
+
     @console.page(BASE + "/roles/{name}/tags/add", methods=["POST"])
     def add_tag(view: View) -> Response:
         name = name_of(view)
@@ -190,4 +206,4 @@ def routes(console: Console) -> list[BaseRoute]:
                     "Tag removed.")
 
     return [roles, new_role, create_role, role, edit_role, edit_trust, delete_role, attach, detach, put_inline,
-            delete_inline, add_tag, remove_tag]
+            delete_inline, set_boundary, delete_boundary, add_tag, remove_tag]

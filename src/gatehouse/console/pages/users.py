@@ -167,6 +167,22 @@ def routes(console: Console) -> list[BaseRoute]:
         return _act(view, name, "permissions", "DeleteUserPolicy", {"UserName": name, "PolicyName": policy},
                     f"Inline policy {policy} deleted.")
 
+    @console.page(BASE + "/users/{name}/boundary", methods=["POST"])
+    def set_boundary(view: View) -> Response:
+        name = name_of(view)
+        try:
+            arn = policy_arn(view, view.form.get("policy"))
+        except AwsError as error:
+            return detail(view, name, error=error, status=error.http_status)
+        return _act(view, name, "permissions", "PutUserPermissionsBoundary",
+                    {"UserName": name, "PermissionsBoundary": arn}, f"Permissions boundary set to {arn}.")
+
+    @console.page(BASE + "/users/{name}/boundary/delete", methods=["POST"])
+    def delete_boundary(view: View) -> Response:
+        name = name_of(view)
+        return _act(view, name, "permissions", "DeleteUserPermissionsBoundary", {"UserName": name},
+                    "Permissions boundary removed.")
+
     @console.page(BASE + "/users/{name}/tags/add", methods=["POST"])
     def add_tag(view: View) -> Response:
         name = name_of(view)
@@ -256,5 +272,5 @@ def routes(console: Console) -> list[BaseRoute]:
         return view.redirect(user_url(name, "security"), flash=f"MFA device {serial} removed.")
 
     return [users, new_user, create_user, user, edit_user, delete_user, add_to_group, remove_from_group, attach,
-            detach, put_inline, delete_inline, add_tag, remove_tag, set_password, delete_password, create_key,
-            key_status, delete_key, create_mfa, enable_mfa, remove_mfa]
+            detach, put_inline, delete_inline, set_boundary, delete_boundary, add_tag, remove_tag, set_password,
+            delete_password, create_key, key_status, delete_key, create_mfa, enable_mfa, remove_mfa]
