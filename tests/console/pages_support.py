@@ -71,12 +71,13 @@ class Browser:
         return self.client.get(path, **kw)
 
     def post(self, path: str, data: dict[str, Any], *, token_from: str | None = None, **kw: Any) -> Any:
-        """A form post carrying the CSRF token of a page of this session (`token_from`, default the dashboard)."""
-        page = self.client.get(token_from or "/console")
+        """A form post carrying the CSRF token of a page of this session (`token_from`; by default the simulator's
+        form, a page that calls no operation)."""
+        page = self.client.get(token_from or "/console/simulator")
         return self.client.post(path, data={"csrf_token": csrf(page.text), **data}, **kw)
 
     def token(self) -> str:
-        return csrf(self.client.get("/console").text)
+        return csrf(self.client.get("/console/simulator").text)
 
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"

@@ -76,8 +76,8 @@ class StatementView:
 
 def statement_view(text: str, start: tuple[int, int] | None, end: tuple[int, int] | None) -> StatementView:
     """The document with the statement that starts at `start` (line, column; the simulator's StartPosition)
-    marked. A document stored with several statements on one line is shown indented, the same statement marked,
-    so the highlight points at one statement, not at the whole line."""
+    marked. A document stored compact (the statement on one line, or sharing lines with another) is shown
+    indented, the same statement marked, so the highlight points at one readable statement."""
     try:
         parsed = parse_json(text)
     except JsonSyntaxError:
@@ -92,7 +92,7 @@ def statement_view(text: str, start: tuple[int, int] | None, end: tuple[int, int
     crowded = any(other != path and len(other) == len(path) and other[0] == "Statement"
                   and parsed.line_col(span[0])[0] <= last and parsed.line_col(span[1])[0] >= first
                   for other, span in parsed.spans.items())
-    if not crowded:
+    if not crowded and first != last:
         return StatementView(numbered(text, [(first, last)]), effect, False, sid)
     indented = json.dumps(parsed.value, indent=4, ensure_ascii=False)
     again = parse_json(indented)

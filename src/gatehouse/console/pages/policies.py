@@ -182,11 +182,7 @@ def _detail(view: View) -> Response:
     if tab == "versions":
         context["new_document"] = view.form.get("policy_document") if "policy_document" in view.form else ""
     elif tab == "entities":
-        entities = view.all_pages("ListEntitiesForPolicy", "PolicyUsers", PolicyArn=arn, EntityFilter="User")
-        groups = view.all_pages("ListEntitiesForPolicy", "PolicyGroups", PolicyArn=arn, EntityFilter="Group")
-        roles = view.all_pages("ListEntitiesForPolicy", "PolicyRoles", PolicyArn=arn, EntityFilter="Role")
-        context["entities"] = ([("user", e["UserName"]) for e in entities] + [("group", g["GroupName"]) for g in groups]
-                               + [("role", r["RoleName"]) for r in roles])
+        context["entities"] = _entities(view, arn)
         context["entity_url"] = entity_url
     elif tab == "diff":
         default = policy.get("DefaultVersionId", "v1")
@@ -201,6 +197,21 @@ def _detail(view: View) -> Response:
         context.update(shown=shown, lines=numbered(text))
     return view.render("policies/detail.html", section="policies", title=policy.get("PolicyName", "Policy"),
                        **context)
+
+
+def _entities(view: View, arn: str) -> list[tuple[str, str]]:
+    """Every user, group and role the policy is attached to (ListEntitiesForPolicy, all pages)."""
+    found: list[tuple[str, str]] = []
+    params: dict[str, Any] = {"PolicyArn": arn, "MaxItems": 1000}
+    for _ in range(100):
+        page = view.iam("ListEntitiesForPolicy", **params)
+        found += [("group", g["GroupName"]) for g in page.get("PolicyGroups") or ()]
+        found += [("user", u["UserName"]) for u in page.get("PolicyUsers") or ()]
+        found += [("role", r["RoleName"]) for r in page.get("PolicyRoles") or ()]
+        if not page.get("IsTruncated") or not page.get("Marker"):
+            break
+        params["Marker"] = page["Marker"]
+    return found
 
 
 def _version_text(view: View, arn: str, version_id: str) -> str:

@@ -31,8 +31,19 @@ def _page(view: View, form: SimulationForm, *, results: list[ShownResult] | None
     rows = list(form.context) + [("", "string", "")] * max(1, CONTEXT_ROWS - len(form.context))
     return view.render("simulator.html", section="simulator", title="Policy simulator", status=status, error=error,
                        form=form, results=results, context_rows=rows, context_types=CONTEXT_TYPES,
-                       kinds=PRINCIPAL_KINDS, actions=action_names(),
+                       kinds=PRINCIPAL_KINDS, actions=action_names(), names=_principal_names(view),
                        action_slots=[*form.actions, "", "", "", ""][:max(4, len(form.actions))])
+
+
+def _principal_names(view: View) -> list[str]:
+    """Suggestions for the principal's name: the account's users, groups and roles the caller may list (one page
+    of each; a list the caller may not read suggests nothing)."""
+    names: list[str] = []
+    for action, key, member in (("ListUsers", "Users", "UserName"), ("ListGroups", "Groups", "GroupName"),
+                                ("ListRoles", "Roles", "RoleName")):
+        listed = view.attempt(action, MaxItems=100)
+        names += [item[member] for item in (listed.result or {}).get(key) or ()]
+    return sorted(set(names), key=str.lower)
 
 
 def _start(view: View) -> Response:
