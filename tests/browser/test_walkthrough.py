@@ -138,6 +138,10 @@ def test_root_sets_up_a_read_only_user_with_mfa_who_is_refused_changes(
     page.click("#mfa-submit")
     page.wait_for_selector("#principal-name")
     assert page.inner_text("#principal-name") == USER
+    page.click("#principal-link")  # her own page: the session knows the TOTP code was given
+    page.wait_for_selector("#me-mfa")
+    assert page.inner_text("#me-mfa") == "Yes"
+    screenshot(page, "15-my-credentials")
 
     page.click("#nav-users")
     page.wait_for_selector(f"#users-table tr[data-name={USER}]")
