@@ -28,7 +28,6 @@ REPO = Path(__file__).resolve().parents[2]
 TIMEOUT_MS = 15_000
 
 
-
 def artifacts_dir() -> Path:
     """Where screenshots go: $GATEHOUSE_TEST_ARTIFACTS/console, else build/test-artifacts/console (ignored by git)."""
     base = os.environ.get("GATEHOUSE_TEST_ARTIFACTS")
@@ -38,7 +37,7 @@ def artifacts_dir() -> Path:
 
 
 @dataclass
-class Console:
+class ConsoleServer:
     """A running server with its console URL, root's API keys and root's console sign-in."""
 
     endpoint: Endpoint
@@ -55,7 +54,7 @@ class Console:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
     """A persistent server on a fresh SQLite data directory, its root user given an email and a password by the
     service `gatehouse account root-password` calls (the console signs root in with them)."""
     from gatehouse.app import build
@@ -70,7 +69,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
             operator.services.account_security.set_root_login(ACCOUNT, ROOT_EMAIL, ROOT_PASSWORD)
         finally:
             operator.close()
-        yield Console(ep)
+        yield ConsoleServer(ep)
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +176,7 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-def sign_in_root(page: Any, console: Console) -> None:
+def sign_in_root(page: Any, console: ConsoleServer) -> None:
     page.goto(console.url + "/signin")
     page.fill("#root-email", console.root_email)
     page.fill("#root-password", console.root_password)

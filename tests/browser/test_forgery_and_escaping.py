@@ -25,7 +25,7 @@ import requests
 
 from tests.support.servers import free_port
 
-from .conftest import Console, Watched, injected, screenshot, sign_in_root
+from .conftest import ConsoleServer, Watched, injected, screenshot, sign_in_root
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("console-browser")]
 
@@ -68,7 +68,7 @@ def forged_form(action: str, fields: dict[str, str]) -> str:
             '<script>document.getElementById("f").submit()</script></body></html>')
 
 
-def attackers_own_token(console: Console) -> str:
+def attackers_own_token(console: ConsoleServer) -> str:
     """A genuine token, from the attacker's own visit to the console (their cookies, not the victim's)."""
     page = requests.get(console.url + "/signin", timeout=15).text
     start = page.index('name="csrf_token" value="') + len('name="csrf_token" value="')
@@ -76,7 +76,7 @@ def attackers_own_token(console: Console) -> str:
 
 
 def test_a_forged_cross_origin_post_is_refused_and_changes_nothing(
-        context: Any, console: Console, watched: Watched) -> None:
+        context: Any, console: ConsoleServer, watched: Watched) -> None:
     victim = context.new_page()
     sign_in_root(victim, console)
     action = console.url + "/create/user"
@@ -100,7 +100,7 @@ def test_a_forged_cross_origin_post_is_refused_and_changes_nothing(
     assert not watched.errors, watched.errors
 
 
-def test_markup_typed_in_is_shown_as_text(context: Any, console: Console, watched: Watched) -> None:
+def test_markup_typed_in_is_shown_as_text(context: Any, console: ConsoleServer, watched: Watched) -> None:
     page = context.new_page()
 
     # The sign-in form after a failed attempt keeps what was typed, as a value.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Console, Watched
+from .conftest import ConsoleServer, Watched
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("console-browser")]
 
@@ -25,7 +25,7 @@ def focused(page: Any) -> dict[str, Any]:
 
 
 def test_tab_through_the_sign_in_form_and_submit_with_enter(
-        context: Any, console: Console, watched: Watched) -> None:
+        context: Any, console: ConsoleServer, watched: Watched) -> None:
     iam = console.iam()
     iam.create_user(UserName="kim")
     iam.create_login_profile(UserName="kim", Password=PASSWORD)
