@@ -193,3 +193,13 @@ def test_forced_change_then_mfa(browser: Browser) -> None:
                                                           "csrf_token": _token(got.text)})
     assert 'id="principal-name">carol<' in got.text
     assert api(browser.app, "GetLoginProfile", UserName="carol")["LoginProfile"]["PasswordResetRequired"] is False
+
+
+def test_signing_out_after_the_session_ended_lands_on_sign_in(browser: Browser) -> None:
+    _user(browser)
+    browser.sign_in("carol", PASSWORD)
+    token = browser.token("/console")
+    api(browser.app, "DeleteLoginProfile", UserName="carol")
+    api(browser.app, "DeleteUser", UserName="carol")
+    got = browser.client.post("/console/signout", data={"csrf_token": token})
+    assert got.status_code == 200 and 'id="signin-form"' in got.text

@@ -124,7 +124,8 @@ def routes(console: Console) -> list[BaseRoute]:
         return attempt(view, PendingSignin(pending.password, pending.account, pending.username, pending.email,
                                            new_password=new))
 
-    @console.page(BASE + "/signout", methods=["POST"], signed_in=False)
+    # signed_in: once the session has ended, signing out is just the sign-in page (no token to check)
+    @console.page(BASE + "/signout", methods=["POST"])
     def signout(view: View) -> Response:
         token = view.request.cookies.get(COOKIE, "")
         if token:
