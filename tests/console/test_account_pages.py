@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -93,3 +94,30 @@ def test_the_trail_refuses_a_caller_without_lookup_events(world: World) -> None:
     got = world.browser("lee").get("/console/trail")
     assert got.status_code == 403
     assert "is not authorized to perform: cloudtrail:LookupEvents" in got.text
+
+
+def test_sections_a_caller_may_not_read_say_why(world: World) -> None:
+    world.user("lee", inline={"list": json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*"}]})})
+    got = world.browser("lee").get("/console/account")
+    assert got.status_code == 200
+    policy = got.text.split('id="password-policy-denied"', 1)[1].split("</div>", 1)[0]
+    assert "is not authorized to perform: iam:GetAccountPasswordPolicy" in policy
+    alias = got.text.split('id="alias-denied"', 1)[1].split("</div>", 1)[0]
+    assert "is not authorized to perform: iam:ListAccountAliases" in alias
+
+
+def test_the_trail_pages_through_events(world: World) -> None:
+    world.user("ada", policies=(ADMIN,))
+    for _ in range(55):
+        world.iam("GetAccountSummary")
+    browser = world.browser("ada")
+    first = browser.get("/console/trail", params={"attribute": "EventName", "value": "GetAccountSummary"})
+    assert first.text.count('data-testid="trail-event"') == 50
+    next_url = first.text.split('id="page-next" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    second = browser.get(next_url)
+    # 55 calls here, and the dashboard's own when the browser signed in.
+    assert 5 <= second.text.count('data-testid="trail-event"') < 50
+    ids = re.compile(r'data-testid="trail-event" data-event-name="[^"]*" id="([^"]+)"')
+    assert not set(ids.findall(first.text)) & set(ids.findall(second.text))
+    assert 'id="page-next"' not in second.text and 'id="page-first"' in second.text

@@ -148,3 +148,14 @@ def test_forged_posts_are_refused_and_text_is_escaped(world: World) -> None:
                                               "description": script})
     page = browser.get(f"/console/policies/view/arn:aws:iam::{world.account}:policy/shown")
     assert script not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+
+
+def test_a_sixth_version_is_refused_with_the_document_kept(world: World) -> None:
+    world.user("ada", policies=(ADMIN,))
+    arn = world.iam("CreatePolicy", PolicyName="busy", PolicyDocument=GOOD)["Policy"]["Arn"]
+    for _ in range(4):
+        world.iam("CreatePolicyVersion", PolicyArn=arn, PolicyDocument=GOOD)
+    got = world.browser("ada").post("/console/policies/versions", {"policy_arn": arn, "policy_document": NEWER})
+    assert got.status_code == 409 and "LimitExceeded" in got.text and "up to 5 versions" in got.text
+    assert "iam:ListUsers" in got.text  # still in the editor
+    assert len(world.iam("ListPolicyVersions", PolicyArn=arn)["Versions"]) == 5

@@ -52,3 +52,14 @@ def test_simulator_documents_report_storage_rules_as_warnings() -> None:
     simulated = check_document(doc, EditorKind.SIMULATION)
     assert [f.severity for f in stored] == ["error"]
     assert [f.severity for f in simulated] == ["warning"]
+
+
+def test_each_kind_is_checked_by_its_own_rules() -> None:
+    identity = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]})
+    assert check_document(identity, EditorKind.MANAGED) == []
+    assert [f.code for f in check_document(identity, EditorKind.RESOURCE)] == ["MISSING_PRINCIPAL"]
+    assert check_document(identity, EditorKind.TRUST)[0].severity == "error"
+    unversioned = json.dumps({"Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    assert check_document(unversioned, EditorKind.INLINE) == []
+    assert check_document(unversioned, EditorKind.MANAGED)[0].message.startswith("Policy document must be version")

@@ -74,3 +74,33 @@ def test_a_caller_without_the_simulator_is_told_why(world: World) -> None:
                                               "actions": "iam:GetUser"})
     assert got.status_code == 403
     assert "Not authorized" in got.text and "is not authorized to perform: iam:SimulatePrincipalPolicy" in got.text
+
+
+def test_a_permissions_boundary_is_shown_denying(world: World) -> None:
+    world.user("ada", policies=(ADMIN,))
+    boundary = world.iam("CreatePolicy", PolicyName="only-reads", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}))
+    world.user("bo", inline={"guarded": GUARDED})
+    world.iam("PutUserPermissionsBoundary", UserName="bo", PermissionsBoundary=boundary["Policy"]["Arn"])
+    got = world.browser("ada").post("/console/simulator", {"mode": "principal", "principal_kind": "user",
+                                                           "principal_name": "bo",
+                                                           "actions": "iam:GetUser iam:CreateUser"})
+    assert _results(got.text) == {"iam:GetUser": "allowed", "iam:CreateUser": "implicitDeny"}
+    created = got.text.split('data-action="iam:CreateUser"', 1)[1].split("</article>", 1)[0]
+    assert "Permissions boundary: does not allow this action." in created
+    assert "The permissions boundary does not allow it." in created
+
+
+def test_a_resource_policy_is_evaluated_with_the_identity_policies(world: World) -> None:
+    world.user("ada", policies=(ADMIN,))
+    reader = f"arn:aws:iam::{world.account}:user/reader"
+    bucket = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReaderGets", "Effect": "Allow", "Principal": {"AWS": reader}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::bucket/*"}]}, indent=2)
+    nothing = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    got = world.browser("ada").post("/console/simulator", {
+        "mode": "custom", "policy": nothing, "actions": "s3:GetObject", "resources": "arn:aws:s3:::bucket/key",
+        "resource_policy": bucket, "caller_arn": reader})
+    assert _results(got.text) == {"s3:GetObject": "allowed"}, got.text[-3000:]
+    assert "Matched statement <code>ReaderGets</code> (Allow) in <strong" in got.text

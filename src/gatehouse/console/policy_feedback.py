@@ -29,6 +29,7 @@ class EditorKind(StrEnum):
     INLINE = "inline"  # PutUserPolicy, PutGroupPolicy, PutRolePolicy
     TRUST = "trust"  # a role's trust policy
     SIMULATION = "simulation"  # pasted into the simulator: read as the evaluator reads it
+    RESOURCE = "resource"  # a resource-based policy pasted into the simulator, read as the evaluator reads it
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +61,9 @@ def check_document(text: str, kind: EditorKind) -> list[Finding]:
     if len(text) > MAX_DOCUMENT_CHARS:
         return [Finding("error", f"The document is longer than {MAX_DOCUMENT_CHARS:,} characters.", None, None, "",
                         "DOCUMENT_TOO_LONG")]
-    policy_kind = {EditorKind.TRUST: PolicyKind.TRUST}.get(kind, PolicyKind.IDENTITY)
-    stored = kind is not EditorKind.SIMULATION
+    policy_kind = {EditorKind.TRUST: PolicyKind.TRUST, EditorKind.RESOURCE: PolicyKind.RESOURCE}.get(
+        kind, PolicyKind.IDENTITY)
+    stored = kind not in (EditorKind.SIMULATION, EditorKind.RESOURCE)
     findings = []
     for d in validate(text, kind=policy_kind, require_version=kind is EditorKind.MANAGED, stored=stored):
         severity = "warning" if d.stored_only and not stored else "error"

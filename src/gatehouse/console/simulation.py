@@ -39,6 +39,9 @@ class SimulationForm:
     actions: list[str] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)
     context: list[tuple[str, str, str]] = field(default_factory=list)  # (key, type, comma-separated values)
+    resource_policy: str = ""  # a resource-based policy to evaluate with the identity's (S3 bucket policy, ...)
+    caller_arn: str = ""  # who calls, when a resource policy is given (required for pasted policies)
+    resource_owner: str = ""  # the account that owns the resources (an account id or ARN)
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, Any], lists: Callable[[str], list[str]]) -> SimulationForm:
@@ -50,7 +53,10 @@ class SimulationForm:
                    principal_kind=str(fields.get("principal_kind") or "user"),
                    principal_name=str(fields.get("principal_name") or "").strip(),
                    policies=[p for p in lists("policy") if p.strip()],
-                   actions=_words(lists("actions")), resources=_words(lists("resources")), context=context)
+                   actions=_words(lists("actions")), resources=_words(lists("resources")), context=context,
+                   resource_policy=str(fields.get("resource_policy") or ""),
+                   caller_arn=str(fields.get("caller_arn") or "").strip(),
+                   resource_owner=str(fields.get("resource_owner") or "").strip())
 
 
 def _words(values: Sequence[str]) -> list[str]:
@@ -87,6 +93,12 @@ def request_for(form: SimulationForm, partition: str, account_id: str) -> tuple[
             entries.append({"ContextKeyName": key, "ContextKeyType": kind,
                             "ContextKeyValues": [v for v in values if v]})
         params["ContextEntries"] = entries
+    if form.resource_policy.strip():
+        params["ResourcePolicy"] = form.resource_policy
+    if form.caller_arn:
+        params["CallerArn"] = form.caller_arn
+    if form.resource_owner:
+        params["ResourceOwner"] = form.resource_owner
     if form.mode == "custom":
         if not form.policies:
             raise FormProblem("Paste at least one policy document to simulate.")
@@ -182,6 +194,8 @@ def policy_texts(call: Call, form: SimulationForm, results: Sequence[Mapping[str
     """The text of every policy a result names: pasted ones from the form, stored ones read as the caller."""
     texts = {("IAM Policy", f"PolicyInputList.{n}"): doc for n, doc in enumerate(form.policies, start=1)
              if form.mode == "custom"}
+    if form.resource_policy.strip():
+        texts[("resource", "ResourcePolicy")] = form.resource_policy
     wanted = {(m.get("SourcePolicyType", ""), m.get("SourcePolicyId", ""))
               for r in results for m in r.get("MatchedStatements") or ()} - set(texts)
     if not wanted or form.mode == "custom":
@@ -231,13 +245,17 @@ class _StoredPolicies:
                     raise
                 return document_text(got["PolicyDocument"])
             return None
+        if policy_id.startswith("arn:"):  # a managed policy named by its ARN (a permissions boundary)
+            return self._managed(policy_id)
         for kind, name in self.owners():  # a managed policy attached to one of them
             noun = _NOUN[kind]
             attached = self.call("iam", f"ListAttached{noun}Policies", {f"{noun}Name": name, "MaxItems": 1000})
             for p in attached.get("AttachedPolicies") or ():
                 if p["PolicyName"] == policy_id:
-                    policy = self.call("iam", "GetPolicy", {"PolicyArn": p["PolicyArn"]})["Policy"]
-                    version = self.call("iam", "GetPolicyVersion", {"PolicyArn": p["PolicyArn"],
-                                                                     "VersionId": policy["DefaultVersionId"]})
-                    return document_text(version["PolicyVersion"]["Document"])
+                    return self._managed(p["PolicyArn"])
         return None
+
+    def _managed(self, arn: str) -> str:
+        policy = self.call("iam", "GetPolicy", {"PolicyArn": arn})["Policy"]
+        version = self.call("iam", "GetPolicyVersion", {"PolicyArn": arn, "VersionId": policy["DefaultVersionId"]})
+        return document_text(version["PolicyVersion"]["Document"])

@@ -13,11 +13,12 @@ import json
 import urllib.parse
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from gatehouse.errors import AwsError
+from gatehouse.errors import AwsError, NoSuchEntity
 
 from ..policy_feedback import EditorKind, Finding, check_document
 from ..policy_text import diff, document_text, numbered, pretty
@@ -48,10 +49,6 @@ def entity_url(kind: str, name: str) -> str:
     return f"{BASE}/{kind}s/{urllib.parse.quote(name, safe='')}"
 
 
-def findings_for(document: str, kind: EditorKind) -> list[Finding]:
-    return check_document(document, kind)
-
-
 def _validate_answer(console: Console, request: Request, body: bytes) -> Response:
     """The editor's live check: located errors and warnings for a document, for a signed-in browser whose
     request carries the CSRF token (header `X-CSRF-Token`) of its session. Reads nothing from the account."""
@@ -80,8 +77,6 @@ def _validate_answer(console: Console, request: Request, body: bytes) -> Respons
 
 def validate_route(console: Console) -> Route:
     async def endpoint(request: Request) -> Response:
-        from starlette.concurrency import run_in_threadpool
-
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return JSONResponse({"error": "Send application/json."}, status_code=415)
         body = b""
@@ -127,6 +122,7 @@ def _listing(view: View) -> Response:
                                                                    view.query.get("marker")) else None
     rows = [{"name": p["PolicyName"], "arn": p["Arn"], "url": policy_url(p["Arn"]),
              "aws": ":aws:policy/" in p["Arn"], "attachments": p.get("AttachmentCount", 0),
+             "boundaries": p.get("PermissionsBoundaryUsageCount", 0),
              "updated": p.get("UpdateDate")} for p in policies]
     return view.render("policies/list.html", section="policies", title="Policies", rows=rows, q=q, scope=scope,
                        scopes=SCOPES, attached=attached, next_url=next_url, first_url=first_url, total=total)
@@ -162,7 +158,7 @@ def _create(view: View) -> Response:
                            Description=view.form.optional("description"))
     except AwsError as e:
         # The operation decides (authorization first, then the document); the findings locate its objection.
-        located = findings_for(document, EditorKind.MANAGED) if e.code == "MalformedPolicyDocument" else []
+        located = check_document(document, EditorKind.MANAGED) if e.code == "MalformedPolicyDocument" else []
         return _create_form(view, error=e, findings=located, status=e.http_status if e.http_status < 500 else 500)
     arn = created["Policy"]["Arn"]
     return view.redirect(policy_url(arn), flash=f"Policy {created['Policy']['PolicyName']} created.")
@@ -226,7 +222,7 @@ def _new_version(view: View) -> Response:
         made = view.iam("CreatePolicyVersion", PolicyArn=arn, PolicyDocument=document,
                         SetAsDefault=view.form.get("set_as_default") == "true")
     except AwsError as e:
-        located = findings_for(document, EditorKind.MANAGED) if e.code == "MalformedPolicyDocument" else []
+        located = check_document(document, EditorKind.MANAGED) if e.code == "MalformedPolicyDocument" else []
         policy = None
         try:
             policy = view.iam("GetPolicy", PolicyArn=arn)["Policy"]
@@ -268,14 +264,8 @@ def _attachment(view: View, verb: str) -> Response:
 def _owner(view: View) -> tuple[str, str, str]:
     kind = view.params["kind"]
     if kind not in KINDS:
-        raise _not_found()
+        raise NoSuchEntity("There is no such kind of identity: use user, group or role.")
     return kind, KINDS[kind], view.params["name"]
-
-
-def _not_found() -> AwsError:
-    from gatehouse.errors import NoSuchEntity
-
-    return NoSuchEntity("There is no such kind of identity: use user, group or role.")
 
 
 def _inline_list(view: View) -> Response:
@@ -310,7 +300,7 @@ def _inline_put(view: View) -> Response:
     try:
         view.iam(f"Put{noun}Policy", **{f"{noun}Name": owner, "PolicyName": policy_name, "PolicyDocument": document})
     except AwsError as e:
-        located = findings_for(document, EditorKind.INLINE) if e.code == "MalformedPolicyDocument" else []
+        located = check_document(document, EditorKind.INLINE) if e.code == "MalformedPolicyDocument" else []
         return _inline_view(view, error=e, findings=located, status=e.http_status if e.http_status < 500 else 500,
                             creating=creating)
     return view.redirect(inline_url(kind, owner, policy_name), flash=f"Inline policy {policy_name} saved.")

@@ -54,8 +54,9 @@ def _start(view: View) -> Response:
 
 
 def _simulate(view: View) -> Response:
-    form = SimulationForm.from_fields({k: view.form.get(k) for k in ("mode", "principal_kind", "principal_name")},
-                                      view.form.getlist)
+    form = SimulationForm.from_fields({k: view.form.get(k) for k in ("mode", "principal_kind", "principal_name",
+                                                                      "resource_policy", "caller_arn",
+                                                                      "resource_owner")}, view.form.getlist)
     caller = view.caller
     assert caller is not None
     try:

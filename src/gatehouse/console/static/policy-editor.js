@@ -141,6 +141,23 @@
       }
       textarea.dataset.escaped = event.key === "Escape" ? "1" : "";
     });
+    var format = document.createElement("button");
+    format.type = "button";
+    format.className = "secondary editor-format";
+    format.id = textarea.id + "-format";
+    format.textContent = "Format JSON";
+    format.addEventListener("click", function () {
+      try {
+        textarea.value = JSON.stringify(JSON.parse(textarea.value), null, 4);
+        textarea.dispatchEvent(new Event("input"));
+      } catch (e) {
+        if (status) {
+          status.textContent = "The document is not valid JSON yet, so it cannot be formatted.";
+        }
+      }
+    });
+    wrapper.parentNode.insertBefore(format, wrapper.nextSibling);
+
     drawGutter();
     if (textarea.value.trim()) {
       validate();
