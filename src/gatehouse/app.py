@@ -13,6 +13,7 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp
 
@@ -70,6 +71,7 @@ from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
 from gatehouse.services.signin_csrf import SigninCsrf
 from gatehouse.services.sts import Sts, StsDeps
+from gatehouse.services.workloads import Workloads
 from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
@@ -81,6 +83,7 @@ from gatehouse.wire.limits import Executor, Throttle, ThrottleConfig
 from gatehouse.wire.oidc_issuer import issuer_routes
 from gatehouse.wire.service_models import ServiceModels
 from gatehouse.wire.signin_http import signin_routes
+from gatehouse.wire.workload_credentials import CREDENTIALS_PATH, workload_credentials_routes
 
 MASTER_KEY_FILE = "master.key"
 AUDIT_KEY_FILE = "audit.key"
@@ -311,6 +314,7 @@ class Services:
     signin: Signin
     account_security: AccountSecurity
     outbound: OutboundFederation
+    workloads: Workloads
     recorder: CallRecorder  # the trail, or NoTrail when it is off
     trail: AuditTrail | None
     throttle: Throttle
@@ -448,11 +452,16 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     sts_handlers = [sts, WebIdentityFederation(federated, store, IssuerKeys(fetcher), clock),
                     SamlFederation(federated, store, clock), outbound]
     account_security = AccountSecurity(store, passwords, clock, lockout)
-    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above.
-    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers, "gatehouse": [Offboarding(iam)]}
+    # Registered workloads get role sessions at <public URL, else the listening address>/_gatehouse/workload-...
+    server_base = issuer_base(settings.public_url, True, settings.host, settings.port) or ""
+    workloads = Workloads(store, authz, sts, clock, server_base + CREDENTIALS_PATH)
+    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; workloads.
+    handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers,
+                                         "gatehouse": [Offboarding(iam), workloads]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
-    router = Router(ServiceModels(), handlers)
+    models = ServiceModels()
+    router = Router(models, handlers)
     # In development mode the auth switch stands for --no-enforce (and moto's reset-auth moves it); policies are
     # then decided per request, as the switch says.
     switch = AuthSwitch(settings.account_id or "", enforce=settings.enforce) if settings.dev else None
@@ -464,14 +473,18 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     services = Services(settings=settings, store=store, box=box, clock=clock, tokens=tokens, managed=managed,
                         authenticator=authenticator, authorizer=authz, iam=tuple(iam), sts=sts,
                         sts_handlers=tuple(sts_handlers), signin=signin, account_security=account_security,
-                        outbound=outbound, recorder=recorder, trail=trail, throttle=throttle, router=router,
-                        endpoint=endpoint)
+                        outbound=outbound, workloads=workloads, recorder=recorder, trail=trail, throttle=throttle,
+                        router=router, endpoint=endpoint)
     app = Application(services)
     csrf = SigninCsrf(key, clock)
     console = ConsoleDeps(signin=signin, authenticator=authenticator, csrf=csrf, box=box, clock=clock,
                           invoke=endpoint.call, public_url=settings.public_url, dev=settings.dev)
-    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=Executor(),
+    executor = Executor()
+    app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, csrf, settings.public_url)
-                         + issuer_routes(outbound) + console_routes(console))
+                         + issuer_routes(outbound)
+                         + workload_credentials_routes(workloads, executor, recorder, models, clock,
+                                                       prefix=urlsplit(server_base).path.rstrip("/"))
+                         + console_routes(console))
     return app

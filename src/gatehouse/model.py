@@ -49,6 +49,7 @@ class OwnerKind(StrEnum):
     SAML_PROVIDER = "saml-provider"
     MFA_DEVICE = "mfa"
     SERVER_CERTIFICATE = "server-certificate"
+    WORKLOAD = "workload"  # Gatehouse's registered workloads (their tags live in their own row)
 
     @property
     def tag_keys_ignore_case(self) -> bool:
@@ -214,6 +215,28 @@ class InstanceProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class Workload:
+    """A registered workload (services/workloads.py): a running program that gets role sessions of its instance
+    profile's role by presenting a bearer token, of which only the SHA-256 is kept. `uid` is internal and never
+    reused: sessions are bound to it, so a workload registered again under a revoked one's id gets nothing of the
+    old one's."""
+
+    account_id: str
+    uid: str
+    workload_id: str  # shown, and the role session's name
+    profile_id: str
+    profile_name: str
+    token_hash: str = field(repr=False)
+    ttl_seconds: int
+    created: dt.datetime
+    tags: tuple[Tag, ...] = ()
+    revoked_at: dt.datetime | None = None
+
+    def arn(self, partition: str) -> str:
+        return make_arn(partition, "gatehouse", self.account_id, f"workload/{self.workload_id}")
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     """One page of a listing; marker is opaque to clients."""
 
@@ -293,6 +316,7 @@ class SessionInfo:
     session_tags: tuple[Tag, ...] = ()
     transitive_tag_keys: tuple[str, ...] = ()
     chained: bool = False
+    workload: str | None = None  # the registered workload's internal id, for a workload's role session
 
 
 def make_arn(partition: str, service: str, account: str, resource: str, region: str = "") -> str:

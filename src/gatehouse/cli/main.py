@@ -19,6 +19,7 @@ from gatehouse.cli.policy_cmds import eval_command, policy_app
 from gatehouse.cli.serve import init_command, serve_command
 from gatehouse.cli.transfer import export_command, import_command
 from gatehouse.cli.whoami import whoami_command
+from gatehouse.cli.workload import workload_app
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False,
                   context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +69,7 @@ app.add_typer(account_app, name="account", help="Operator commands on accounts."
 app.add_typer(audit_app, name="audit", help="The audit trail: verify it, export it.")
 
 app.add_typer(user_app, name="user")
+app.add_typer(workload_app, name="workload")
 app.command("doctor")(doctor_command)
 app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
 app.command("eval")(eval_command)
@@ -95,6 +97,9 @@ EXAMPLES: dict[str, list[str]] = {
     "user": ["gatehouse user offboard alice --dry-run"],
     "user offboard": ["gatehouse user offboard alice --dry-run", "gatehouse user offboard alice"],
     "doctor": ["gatehouse doctor", "gatehouse doctor --output json --endpoint-url http://127.0.0.1:4599"],
+    "workload": ["gatehouse workload register --instance-profile web --name web-1 --output json",
+                 "gatehouse workload list", "gatehouse workload revoke web-1",
+                 "gatehouse workload serve-metadata web-1 --port 8169"],
 }
 
 

@@ -94,9 +94,10 @@ class Authenticator:
             raise InvalidClientTokenId() from None
         if self.clock().timestamp() >= claims.expires:
             raise ExpiredToken()
-        # The account's revision and the session's revocation (sign-out) come in one query: a signed-out console
-        # session's credentials are refused on every replica, and temporary credentials cost no extra round trip.
-        state = self.store.session_state(claims.account_id, access_key_id)
+        # The account's revision and the session's revocation (sign-out, or its workload revoked) come in one
+        # query: a signed-out console session's or a revoked workload's credentials are refused on every replica,
+        # and temporary credentials cost no extra round trip.
+        state = self.store.session_state(claims.account_id, access_key_id, claims.workload)
         if state is None or state.revoked:
             raise InvalidClientTokenId()
         user = None
@@ -187,4 +188,4 @@ def _session_info(claims: SessionClaims) -> SessionInfo:
         mfa_time=dt.datetime.fromtimestamp(claims.mfa_time, dt.UTC) if claims.mfa_time else None,
         source_identity=claims.source_identity, session_policies=claims.policies, policy_arns=claims.policy_arns,
         session_tags=tuple(Tag(k, v) for k, v in claims.tags), transitive_tag_keys=claims.transitive_tag_keys,
-        chained=claims.chained)
+        chained=claims.chained, workload=claims.workload)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DATA_FILE = Path(__file__).with_name("authorization_reference.json")
+OWN_DATA_FILE = Path(__file__).with_name("gatehouse_authorization_reference.json")
 SERVICES = ("iam", "sts")
 
 
@@ -43,7 +44,11 @@ class AuthorizationReference:
 
     @classmethod
     def shipped(cls) -> AuthorizationReference:
-        return cls(json.loads(DATA_FILE.read_text()))
+        """AWS's extract, plus the reference of Gatehouse's own `gatehouse` service (its actions' resource types and
+        condition keys, written with its operations: no dataset describes them)."""
+        data = json.loads(DATA_FILE.read_text())
+        own = json.loads(OWN_DATA_FILE.read_text())
+        return cls({"version": data["version"], "services": {**data["services"], **own["services"]}})
 
     def action(self, action: str) -> ActionSpec | None:
         return self._actions.get(action.lower())

@@ -55,6 +55,7 @@ class SessionClaims:
     mfa_time: int | None = None
     chained: bool = False
     federated_provider: str | None = None
+    workload: str | None = None  # a registered workload's internal id: refused once the workload is revoked
 
     @property
     def issued_at(self) -> dt.datetime:

@@ -167,9 +167,11 @@ class Sts:
                                       tag_session=bool(request.tags or request.transitive_tag_keys),
                                       set_source_identity=bool(source_identity and not (
                                           session and session.source_identity)))
+        # A session chained from a workload's stays bound to the workload: revoking it stops both.
         return self.issue_role_session(self.plan_role_session(
             caller, role, role_session_name, request, session_tags, transitive, duration_seconds=duration_seconds,
-            chained=chained, source_identity=source_identity, mfa=mfa, mfa_time=mfa_time))
+            chained=chained, source_identity=source_identity, mfa=mfa, mfa_time=mfa_time,
+            workload=session.workload if session else None))
 
     def _authorize_assume(self, caller: Caller, role_arn: str, action: str, facts: RequestFacts, *,
                           tag_session: bool = False, set_source_identity: bool = False) -> Role:
@@ -226,7 +228,8 @@ class Sts:
                           session_tags: Sequence[tuple[str, str]] = (), transitive: Sequence[str] = (), *,
                           duration_seconds: int | None = None, chained: bool = False, cap_seconds: int | None = None,
                           source_identity: str | None = None, mfa: bool = False, mfa_time: dt.datetime | None = None,
-                          federated_provider: str | None = None, region: str | None = None) -> RoleSessionPlan:
+                          federated_provider: str | None = None, region: str | None = None,
+                          workload: str | None = None) -> RoleSessionPlan:
         """Check a role session in full (duration, session policies, packed size) and fix its credentials;
         nothing is written. AssumeRole and the federation flows call this after authorizing the caller, then
         `issue_role_session`: a flow that must remember something (SAML's replay memory) does so in between, once
@@ -245,7 +248,7 @@ class Sts:
             session_name=session_name, policies=policies, policy_arns=arns, tags=tuple(session_tags),
             transitive_tag_keys=tuple(transitive), source_identity=source_identity, mfa=mfa,
             mfa_time=int(mfa_time.timestamp()) if mfa_time else None, chained=chained,
-            federated_provider=federated_provider)
+            federated_provider=federated_provider, workload=workload)
         return RoleSessionPlan(role, partition, claims, self._packed(claims), now,
                                region or (caller.request.region if caller else "us-east-1"))
 

@@ -36,6 +36,7 @@ from gatehouse.model import (
     SamlProvider,
     Tag,
     User,
+    Workload,
 )
 from gatehouse.storage.credentials import (
     LoginProfiles,
@@ -267,6 +268,18 @@ class SamlProviders(Protocol):
     def delete(self, provider_id: str) -> None: ...
 
 
+class Workloads(Protocol):
+    """The account's registered workloads (services/workloads.py); ids are unique without regard to case."""
+
+    def get(self, workload_id: str) -> Workload | None: ...
+    def all(self) -> list[Workload]: ...
+    def count(self) -> int: ...
+    def insert(self, workload: Workload) -> None: ...
+    def delete(self, uid: str) -> None: ...
+    def revoke(self, uid: str, when: dt.datetime) -> None: ...
+    def set_tags(self, uid: str, tags: Sequence[Tag]) -> None: ...
+
+
 class OutboundIssuers(Protocol):
     """The account's outbound web identity federation (at most one issuer per account)."""
 
@@ -310,6 +323,8 @@ class UnitOfWork(Protocol):
     @property
     def outbound(self) -> OutboundIssuers: ...
     @property
+    def workloads(self) -> Workloads: ...
+    @property
     def logins(self) -> LoginProfiles: ...
     @property
     def password_policy(self) -> PasswordPolicies: ...
@@ -338,9 +353,15 @@ class Store(Protocol):
     def credential(self, access_key_id: str) -> CredentialRecord | None: ...
     def revision(self, account_id: str) -> int: ...
 
-    def session_state(self, account_id: str, access_key_id: str) -> SessionState | None:
+    def session_state(self, account_id: str, access_key_id: str, workload: str | None = None
+                      ) -> SessionState | None:
         """The account's revision and partition and whether the session of `access_key_id` was revoked (one
-        query); None when there is no such account."""
+        query; a workload's session also counts as revoked when its workload, by internal id, is revoked or gone);
+        None when there is no such account."""
+        ...
+
+    def workload_by_token(self, token_hash: str) -> Workload | None:
+        """The workload whose bearer token hashes to `token_hash`, in any account (the token names its workload)."""
         ...
 
     def revoke_session(self, access_key_id: str, expires: int, now: int) -> None:

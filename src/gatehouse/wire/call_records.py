@@ -30,7 +30,7 @@ _READ_PREFIXES = ("Get", "List", "Describe", "Lookup", "Simulate", "Generate", "
 _READ_OPERATIONS = frozenset({"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "AssumeRoot"})
 # Responses CloudTrail leaves out (`responseElements: null`): reads, except the STS calls that issue credentials,
 # whose record names the session they made.
-_RESPONSE_KEPT = frozenset({"GetSessionToken", "GetFederationToken"}) | _READ_OPERATIONS
+_RESPONSE_KEPT = frozenset({"GetSessionToken", "GetFederationToken", "GetWorkloadCredentials"}) | _READ_OPERATIONS
 _RESPONSE_DROPPED = ("Get", "List", "Describe", "Lookup", "Simulate", "Decode")
 
 

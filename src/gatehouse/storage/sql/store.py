@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from gatehouse.model import Account
+from gatehouse.model import Account, Workload
 from gatehouse.storage.repository import CredentialRecord, Duplicate, SessionState, Store
 from gatehouse.storage.sql import tables as t
 from gatehouse.storage.sql.audit import SqlAuditLog
@@ -44,6 +44,7 @@ from gatehouse.storage.sql.others import (
 )
 from gatehouse.storage.sql.policies import SqlAttachments, SqlInlinePolicies, SqlManagedPolicies
 from gatehouse.storage.sql.signin_ledger import SqlSigninLedger
+from gatehouse.storage.sql.workloads import SqlWorkloads, workload_by_token
 
 
 class SqlUnitOfWork:
@@ -153,6 +154,10 @@ class SqlUnitOfWork:
     def outbound(self) -> SqlOutboundIssuers:
         return SqlOutboundIssuers(self.conn, self._acct())
 
+    @cached_property
+    def workloads(self) -> SqlWorkloads:
+        return SqlWorkloads(self.conn, self._acct())
+
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
 _K, _U = t.access_keys, t.users
@@ -174,6 +179,14 @@ _RS = t.revoked_sessions
 _SESSION_STATE = select(
     t.accounts.c.revision, t.accounts.c.partition,
     exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
+).where(t.accounts.c.account_id == bindparam("account"))
+_W = t.workloads
+# A workload's session: also revoked unless its workload (by internal id, a primary-key probe) is still active.
+_WORKLOAD_SESSION_STATE = select(
+    t.accounts.c.revision, t.accounts.c.partition,
+    or_(exists().where(_RS.c.access_key_id == bindparam("key_id")),
+        ~exists().where(_W.c.uid == bindparam("workload"), _W.c.account_id == bindparam("account"),
+                        _W.c.revoked_at.is_(None))).label("revoked"),
 ).where(t.accounts.c.account_id == bindparam("account"))
 _REVOKE = insert(_RS).values(access_key_id=bindparam("key_id"), expires=bindparam("expires"))
 _FORGET_REVOKED = delete(_RS).where(_RS.c.expires <= bindparam("now"))
@@ -229,12 +242,21 @@ class SqlStore:
             rev = conn.execute(_REVISION, {"account": account_id}).scalar()
         return -1 if rev is None else int(rev)
 
-    def session_state(self, account_id: str, access_key_id: str) -> SessionState | None:
+    def session_state(self, account_id: str, access_key_id: str, workload: str | None = None
+                      ) -> SessionState | None:
         """For temporary credentials: the account's revision and partition, and whether the session was revoked
-        (signed out), in one query; None when there is no such account."""
+        (signed out, or its workload revoked), in one query; None when there is no such account."""
+        params = {"account": account_id, "key_id": access_key_id}
         with self._c.transaction(write=False) as conn:
-            r = conn.execute(_SESSION_STATE, {"account": account_id, "key_id": access_key_id}).first()
+            if workload is None:
+                r = conn.execute(_SESSION_STATE, params).first()
+            else:
+                r = conn.execute(_WORKLOAD_SESSION_STATE, params | {"workload": workload}).first()
         return None if r is None else SessionState(int(r.revision), r.partition, bool(r.revoked))
+
+    def workload_by_token(self, token_hash: str) -> Workload | None:
+        with self._c.transaction(write=False) as conn:
+            return workload_by_token(conn, token_hash)
 
     def revoke_session(self, access_key_id: str, expires: int, now: int) -> None:
         """Refuse the session of `access_key_id` from now until it expires, on every replica; revocations whose

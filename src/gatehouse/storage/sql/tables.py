@@ -458,6 +458,25 @@ revoked_sessions = Table(
     Index("ix_revoked_sessions_expires", "expires"),
 )
 
+# Registered workloads (services/workloads.py): the bearer token is kept only as its SHA-256. `uid` is what sessions
+# are bound to; authentication probes it (with `revoked_at`) in the same query as the account's revision.
+workloads = Table(
+    "workloads",
+    metadata,
+    Column("uid", String(32), primary_key=True),
+    _account(),
+    Column("workload_id", String(64), nullable=False),
+    Column("id_key", String(64), nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    Column("profile_name", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("ttl_seconds", Integer, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON [[key, value], ...]
+    Column("created", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    UniqueConstraint("account_id", "id_key"),
+)
+
 # SAML assertion ids seen, until they expire: a replayed assertion is refused on every replica.
 saml_assertions = Table(
     "saml_assertions",
