@@ -82,7 +82,10 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        # --no-sandbox: CI runs as root in a container; --disable-dev-shm-usage: a container's small /dev/shm
+        # would crash full-page screenshots of long pages.
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--no-sandbox", "--disable-dev-shm-usage"])
         try:
             yield browser
         finally:
