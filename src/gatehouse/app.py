@@ -476,10 +476,10 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
                         outbound=outbound, workloads=workloads, recorder=recorder, trail=trail, throttle=throttle,
                         router=router, endpoint=endpoint)
     app = Application(services)
+    executor = Executor()
     csrf = SigninCsrf(key, clock)
     console = ConsoleDeps(signin=signin, authenticator=authenticator, csrf=csrf, box=box, clock=clock,
                           invoke=endpoint.call, public_url=settings.public_url, dev=settings.dev)
-    executor = Executor()
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, csrf, settings.public_url)

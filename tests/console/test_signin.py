@@ -203,3 +203,21 @@ def test_signing_out_after_the_session_ended_lands_on_sign_in(browser: Browser) 
     api(browser.app, "DeleteUser", UserName="carol")
     got = browser.client.post("/console/signout", data={"csrf_token": token})
     assert got.status_code == 200 and 'id="signin-form"' in got.text
+
+
+def test_get_session_token_credentials_do_not_open_the_console(browser: Browser) -> None:
+    """The cookie is an access key id and a session token; GetSessionToken's, put in that form, must not give a
+    session without MFA what the API refuses it (IAM calls)."""
+    from gatehouse.model import RequestMeta
+
+    _user(browser)
+    key = api(browser.app, "CreateAccessKey", UserName="carol")["AccessKey"]
+    services = browser.app.services
+    credential = services.authenticator.resolve(key["AccessKeyId"])
+    caller = services.authenticator.caller(credential, RequestMeta("t"))
+    issued = services.endpoint.call(caller, "sts", "GetSessionToken", {})["Credentials"]
+    cookie = f"{issued['AccessKeyId']}.{issued['SessionToken']}".translate(
+        str.maketrans({"+": "-", "/": "_", "=": "~"}))
+    browser.client.cookies.set(COOKIE, cookie)
+    assert not _signed_in_as(browser, "carol")
+    assert 'id="signin-form"' in browser.get("/console/users").text

@@ -3,7 +3,9 @@ credential of the sign-in service), turned into the `Caller` every page acts as.
 
 The cookie is resolved exactly as the API resolves that session's credentials (`Authenticator.resolve`: the seal,
 expiry, sign-out on any replica, the user still existing), so a page can do nothing the same session could not
-do through the API. Only console sessions (user sessions of the sign-in service) are accepted.
+do through the API. Only console sessions are accepted (claims the sign-in service marked `console`): the
+credentials of GetSessionToken, put in the cookie's form, are not a way around the API's rule that such
+sessions without MFA may not call IAM.
 
 Between the steps of one sign-in (password, then a forced new password, then the MFA code) the sign-in service
 needs every answer again (it keeps nothing), so the answers given so far are sealed (AES-GCM under the master key,
@@ -61,8 +63,9 @@ def caller_for(deps: ConsoleDeps, token: str, facts: BrowserFacts) -> Caller | N
         credential = deps.authenticator.resolve(key_id, sealed)
     except AwsError:
         return None
-    if credential.claims is None or credential.claims.kind is not SessionKind.USER_SESSION:
-        return None
+    claims = credential.claims
+    if claims is None or claims.kind is not SessionKind.USER_SESSION or not claims.console:
+        return None  # GetSessionToken's credentials, say, do not open the console (nor role sessions)
     meta = RequestMeta(request_id=str(uuid.uuid4()), region=_HOME_REGION.get(credential.partition, "us-east-1"),
                        source_ip=facts.source_ip, user_agent=facts.user_agent, secure_transport=facts.secure,
                        time=deps.clock(), host=facts.host)

@@ -56,6 +56,7 @@ class SessionClaims:
     chained: bool = False
     federated_provider: str | None = None
     workload: str | None = None  # a registered workload's internal id: refused once the workload is revoked
+    console: bool = False  # issued by console sign-in (not GetSessionToken): only these open the web console
 
     @property
     def issued_at(self) -> dt.datetime:

@@ -299,7 +299,7 @@ class Signin:
             kind=SessionKind.USER_SESSION, account_id=principal.account_id,
             access_key_id=ids.access_key_id(principal.account_id, ids.Prefix.TEMP_ACCESS_KEY),
             secret_access_key=ids.secret_access_key(), issued=epoch, expires=epoch + principal.session_seconds,
-            principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None)
+            principal_id=principal.user_id, mfa=mfa, mfa_time=epoch if mfa else None, console=True)
         token = f"{claims.access_key_id}.{self.tokens.seal(claims)}".translate(_TO_COOKIE)
         return ConsoleSession(token=token, account_id=principal.account_id, arn=principal.arn, mfa=mfa,
                               expires=claims.expires_at)
