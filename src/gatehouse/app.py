@@ -66,6 +66,8 @@ from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
 from gatehouse.services.password_hashing import Passwords
+from gatehouse.services.resources.authorize import AuthorizationApi
+from gatehouse.services.resources.registry import ResourceRegistry
 from gatehouse.services.secretbox import SealedSecretError, SecretBox, new_master_key, parse_master_key
 from gatehouse.services.session_tokens import SessionTokens
 from gatehouse.services.signin import Signin
@@ -76,6 +78,7 @@ from gatehouse.settings import Settings, SettingsError, worker_settings
 from gatehouse.storage.sql.backup import SqlSnapshots
 from gatehouse.storage.sql.migrate import SchemaMismatch
 from gatehouse.storage.sql.store import SqlStore
+from gatehouse.wire.authorize_http import AuthorizeEndpoint, authorize_routes
 from gatehouse.wire.dispatch import Router
 from gatehouse.wire.forwarded import ForwardedHeader
 from gatehouse.wire.http import AuthSwitch, AwsAsgi, AwsEndpoint, WireConfig, build_app
@@ -455,9 +458,11 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # Registered workloads get role sessions at <public URL, else the listening address>/_gatehouse/workload-...
     server_base = issuer_base(settings.public_url, True, settings.host, settings.port) or ""
     workloads = Workloads(store, authz, sts, clock, server_base + CREDENTIALS_PATH)
-    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; workloads.
+    # Gatehouse's own operations (wire/models/gatehouse): OffboardUser, over the IAM use cases above; workloads; the
+    # resource registry.
+    registry = ResourceRegistry(store, authz, clock)
     handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers,
-                                         "gatehouse": [Offboarding(iam), workloads]}
+                                         "gatehouse": [Offboarding(iam), workloads, registry]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
     models = ServiceModels()
@@ -480,11 +485,14 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     csrf = SigninCsrf(key, clock)
     console = ConsoleDeps(signin=signin, authenticator=authenticator, csrf=csrf, box=box, clock=clock,
                           invoke=endpoint.call, public_url=settings.public_url, dev=settings.dev)
+    # POST /authorize[/batch]: the authorization API for applications, on the AWS request path.
+    authorize = AuthorizeEndpoint(endpoint, AuthorizationApi(store, authz))
     app.asgi = build_app(endpoint, reset=app.reset if settings.dev else None, executor=executor,
                          body_timeout=settings.body_timeout,
                          extra_routes=signin_routes(signin, csrf, settings.public_url)
                          + issuer_routes(outbound)
                          + workload_credentials_routes(workloads, executor, recorder, models, clock,
                                                        prefix=urlsplit(server_base).path.rstrip("/"))
-                         + console_routes(console))
+                         + console_routes(console) + authorize_routes(),
+                         paths={"/authorize": authorize, "/authorize/batch": authorize})
     return app

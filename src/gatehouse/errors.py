@@ -277,3 +277,26 @@ class FeatureEnabled(AwsError):
 
 class FeatureDisabled(AwsError):
     code, http_status = "FeatureDisabled", 404
+
+
+# --- Gatehouse's own JSON operations (the resource registry; codes as AWS's JSON services name them) -------------
+
+
+class ResourceNotFoundException(AwsError):
+    code, http_status = "ResourceNotFoundException", 404  # as IAM models its error of that name
+
+
+class ResourceAlreadyExistsException(AwsError):
+    code, http_status = "ResourceAlreadyExistsException", 400
+
+
+class MalformedPolicyDocumentException(AwsError):
+    code, http_status = "MalformedPolicyDocumentException", 400
+
+
+class InvalidParameterException(AwsError):
+    code, http_status = "InvalidParameterException", 400
+
+
+class LimitExceededException(AwsError):
+    code, http_status = "LimitExceededException", 400

@@ -386,3 +386,18 @@ class OutboundIssuer:
     issuer: str
     enabled: bool
     keys: tuple[SigningKey, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredResource:
+    """A resource of an application, registered so that Gatehouse can decide requests on it (`services/resources`):
+    its ARN (in its account and partition), the service namespace it belongs to, its tags (keys compared with case,
+    as most AWS services do) and its resource-based policy as submitted (None: none)."""
+
+    account_id: str
+    arn: str
+    service: str
+    tags: tuple[Tag, ...]
+    policy: str | None
+    created: dt.datetime
+    updated: dt.datetime

@@ -11,11 +11,13 @@ from rich.console import Console
 from gatehouse import __version__
 from gatehouse.cli.account import account_app
 from gatehouse.cli.audit import audit_app
+from gatehouse.cli.authorize import authorize_command
 from gatehouse.cli.backup import backup_command, restore_command, rotate_master_key_command
 from gatehouse.cli.doctor import doctor_command
 from gatehouse.cli.login import login_command
 from gatehouse.cli.offboard import user_app
 from gatehouse.cli.policy_cmds import eval_command, policy_app
+from gatehouse.cli.resources import resource_app
 from gatehouse.cli.serve import init_command, serve_command
 from gatehouse.cli.transfer import export_command, import_command
 from gatehouse.cli.whoami import whoami_command
@@ -69,6 +71,8 @@ app.add_typer(account_app, name="account", help="Operator commands on accounts."
 app.add_typer(audit_app, name="audit", help="The audit trail: verify it, export it.")
 
 app.add_typer(user_app, name="user")
+app.add_typer(resource_app, name="resource")
+app.command("authorize")(authorize_command)
 app.add_typer(workload_app, name="workload")
 app.command("doctor")(doctor_command)
 app.add_typer(policy_app, name="policy", help="Validate policy documents offline.")
@@ -97,6 +101,18 @@ EXAMPLES: dict[str, list[str]] = {
     "user": ["gatehouse user offboard alice --dry-run"],
     "user offboard": ["gatehouse user offboard alice --dry-run", "gatehouse user offboard alice"],
     "doctor": ["gatehouse doctor", "gatehouse doctor --output json --endpoint-url http://127.0.0.1:4599"],
+    "resource": ["gatehouse resource register arn:aws:notes:us-east-1:123456789012:note/1 --tag team=blue",
+                 "gatehouse resource list --service notes"],
+    "resource register": ["gatehouse resource register arn:aws:notes:us-east-1:123456789012:note/1 --tag team=blue "
+                          "--policy note-policy.json"],
+    "resource list": ["gatehouse resource list", "gatehouse resource list --service notes --output json"],
+    "resource get": ["gatehouse resource get arn:aws:notes:us-east-1:123456789012:note/1"],
+    "resource put-policy": ["gatehouse resource put-policy arn:aws:notes:us-east-1:123456789012:note/1 policy.json"],
+    "resource get-policy": ["gatehouse resource get-policy arn:aws:notes:us-east-1:123456789012:note/1"],
+    "resource delete-policy": ["gatehouse resource delete-policy arn:aws:notes:us-east-1:123456789012:note/1"],
+    "resource deregister": ["gatehouse resource deregister arn:aws:notes:us-east-1:123456789012:note/1"],
+    "resource tag": ["gatehouse resource tag arn:aws:notes:us-east-1:123456789012:note/1 team=blue env=prod"],
+    "resource untag": ["gatehouse resource untag arn:aws:notes:us-east-1:123456789012:note/1 env"],
     "workload": ["gatehouse workload register --instance-profile web --name web-1 --output json",
                  "gatehouse workload list", "gatehouse workload revoke web-1",
                  "gatehouse workload serve-metadata web-1 --port 8169"],

@@ -52,18 +52,24 @@ def evaluate_case(case: Any, *, compiler: Compiler | None = None, strict: bool =
         decision = evaluate(policy_set, ctx)
     except CaseError as exc:
         return {"id": case_id, "error": str(exc)}
+    result = decision_line(case_id, decision, ctx)
+    if warnings and "error" not in result:
+        result["warnings"] = warnings
+    return result
+
+
+def decision_line(case_id: Any, decision: Decision, ctx: RequestContext) -> dict[str, Any]:
+    """The output line of a decided case (also what POST /authorize answers): decision, matched statements (for an
+    explicit deny, the denying ones), reason; or `error` when evaluation failed."""
     if decision.error is not None:
         return {"id": case_id, "error": f"evaluation failed: {decision.error}"}
-    result = {
+    return {
         "id": case_id,
         "decision": decision.kind.value,
         "matched": [{"policy": m.policy, "sid": m.sid, "statement": m.index} for m in decision.matched
                     if decision.kind is not DecisionKind.EXPLICIT_DENY or m.effect == "Deny"],
         "reason": reason(decision, ctx),
     }
-    if warnings:
-        result["warnings"] = warnings
-    return result
 
 
 def evaluate_line(line: str, *, compiler: Compiler | None = None, strict: bool = False) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from botocore.model import OperationModel
@@ -403,6 +403,17 @@ def _internal_failure() -> InternalFailure:
     return InternalFailure("The request processing has failed because of an unknown error, exception or failure.")
 
 
+class Handler(Protocol):
+    """What serves a request on the AWS request path (`AwsEndpoint`, and the POST paths beside it)."""
+
+    config: WireConfig
+
+    def handle(self, method: str, path: str, query_string: str, headers: Mapping[str, str], body: bytes,
+               client_ip: str, secure: bool) -> Reply: ...
+
+    def reject(self, error: AwsError, headers: Mapping[str, str], client_ip: str) -> Reply: ...
+
+
 class AwsAsgi:
     """The AWS endpoint as a bare ASGI callable in front of the Starlette app that serves every other path.
 
@@ -412,14 +423,18 @@ class AwsAsgi:
     """
 
     def __init__(self, endpoint: AwsEndpoint, rest: Starlette, *, executor: Executor | None = None,
-                 body_timeout: float = 30.0) -> None:
+                 body_timeout: float = 30.0, paths: Mapping[str, Handler] | None = None) -> None:
         self.endpoint = endpoint
         self.rest = rest
         self.executor = executor or Executor()
         self.body_timeout = body_timeout
+        self.paths = dict(paths or {})  # POST paths served like the AWS API (POST /authorize)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in ("GET", "POST"):
+        handler: Handler = self.endpoint
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
+            handler = self.paths[scope["path"]]
+        elif scope["type"] != "http" or scope["path"] != "/" or scope["method"] not in ("GET", "POST"):
             await self.rest(scope, receive, send)
             return
         body: bytes | None = None
@@ -431,7 +446,7 @@ class AwsAsgi:
                                      "the timeout period.")
         except AwsError as error:
             client = scope.get("client")
-            reply = self.endpoint.reject(error, Headers(scope=scope), client[0] if client else "")
+            reply = handler.reject(error, Headers(scope=scope), client[0] if client else "")
             await _respond(send, reply, close=True)
             return
         client = scope.get("client")
@@ -440,7 +455,7 @@ class AwsAsgi:
                 scope.get("query_string", b"").decode("latin-1"), Headers(scope=scope), body,
                 address, scope.get("scheme") == "https")
         caller = claimed_caller(scope.get("headers", ()), scope.get("query_string", b""), address)
-        reply = await self.executor.run(caller, self.endpoint.handle, *args)
+        reply = await self.executor.run(caller, handler.handle, *args)
         await _respond(send, reply)
 
 
@@ -473,7 +488,7 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 
 def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
               extra_routes: list[Any] | None = None, executor: Executor | None = None,
-              body_timeout: float = 30.0) -> AwsAsgi:
+              body_timeout: float = 30.0, paths: Mapping[str, Handler] | None = None) -> AwsAsgi:
     """The ASGI application. `reset` (development mode only) answers POST /_gatehouse/reset and /moto-api/reset;
     the endpoint's auth switch (development mode only) answers POST /moto-api/reset-auth."""
     routes: list[Any] = []
@@ -497,4 +512,4 @@ def build_app(endpoint: AwsEndpoint, *, reset: Callable[[], None] | None = None,
 
         routes.append(HttpRoute("/moto-api/reset-auth", reset_auth, methods=["POST"]))
     routes += extra_routes or []
-    return AwsAsgi(endpoint, Starlette(routes=routes), executor=executor, body_timeout=body_timeout)
+    return AwsAsgi(endpoint, Starlette(routes=routes), executor=executor, body_timeout=body_timeout, paths=paths)

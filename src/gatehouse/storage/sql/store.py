@@ -43,6 +43,7 @@ from gatehouse.storage.sql.others import (
     key_from_row,
 )
 from gatehouse.storage.sql.policies import SqlAttachments, SqlInlinePolicies, SqlManagedPolicies
+from gatehouse.storage.sql.resources import SqlResources
 from gatehouse.storage.sql.signin_ledger import SqlSigninLedger
 from gatehouse.storage.sql.workloads import SqlWorkloads, workload_by_token
 
@@ -153,6 +154,10 @@ class SqlUnitOfWork:
     @cached_property
     def outbound(self) -> SqlOutboundIssuers:
         return SqlOutboundIssuers(self.conn, self._acct())
+
+    @cached_property
+    def resources(self) -> SqlResources:
+        return SqlResources(self.conn, self._acct())
 
     @cached_property
     def workloads(self) -> SqlWorkloads:

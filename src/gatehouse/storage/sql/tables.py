@@ -570,3 +570,17 @@ access_reports = Table(
     Column("created", UtcDateTime, nullable=False),
     Column("content", Text, nullable=False),
 )
+
+# --- the resource registry: applications' own resources, their tags and resource-based policies ------------------
+registered_resources = Table(
+    "registered_resources",
+    metadata,
+    _account(),
+    Column("arn", String(2048), nullable=False),  # ASCII only (checked by the service), so a B-tree key fits
+    Column("service", String(64), nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list of [key, value], in the order given
+    Column("policy", Text, nullable=True),  # the resource-based policy as submitted; NULL: none
+    Column("created", UtcDateTime, nullable=False),
+    Column("updated", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "arn"),
+)
