@@ -6,7 +6,7 @@ SCPs or RCPs take part (`services/organizations/enforcement.py`). Every other pr
 engine (default deny) over the policies that apply to it, gathered from storage and compiled once per account
 revision: any write to an account bumps its revision, so a cached policy set can never outlive a change, on this
 replica or another one sharing the database. An organization's policies are kept by the organization's own
-revision, read with each request.
+revision, which authentication reads with the credential.
 """
 
 from __future__ import annotations
@@ -249,13 +249,12 @@ class Authorizer:
             # AWS managed policies are in no account; reading them is not cross-account access: identity policies
             # alone decide (an IAM user with iam:GetPolicy on "*" reads arn:aws:iam::aws:policy/ReadOnlyAccess).
             resource_account = caller.account_id
-        scps, rcps = self._organization(tx, caller, action, target.arn, resource_account, policies, keys)
+        scps, rcps = self._organization(tx, caller, target.arn, resource_account, policies, keys)
         ctx = RequestContext(policies.principal, action, target.arn, resource_account=resource_account, keys=keys)
         return evaluate(policies.with_resource(resource_policy, scps, rcps), ctx), ctx
 
-    def _organization(self, tx: UnitOfWork, caller: Caller, action: str, resource: str,
-                      resource_account: str | None, policies: PrincipalPolicies, keys: dict[str, Any]
-                      ) -> tuple[Levels, Levels]:
+    def _organization(self, tx: UnitOfWork, caller: Caller, resource: str, resource_account: str | None,
+                      policies: PrincipalPolicies, keys: dict[str, Any]) -> tuple[Levels, Levels]:
         """The SCP and RCP levels of the request, and the organization keys it adds to `keys`."""
         view = self.orgs.caller_view(tx, caller)
         keys.update(principal_keys(view))
