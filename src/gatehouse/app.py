@@ -65,6 +65,7 @@ from gatehouse.services.iam.users import Users
 from gatehouse.services.key_rotation import KeyRing
 from gatehouse.services.lockouts import LockoutPolicy, Lockouts, RateLimits
 from gatehouse.services.mfa_codes import MfaCodes
+from gatehouse.services.organizations.api import OrganizationsApi
 from gatehouse.services.password_hashing import Passwords
 from gatehouse.services.resources.authorize import AuthorizationApi
 from gatehouse.services.resources.registry import ResourceRegistry
@@ -462,7 +463,8 @@ def build(settings: Settings, *, clock: Clock = system_clock, migrate: bool = Tr
     # resource registry.
     registry = ResourceRegistry(store, authz, clock)
     handlers: dict[str, list[object]] = {"iam": iam, "sts": sts_handlers,
-                                         "gatehouse": [Offboarding(iam), workloads, registry]}
+                                         "gatehouse": [Offboarding(iam), workloads, registry],
+                                         "organizations": [OrganizationsApi(store, authz, managed, clock)]}
     if trail is not None:  # CloudTrail's LookupEvents, on the JSON protocol, over the trail
         handlers["cloudtrail"] = [CloudTrailLookup(store.audit, store, authz, flush=trail.flush)]
     models = ServiceModels()

@@ -293,6 +293,10 @@ class Caller:
     principal_id: str | None = None  # the IAM user's or role's id; None for root
     session: SessionInfo | None = None
     revision: int = -1  # the account's revision when the request was authenticated (a cache key)
+    # The account's organization and its revision, read with the credential (None: in none); `org_known` False
+    # when the caller was not made by authentication (the authorizer then reads it).
+    org: tuple[str, int] | None = None
+    org_known: bool = False
 
     @property
     def is_root(self) -> bool:

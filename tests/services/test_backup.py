@@ -302,3 +302,29 @@ def test_a_backup_of_an_older_schema_is_migrated_up(tmp_path: Path) -> None:
             restore_backup(tmp_path / "future.gh", snapshots(new), new.box)
     finally:
         new.close()
+
+
+def test_organizations_are_backed_up_and_their_revisions_move_forward(make_app: Factory, tmp_path: Path) -> None:
+    """The organization's tables are in the backup, and its revision (which keys SCP and RCP caches) is lifted by a
+    restore as an account's is."""
+    from gatehouse.organization import SCP, OrgAccount, Organization
+
+    app = make_app()
+    create_account(app.store, app.box, app.clock, "111111111111")
+    org = Organization("o-abcdefghij", "111111111111", "r-ab12", "ALL", NOW, policy_types=(SCP,))
+    with app.store.write("111111111111") as tx:
+        tx.organizations.insert(org)
+        tx.organizations.add_account(OrgAccount("111111111111", org.org_id, org.root_id, "m", "", "CREATED", NOW))
+        tx.organizations.attach(org.org_id, "p-FullAWSAccess", org.root_id)
+    summary = write_backup(tmp_path / "o.gh", snapshots(app), app.box, NOW)
+    assert summary.rows["organizations"] == 1 and summary.rows["org_attachments"] == 1
+    with app.store.write("111111111111") as tx:
+        tx.organizations.bump(org.org_id)
+        before = tx.organizations.bump(org.org_id)
+        tx.organizations.detach(org.org_id, "p-FullAWSAccess", org.root_id)
+    restore_backup(tmp_path / "o.gh", snapshots(app), app.box)
+    with app.store.read() as tx:
+        shape = tx.organizations.shape(org.org_id)
+    assert shape is not None and shape.org.policy_types == (SCP,)
+    assert shape.attachments == {"r-ab12": ("p-FullAWSAccess",)}
+    assert shape.org.revision > before

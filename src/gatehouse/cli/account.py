@@ -48,6 +48,34 @@ def create(account_id: AccountId = None, data: Data = Path("data"), db: Db = Non
     out.print(f"  AWS_SECRET_ACCESS_KEY={result.secret_access_key}")
 
 
+@account_app.command("root-key")
+def root_key(account_id: Annotated[str, typer.Option("--account-id", help="The account (12 digits).")],
+             data: Data = Path("data"), db: Db = None, master_key_file: MasterKeyFile = None,
+             json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False) -> None:
+    """Give the root user of an existing account without one (such as an account made by Organizations'
+    CreateAccount) an access key pair; print it once."""
+    import json
+
+    from gatehouse.services.bootstrap import root_key as make_root_key
+
+    app = _open(data, db, master_key_file)
+    try:
+        result = make_root_key(app.store, app.box, app.clock, account_id)
+    except ValueError as e:  # NoSuchAccount, RootKeyExists
+        err.print(f"[red]gatehouse: {e}[/red]")
+        raise typer.Exit(1) from None
+    finally:
+        app.close()
+    if json_output:
+        sys.stdout.write(json.dumps({"AccountId": result.account_id, "AccessKeyId": result.access_key_id,
+                                     "SecretAccessKey": result.secret_access_key}) + "\n")
+        return
+    out.print(f"Account: {result.account_id}")
+    out.print("Root access key (shown once):")
+    out.print(f"  AWS_ACCESS_KEY_ID={result.access_key_id}")
+    out.print(f"  AWS_SECRET_ACCESS_KEY={result.secret_access_key}")
+
+
 def _open(data: Path, db: str | None, master_key_file: Path | None) -> Application:
     """The application over the store the flags name (as `serve` finds it), built once for the command."""
     from gatehouse.app import build

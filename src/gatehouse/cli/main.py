@@ -90,6 +90,7 @@ EXAMPLES: dict[str, list[str]] = {
     "eval": ["gatehouse eval < cases.jsonl > decisions.jsonl", "gatehouse eval --strict < cases.jsonl"],
     "account": ["gatehouse account create --data ./data --json", "gatehouse account lockout --account-id 123456789012"],
     "account create": ["gatehouse account create --data ./data --account-id 210987654321 --json"],
+    "account root-key": ["gatehouse account root-key --data ./data --account-id 210987654321 --json"],
     "account root-password": ["gatehouse account root-password --account-id 123456789012 --email root@example.com"],
     "account lockout": ["gatehouse account lockout --account-id 123456789012 --threshold 5 --window 300",
                         "gatehouse account lockout --account-id 123456789012 --unlock alice"],

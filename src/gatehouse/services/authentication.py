@@ -52,6 +52,7 @@ class Credential:
     last_used_region: str | None = None
     last_used_service: str | None = None
     claims: SessionClaims | None = None
+    org: tuple[str, int] | None = None  # the account's organization and its revision
 
     def __repr__(self) -> str:  # never print the secret
         return f"Credential({self.access_key_id!r}, account={self.account_id!r})"
@@ -82,7 +83,7 @@ class Authenticator:
         key = record.key
         return Credential(access_key_id=key.access_key_id, secret=secret, account_id=key.account_id,
                           user=record.user, account_revision=record.account_revision, partition=record.partition,
-                          last_used=key.last_used,
+                          org=record.org, last_used=key.last_used,
                           last_used_region=key.last_used_region, last_used_service=key.last_used_service)
 
     def _session(self, access_key_id: str, token: str | None) -> Credential:
@@ -107,7 +108,8 @@ class Authenticator:
             if user is None:  # the user who made the session is gone
                 raise InvalidClientTokenId()
         return Credential(access_key_id=access_key_id, secret=claims.secret_access_key, account_id=claims.account_id,
-                          user=user, account_revision=state.revision, partition=state.partition, claims=claims)
+                          user=user, account_revision=state.revision, partition=state.partition, claims=claims,
+                          org=state.org)
 
     def caller(self, credential: Credential, request: RequestMeta) -> Caller:
         """The principal behind a verified signature. The partition is the account's: a request signed for a
@@ -122,7 +124,8 @@ class Authenticator:
         kind, arn, user_id, name, principal_id = _principal(credential, partition)
         return Caller(account_id=account, kind=kind, arn=arn, user_id=user_id, name=name,
                       access_key_id=credential.access_key_id, request=request, partition=partition,
-                      principal_id=principal_id, session=session, revision=credential.account_revision)
+                      principal_id=principal_id, session=session, revision=credential.account_revision,
+                      org=credential.org, org_known=True)
 
     def account_root(self, account_id: str, request: RequestMeta) -> Caller:
         """The root user of an account, without a credential: development mode's auth switch serves a request it

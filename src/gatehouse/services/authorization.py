@@ -1,10 +1,12 @@
 """Authorization: may this caller perform this action on this resource? Asked by every use case, so the API,
 the console and operator commands get the same checks.
 
-The account root may do anything in its own account. Every other principal is decided by the policy engine
-(default deny) over the policies that apply to it, gathered from storage and compiled once per account revision:
-any write to an account bumps its revision, so a cached policy set can never outlive a change, on this replica or
-another one sharing the database.
+The account root may do anything in its own account, unless its account is a member of an organization whose
+SCPs or RCPs take part (`services/organizations/enforcement.py`). Every other principal is decided by the policy
+engine (default deny) over the policies that apply to it, gathered from storage and compiled once per account
+revision: any write to an account bumps its revision, so a cached policy set can never outlive a change, on this
+replica or another one sharing the database. An organization's policies are kept by the organization's own
+revision, which authentication reads with the credential.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ from gatehouse.services.authorization_messages import AuthorizationMessages
 from gatehouse.services.authorization_reference import AuthorizationReference
 from gatehouse.services.iam.aws_managed import AwsManagedPolicies
 from gatehouse.services.iam.policy_refs import default_document, stored_policy
+from gatehouse.services.organizations.enforcement import (
+    Levels,
+    OrgPolicies,
+    principal_keys,
+    resource_keys,
+)
 from gatehouse.services.request_context import RequestFacts, Target, action_keys
 from gatehouse.storage.repository import UnitOfWork
 
@@ -83,6 +91,11 @@ class PrincipalPolicies:
     session: tuple[LabelledPolicy, ...] | None  # None: no session policy applies (not the same as none allowing)
     tags: tuple[Tag, ...]
     needs_resource_tags: bool
+    service_linked: bool = False  # a service-linked role's sessions: SCPs do not apply to them
+    # Policy sets with an organization's levels, by the identity of those levels (held in the value, so an id is
+    # never reused while its entry lives).
+    _with_org: dict[tuple[int, int], tuple[Levels, Levels, PolicySet]] = field(default_factory=dict, compare=False,
+                                                                             repr=False)
 
     @cached_property
     def estimated_bytes(self) -> int:
@@ -95,9 +108,28 @@ class PrincipalPolicies:
         return PolicySet(identity=self.identity, boundary=self.boundary,
                          session=list(self.session) if self.session is not None else None)
 
-    def with_resource(self, resource: LabelledPolicy) -> PolicySet:
-        return PolicySet(identity=self.identity, boundary=self.boundary, resource=resource,
+    def with_resource(self, resource: LabelledPolicy | None, scps: Levels = (), rcps: Levels = ()) -> PolicySet:
+        if resource is None and not scps and not rcps:
+            return self.policy_set
+        if resource is None:
+            key = (id(scps), id(rcps))
+            found = self._with_org.get(key)
+            if found is None or found[0] is not scps or found[1] is not rcps:
+                if len(self._with_org) > 64:
+                    self._with_org.clear()
+                found = self._with_org[key] = (scps, rcps, PolicySet(
+                    identity=self.identity, boundary=self.boundary, scps=scps, rcps=rcps,
+                    session=list(self.session) if self.session is not None else None))
+            return found[2]
+        return PolicySet(identity=self.identity, boundary=self.boundary, resource=resource, scps=scps, rcps=rcps,
                          session=list(self.session) if self.session is not None else None)
+
+
+def _account_of(resource: str) -> str | None:
+    """The account an ARN names, if it names one of twelve digits (not `aws`, not empty)."""
+    parts = resource.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    return account if len(account) == 12 and account.isdigit() else None
 
 
 def _aws_managed_policy(resource: str) -> bool:
@@ -139,6 +171,7 @@ class Authorizer:
         self._resource_cache: OrderedDict[tuple[str, str, PolicyKind, tuple[tuple[str, str], ...]],
                                           LabelledPolicy | None] = OrderedDict()
         self._lock = threading.Lock()
+        self.orgs = OrgPolicies(self.compile)
 
     # --- the question every use case asks ----------------------------------------------------------------
 
@@ -146,7 +179,7 @@ class Authorizer:
                 facts: RequestFacts | None = None) -> None:
         """Raise AccessDenied (with AWS's explanation) unless the caller may perform `action` on `resource`: a
         `Target` (an entity looked up, with what the request context reads from it) or a bare ARN or `*`."""
-        if caller.is_root or not self.enforcing():
+        if not self.enforcing() or (caller.is_root and not self._root_limited(tx, caller)):
             collected = _DECISIONS.get()
             if collected is not None:
                 arn = resource.arn if isinstance(resource, Target) else resource
@@ -156,6 +189,14 @@ class Authorizer:
         self.note(decision, ctx)
         if not decision.allowed:
             raise self.denied(decision, ctx)
+
+    def _root_limited(self, tx: UnitOfWork, caller: Caller) -> bool:
+        """Whether an organization's SCPs or RCPs take part in the root's request: only in a member account (the
+        account root of any other account may do anything in it)."""
+        view = self.orgs.caller_view(tx, caller)
+        if view is None:
+            return False
+        return bool(self.orgs.scps(view) or self.orgs.rcps(view))
 
     @staticmethod
     def note(decision: Decision, ctx: RequestContext) -> None:
@@ -208,18 +249,36 @@ class Authorizer:
             # AWS managed policies are in no account; reading them is not cross-account access: identity policies
             # alone decide (an IAM user with iam:GetPolicy on "*" reads arn:aws:iam::aws:policy/ReadOnlyAccess).
             resource_account = caller.account_id
+        scps, rcps = self._organization(tx, caller, target.arn, resource_account, policies, keys)
         ctx = RequestContext(policies.principal, action, target.arn, resource_account=resource_account, keys=keys)
-        policy_set = policies.with_resource(resource_policy) if resource_policy else policies.policy_set
-        return evaluate(policy_set, ctx), ctx
+        return evaluate(policies.with_resource(resource_policy, scps, rcps), ctx), ctx
+
+    def _organization(self, tx: UnitOfWork, caller: Caller, resource: str, resource_account: str | None,
+                      policies: PrincipalPolicies, keys: dict[str, Any]) -> tuple[Levels, Levels]:
+        """The SCP and RCP levels of the request, and the organization keys it adds to `keys`."""
+        view = self.orgs.caller_view(tx, caller)
+        keys.update(principal_keys(view))
+        owner = resource_account or _account_of(resource) or caller.account_id
+        owner_view = view if owner == caller.account_id else self.orgs.view(tx, owner)
+        keys.update(resource_keys(owner, owner_view))
+        scps = self.orgs.scps(view) if view is not None and not policies.service_linked else ()
+        rcps = self.orgs.rcps(owner_view) if owner_view is not None else ()
+        return scps, rcps
 
     def decide_federated(self, principal: Principal, action: str, target: Target, trust: LabelledPolicy,
-                         global_keys: Mapping[str, Any], facts: RequestFacts, resource_account: str
-                         ) -> tuple[Decision, RequestContext]:
+                         global_keys: Mapping[str, Any], facts: RequestFacts, resource_account: str,
+                         tx: UnitOfWork | None = None) -> tuple[Decision, RequestContext]:
         """The decision of a role's trust policy alone, for a principal from outside IAM (an OIDC or SAML
-        provider): such principals have no identity policies, so only the resource side can allow."""
+        provider): such principals have no identity policies, so only the resource side can allow; with `tx`, the
+        RCPs of the role's account take part too."""
         keys = {**global_keys, **action_keys(self.reference, action, target, facts, target.tags)}
+        rcps: Levels = ()
+        if tx is not None:
+            view = self.orgs.view(tx, resource_account)
+            keys.update(resource_keys(resource_account, view))
+            rcps = self.orgs.rcps(view) if view is not None else ()
         ctx = RequestContext(principal, action, target.arn, resource_account=resource_account, keys=keys)
-        return evaluate(PolicySet(resource=trust), ctx), ctx
+        return evaluate(PolicySet(resource=trust, rcps=rcps), ctx), ctx
 
     def _reads_boundary(self, action: str, target: Target) -> bool:
         kind = target.kind.value if target.kind else None
@@ -316,12 +375,12 @@ class Authorizer:
         session = caller.session
         # unique_id: the id behind the caller (its user, its role), as bound policies name it; none for a role or
         # user since deleted, whose sessions keep nothing.
-        gathered, role_arn, unique_id = Gathered(), None, None
+        gathered, role_arn, unique_id, service_linked = Gathered(), None, None, False
         if caller.kind is PrincipalKind.ASSUMED_ROLE and caller.principal_id:
             role = tx.roles.by_id(caller.principal_id)
             if role is not None:  # a deleted role's sessions keep nothing
                 gathered = self.gather(tx, partition, account, OwnerKind.ROLE, role.role_id)
-                role_arn, unique_id = role.arn(partition), role.role_id
+                role_arn, unique_id, service_linked = role.arn(partition), role.role_id, role.service_linked
         elif caller.kind in (PrincipalKind.USER, PrincipalKind.FEDERATED_USER) and caller.principal_id:
             gathered = self.gather(tx, partition, account, OwnerKind.USER, caller.principal_id)
             user = tx.users.by_id(caller.principal_id)
@@ -343,7 +402,8 @@ class Authorizer:
         documents = [lp.policy.policy for lp in gathered.all() + (session_policies or [])]
         needs_tags = any("resourcetag/" in key.lower() for key in context_keys(documents))
         return PrincipalPolicies(principal, tuple(gathered.identity), gathered.boundary,
-                                 tuple(session_policies) if session_policies is not None else None, tags, needs_tags)
+                                 tuple(session_policies) if session_policies is not None else None, tags, needs_tags,
+                                 service_linked)
 
     def _session_policies(self, tx: UnitOfWork, partition: str, account: str, session: SessionInfo
                           ) -> list[LabelledPolicy]:

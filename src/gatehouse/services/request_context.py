@@ -51,12 +51,13 @@ class RequestFacts:
     duration_seconds: int | None = None  # sts:DurationSeconds
     audiences: Sequence[str] | None = None  # sts:IdentityTokenAudience
     signing_algorithm: str | None = None  # sts:SigningAlgorithm
+    policy_type: str | None = None  # organizations:PolicyType
     # Keys the reference does not list per action: global keys a request sets (aws:MultiFactorAuthPresent when a
     # TokenCode was given, aws:FederatedProvider) and an identity provider's claims (`<issuer>:sub`, `saml:aud`).
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        action_keys = [k for k in self.extra if k.split(":", 1)[0].lower() in ("iam", "sts")]
+        action_keys = [k for k in self.extra if k.split(":", 1)[0].lower() in ("iam", "sts", "organizations")]
         if action_keys:
             raise ValueError(f"action-specific keys come from the reference, not from `extra`: {action_keys}")
 
@@ -89,6 +90,7 @@ _KEYS: dict[str, Callable[[RequestFacts, Target], Any]] = {
     "sts:durationseconds": lambda f, t: _text(f.duration_seconds),
     "sts:identitytokenaudience": lambda f, t: list(f.audiences) if f.audiences else None,
     "sts:signingalgorithm": lambda f, t: f.signing_algorithm,
+    "organizations:policytype": lambda f, t: f.policy_type,
 }
 _REQUEST_TAG = "aws:requesttag/${tagkey}"
 _RESOURCE_TAGS = ("aws:resourcetag/${tagkey}", "iam:resourcetag/${tagkey}")

@@ -49,6 +49,7 @@ from gatehouse.storage.credentials import (
     SigninLedger,
     SshPublicKeys,
 )
+from gatehouse.storage.organizations import Organizations
 
 
 class Duplicate(Exception):
@@ -80,6 +81,7 @@ class CredentialRecord:
     user: User | None  # None for the account root
     account_revision: int
     partition: str  # the account's
+    org: tuple[str, int] | None = None  # the account's organization and its revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class SessionState:
     revision: int
     partition: str
     revoked: bool
+    org: tuple[str, int] | None = None  # the account's organization and its revision
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +357,15 @@ class UnitOfWork(Protocol):
     def service_credentials(self) -> ServiceCredentials: ...
 
     @property
+    def organizations(self) -> Organizations: ...
+
+    @property
     def revision(self) -> int: ...
+
+    def other(self, account_id: str) -> UnitOfWork:
+        """The same transaction, for another account's repositories: a write that spans accounts (CreateAccount
+        makes an account, its root and a role in it) commits or rolls back as one."""
+        ...
 
 
 class Store(Protocol):

@@ -87,13 +87,13 @@ class FederatedRoles:
             ["sts:SetSourceIdentity"] if set_source_identity else [])
         with self.store.read(role.account_id) as tx:
             tags = tx.tags.get(OwnerKind.ROLE, role.role_id)  # the trust policy takes part: it may test them
-        target = Target(role.arn(principal.partition), OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
-        for act in actions:
-            decision, ctx = self.authz.decide_federated(principal, act, target, trust, self.global_keys(caller),
-                                                        facts, role.account_id)
-            self.authz.note(decision, ctx)
-            if not decision.allowed:
-                raise denied
+            target = Target(role.arn(principal.partition), OwnerKind.ROLE, lambda: tags, role.permissions_boundary)
+            for act in actions:
+                decision, ctx = self.authz.decide_federated(principal, act, target, trust,
+                                                            self.global_keys(caller), facts, role.account_id, tx)
+                self.authz.note(decision, ctx)
+                if not decision.allowed:
+                    raise denied
 
     @staticmethod
     def global_keys(caller: Caller) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from gatehouse.policy import (
 from gatehouse.services.authorization import Gathered
 from gatehouse.services.iam.common import IamBase
 from gatehouse.services.operation import operation
+from gatehouse.services.organizations.enforcement import principal_keys
 from gatehouse.storage.markers import decode_marker, encode_marker
 from gatehouse.storage.repository import StaleMarker, UnitOfWork
 
@@ -135,16 +136,19 @@ class Simulator(IamBase):
                                   marker: str | None = None, **_: Any) -> dict[str, Any]:
         with self.store.read(caller.account_id) as tx:
             gathered, principal = self._source(tx, caller, "iam:SimulatePrincipalPolicy", policy_source_arn)
+            # The account's organization takes part as it does in a real request: its SCPs and its keys.
+            view = self.authz.orgs.view(tx, caller.account_id)
+            scps = [list(level) for level in self.authz.orgs.scps(view)] if view is not None else []
         extra, sources = _parse_inputs(policy_input_list, "PolicyInputList", PolicyKind.IDENTITY, self.authz,
                                        PolicyKind.IDENTITY)
         boundaries, b_sources = _parse_inputs(permissions_boundary_policy_input_list,
                                               "PermissionsBoundaryPolicyInputList", PolicyKind.BOUNDARY, self.authz,
                                               PolicyKind.BOUNDARY)
         boundary = boundaries[0] if boundaries else gathered.boundary
-        return self._simulate(caller, principal, gathered.identity + extra, boundary, [],
+        return self._simulate(caller, principal, gathered.identity + extra, boundary, scps,
                               {**gathered.sources, **sources, **b_sources}, gathered.tags, action_names,
                               resource_arns, resource_policy, resource_owner, caller_arn, context_entries,
-                              max_items, marker)
+                              max_items, marker, principal_keys(view))
 
     @operation
     def simulate_custom_policy(self, caller: Caller, policy_input_list: list[str], action_names: list[str],
@@ -174,7 +178,7 @@ class Simulator(IamBase):
                   sources: dict[str, tuple[str, str]], tags: Sequence[Tag], actions: list[str],
                   resources: list[str] | None, resource_policy: str | None, resource_owner: str | None,
                   caller_arn: str | None, entries: list[dict[str, Any]] | None, max_items: int | None,
-                  marker: str | None) -> dict[str, Any]:
+                  marker: str | None, org_keys: dict[str, Any] | None = None) -> dict[str, Any]:
         resource = None
         if resource_policy:
             if not caller_arn and principal.arn.endswith(":user/"):
@@ -195,6 +199,7 @@ class Simulator(IamBase):
                                conditions_once=True)
         keys = self.authz.request_keys(caller, tags)
         keys.pop("aws:userid", None)
+        keys.update(org_keys or {})
         keys.update(_context(entries))
         # Only the requested page is evaluated: ActionNames × ResourceArns is unbounded in the model, and
         # deciding every pair to return at most MaxItems of them would let one request occupy the server.

@@ -52,6 +52,10 @@ class TableLike(Protocol):
     def rows(self) -> Iterable[tuple[Any, ...]]: ...
 
 
+# Tables whose `revision` keys caches (see replace_all).
+_REVISIONED = ("accounts", "organizations")
+
+
 def _tables() -> list[Table]:
     """Every table, parents before children (foreign keys)."""
     return list(metadata.sorted_tables)
@@ -113,12 +117,13 @@ class SqlSnapshots:
 
     def replace_all(self, tables: Iterable[TableLike]) -> dict[str, int]:
         """Empty every table and load `tables` instead, in one write transaction (all or nothing). Each account's
-        revision ends above any it had here before, so caches keyed by revision (a server that kept running)
-        never mistake restored state for what they cached. Returns rows loaded per table."""
+        and each organization's revision ends above any it had here before, so caches keyed by revision (a server
+        that kept running) never mistake restored state for what they cached. Returns rows loaded per table."""
         known = {t.name: t for t in _tables()}
         loaded: dict[str, int] = {}
         with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn, conn.begin():
-            before = conn.execute(text("SELECT COALESCE(MAX(revision), 0) FROM accounts")).scalar() or 0
+            before = {name: conn.execute(text(f"SELECT COALESCE(MAX(revision), 0) FROM {name}")).scalar() or 0
+                      for name in _REVISIONED}
             for table in reversed(_tables()):
                 conn.execute(table.delete())
             for part in tables:
@@ -130,9 +135,10 @@ class SqlSnapshots:
                     raise SnapshotError(f"the backup's table {part.name} has unknown columns {sorted(unknown)}")
                 loaded[part.name] = _insert(conn, table, (dict(zip(part.columns, row, strict=True))
                                                           for row in part.rows))
-            after = conn.execute(text("SELECT COALESCE(MAX(revision), 0) FROM accounts")).scalar() or 0
-            conn.execute(text("UPDATE accounts SET revision = revision + :lift"),
-                         {"lift": int(max(before, after)) + 1})
+            for name in _REVISIONED:
+                after = conn.execute(text(f"SELECT COALESCE(MAX(revision), 0) FROM {name}")).scalar() or 0
+                conn.execute(text(f"UPDATE {name} SET revision = revision + :lift"),
+                             {"lift": int(max(before[name], after)) + 1})
             if not is_sqlite(self.engine):
                 _reset_sequences(conn)
         return loaded

@@ -34,6 +34,7 @@ from gatehouse.storage.sql.federation import (
 from gatehouse.storage.sql.held import Connections, OwnedLock
 from gatehouse.storage.sql.identities import SqlGroups, SqlPrincipals, SqlRoles, SqlUsers, _user
 from gatehouse.storage.sql.migrate import upgrade
+from gatehouse.storage.sql.organizations import SqlOrganizations
 from gatehouse.storage.sql.others import (
     SqlAccessKeys,
     SqlAccounts,
@@ -163,14 +164,26 @@ class SqlUnitOfWork:
     def workloads(self) -> SqlWorkloads:
         return SqlWorkloads(self.conn, self._acct())
 
+    @cached_property
+    def organizations(self) -> SqlOrganizations:
+        return SqlOrganizations(self.conn)
+
+    def other(self, account_id: str) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.conn, account_id, self._revision)
+
 
 # Hot-path statements are built once: constructing SQLAlchemy expressions costs more than running them.
-_K, _U = t.access_keys, t.users
+_K, _U, _OA, _O = t.access_keys, t.users, t.org_accounts, t.organizations
+# The account's organization (and its revision, a cache key) comes in the same statement: outer joins on primary
+# keys, so authenticating costs no extra query and the authorizer none for the caller's own organization.
 _CREDENTIAL = (
     select(_K, t.accounts.c.revision.label("account_revision"), t.accounts.c.partition, _U.c.name, _U.c.path,
-           _U.c.created.label("user_created"), _U.c.boundary, _U.c.password_last_used)
+           _U.c.created.label("user_created"), _U.c.boundary, _U.c.password_last_used,
+           _O.c.org_id.label("org_id"), _O.c.revision.label("org_revision"))
     .join(t.accounts, t.accounts.c.account_id == _K.c.account_id)
     .outerjoin(_U, _U.c.user_id == _K.c.user_id)
+    .outerjoin(_OA, _OA.c.account_id == _K.c.account_id)
+    .outerjoin(_O, _O.c.org_id == _OA.c.org_id)
     .where(_K.c.access_key_id == bindparam("key_id"))
 )
 _BUMP_REVISION = (
@@ -181,18 +194,26 @@ _REVISION = select(t.accounts.c.revision).where(t.accounts.c.account_id == bindp
 _RS = t.revoked_sessions
 # The account's revision and the session's revocation in one statement (the second a primary-key probe): what
 # temporary credentials cost to authenticate stays one query.
-_SESSION_STATE = select(
-    t.accounts.c.revision, t.accounts.c.partition,
-    exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
-).where(t.accounts.c.account_id == bindparam("account"))
+_SESSION_STATE = (
+    select(t.accounts.c.revision, t.accounts.c.partition,
+           exists().where(_RS.c.access_key_id == bindparam("key_id")).label("revoked"),
+           _O.c.org_id.label("org_id"), _O.c.revision.label("org_revision"))
+    .outerjoin(_OA, _OA.c.account_id == t.accounts.c.account_id)
+    .outerjoin(_O, _O.c.org_id == _OA.c.org_id)
+    .where(t.accounts.c.account_id == bindparam("account"))
+)
 _W = t.workloads
 # A workload's session: also revoked unless its workload (by internal id, a primary-key probe) is still active.
-_WORKLOAD_SESSION_STATE = select(
-    t.accounts.c.revision, t.accounts.c.partition,
-    or_(exists().where(_RS.c.access_key_id == bindparam("key_id")),
-        ~exists().where(_W.c.uid == bindparam("workload"), _W.c.account_id == bindparam("account"),
-                        _W.c.revoked_at.is_(None))).label("revoked"),
-).where(t.accounts.c.account_id == bindparam("account"))
+_WORKLOAD_SESSION_STATE = (
+    select(t.accounts.c.revision, t.accounts.c.partition,
+           or_(exists().where(_RS.c.access_key_id == bindparam("key_id")),
+               ~exists().where(_W.c.uid == bindparam("workload"), _W.c.account_id == bindparam("account"),
+                               _W.c.revoked_at.is_(None))).label("revoked"),
+           _O.c.org_id.label("org_id"), _O.c.revision.label("org_revision"))
+    .outerjoin(_OA, _OA.c.account_id == t.accounts.c.account_id)
+    .outerjoin(_O, _O.c.org_id == _OA.c.org_id)
+    .where(t.accounts.c.account_id == bindparam("account"))
+)
 _REVOKE = insert(_RS).values(access_key_id=bindparam("key_id"), expires=bindparam("expires"))
 _FORGET_REVOKED = delete(_RS).where(_RS.c.expires <= bindparam("now"))
 _ROLE_USED = update(t.roles).where(t.roles.c.account_id == bindparam("account"),
@@ -257,7 +278,7 @@ class SqlStore:
                 r = conn.execute(_SESSION_STATE, params).first()
             else:
                 r = conn.execute(_WORKLOAD_SESSION_STATE, params | {"workload": workload}).first()
-        return None if r is None else SessionState(int(r.revision), r.partition, bool(r.revoked))
+        return None if r is None else SessionState(int(r.revision), r.partition, bool(r.revoked), _org(r))
 
     def workload_by_token(self, token_hash: str) -> Workload | None:
         with self._c.transaction(write=False) as conn:
@@ -287,7 +308,7 @@ class SqlStore:
         if r.user_id is not None:
             user = _user(_UserRow(r))
         return CredentialRecord(key=key_from_row(r), user=user, account_revision=r.account_revision,
-                                partition=r.partition)
+                                partition=r.partition, org=_org(r))
 
     def record_key_use(self, access_key_id: str, when: dt.datetime, region: str, service: str) -> None:
         """Last-used bookkeeping: its own short transaction, and no revision bump (it changes no permission)."""
@@ -342,6 +363,10 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _org(r: Any) -> tuple[str, int] | None:
+    return None if r.org_id is None else (r.org_id, int(r.org_revision))
 
 
 class _UserRow:

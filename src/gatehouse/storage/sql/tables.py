@@ -571,6 +571,85 @@ access_reports = Table(
     Column("content", Text, nullable=False),
 )
 
+# --- AWS Organizations (services/organizations): one organization per management account -----------------------
+# `revision` is bumped by every change to the organization (its shape, its policies, their attachments), in the
+# change's own transaction: decisions about any account in it are cached under (organization, revision).
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("org_id", String(34), primary_key=True),
+    Column("management_account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"),
+           nullable=False, unique=True),
+    Column("root_id", String(34), nullable=False, unique=True),
+    Column("feature_set", String(32), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    Column("revision", Integer, nullable=False, default=0),
+    Column("policy_types", String(256), nullable=False, default=""),  # enabled on the root, comma-separated
+)
+
+org_units = Table(
+    "org_units",
+    metadata,
+    Column("ou_id", String(68), primary_key=True),
+    Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(68), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created", UtcDateTime, nullable=False),
+    UniqueConstraint("parent_id", "name"),
+    Index("ix_org_units_org", "org_id"),
+)
+
+org_accounts = Table(
+    "org_accounts",
+    metadata,
+    Column("account_id", String(12), ForeignKey("accounts.account_id", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", String(68), nullable=False),
+    Column("name", String(64), nullable=False),  # the management account's: its alias (up to 63)
+    Column("email", String(256), nullable=False),  # the management account's: its root email (up to 256)
+    Column("joined_method", String(16), nullable=False),
+    Column("joined", UtcDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Index("ix_org_accounts_org", "org_id"),
+)
+
+# Customer managed policies (AWS managed ones, FullAWSAccess and RCPFullAWSAccess, live in code).
+org_policies = Table(
+    "org_policies",
+    metadata,
+    Column("policy_id", String(130), primary_key=True),
+    Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("policy_type", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("description", String(512), nullable=False),
+    Column("content", Text, nullable=False),
+    UniqueConstraint("org_id", "policy_type", "name"),
+)
+
+org_attachments = Table(
+    "org_attachments",
+    metadata,
+    Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("policy_id", String(130), nullable=False),
+    Column("target_id", String(100), nullable=False),
+    PrimaryKeyConstraint("org_id", "policy_id", "target_id"),
+)
+
+# CreateAccount requests, reported by DescribeCreateAccountStatus and ListCreateAccountStatus.
+org_account_requests = Table(
+    "org_account_requests",
+    metadata,
+    Column("request_id", String(36), primary_key=True),
+    Column("org_id", String(34), ForeignKey("organizations.org_id", ondelete="CASCADE"), nullable=False),
+    Column("account_name", String(50), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("account_id", String(12), nullable=True),
+    Column("failure_reason", String(64), nullable=True),
+    Column("requested", UtcDateTime, nullable=False),
+    Column("completed", UtcDateTime, nullable=True),
+    Index("ix_org_account_requests_org", "org_id"),
+)
+
 # --- the resource registry: applications' own resources, their tags and resource-based policies ------------------
 registered_resources = Table(
     "registered_resources",
