@@ -225,8 +225,11 @@ class AuthorizationApi:
 
         def make(kind: PrincipalKind, arn: str, user_id: str, name: str, principal_id: str | None = None,
                  revision: int = -1) -> Caller:
+            # Same account as the application: its organization, read with the application's credential, is
+            # the principal's too (no second look-up on the hot path).
             return Caller(account_id=account, kind=kind, arn=arn, user_id=user_id, name=name, access_key_id="",
-                          request=meta, partition=app.partition, principal_id=principal_id, revision=revision)
+                          request=meta, partition=app.partition, principal_id=principal_id, revision=revision,
+                          org=app.org, org_known=app.org_known)
 
         revision = app.revision  # the named principal is of the application's account
         if service == "iam" and rest == "root":
