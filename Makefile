@@ -36,6 +36,7 @@ run: install
 	$(BIN)/gatehouse serve --host $(HOST) --port $(PORT) --data $(DATA)
 
 test: dev-install
+	scripts/ensure-chromium
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
