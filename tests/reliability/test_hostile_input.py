@@ -349,7 +349,14 @@ def _ratio(small: Callable[[], object], large: Callable[[], object]) -> float:
     gc.disable()
     try:
         _best(small, 1)
-        return _best(large) / max(_best(small), 1e-7)
+        # A burst of load during one side's runs inflates the ratio, never deflates it for long: measure again
+        # (up to three times) while it looks superlinear. Real backtracking stays far above the bound every time.
+        ratio = float("inf")
+        for _ in range(3):
+            ratio = min(ratio, _best(large) / max(_best(small), 1e-7))
+            if ratio < 16:
+                break
+        return ratio
     finally:
         gc.enable()
 

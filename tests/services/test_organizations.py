@@ -378,10 +378,12 @@ def test_scps_and_rcps_decide_post_authorize_questions_on_registered_resources(a
     with app.store.write(member) as tx:
         tx.resources.insert(RegisteredResource(member, note, "notes", (), None, app.clock(), app.clock()))
     authenticator = app.services.authenticator
-    asker = authenticator.caller(authenticator.resolve(made.text("AccessKeyId")), RequestMeta(request_id="r"))
     api = AuthorizationApi(app.store, app.authz)
 
     def decide() -> dict[str, Any]:
+        # Each POST /authorize authenticates the application afresh: its organization (and revision) is read with
+        # the credential, and a principal named by ARN in its account shares it.
+        asker = authenticator.caller(authenticator.resolve(made.text("AccessKeyId")), RequestMeta(request_id="r"))
         question = read_question({"principal": f"arn:aws:iam::{member}:user/reader", "action": "notes:GetNote",
                                   "resource": note}, 1)
         return api.decide(asker, question)
