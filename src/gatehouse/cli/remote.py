@@ -80,6 +80,24 @@ def client(service: str, ctx: typer.Context | None = None, *, endpoint_url: str 
     return made
 
 
+def gatehouse_client(ctx: typer.Context) -> Any:
+    """A client of Gatehouse's own JSON service (workloads, resources), from our model in botocore's layout."""
+    from gatehouse.wire.service_models import MODELS_DIR
+
+    return client("gatehouse", ctx, models=str(MODELS_DIR))
+
+
+def tags_from_options(values: list[str] | None) -> list[dict[str, str]]:
+    """Repeated `--tag KEY=VALUE` options as AWS's Tags list (exit 2 on a malformed one)."""
+    tags = []
+    for value in values or ():
+        key, sep, text = value.partition("=")
+        if not sep or not key:
+            fail(f"--tag {value!r}: expected KEY=VALUE", 2)
+        tags.append({"Key": key, "Value": text})
+    return tags
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
     """Print `gatehouse: message` on stderr and exit with `code` (1: the operation failed, 2: usage)."""
     err.print(f"gatehouse: {message}", markup=False)

@@ -17,12 +17,13 @@ from gatehouse.cli.remote import (
     DEFAULT_ENDPOINT,
     Output,
     api_errors,
-    client,
     endpoint_option,
     fail,
+    gatehouse_client,
     output_option,
     print_json,
     profile_option,
+    tags_from_options,
 )
 
 resource_app = typer.Typer(no_args_is_help=True, help="Applications' resources: register them, tag them and give "
@@ -32,22 +33,6 @@ out = Console(highlight=False, soft_wrap=True)
 Arn = Annotated[str, typer.Argument(help="The resource's ARN, in your account and partition.")]
 TagOption = Annotated[list[str] | None, typer.Option("--tag", help="KEY=VALUE (repeatable).")]
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A resource-based policy document (JSON file).")]
-
-
-def _registry(ctx: typer.Context) -> Any:
-    from gatehouse.wire.service_models import MODELS_DIR
-
-    return client("gatehouse", ctx, models=str(MODELS_DIR))
-
-
-def _tags(values: list[str] | None) -> list[dict[str, str]]:
-    tags = []
-    for value in values or ():
-        key, sep, text = value.partition("=")
-        if not sep or not key:
-            fail(f"--tag {value!r}: expected KEY=VALUE", 2)
-        tags.append({"Key": key, "Value": text})
-    return tags
 
 
 def _document(path: Path) -> str:
@@ -74,11 +59,11 @@ def register_command(ctx: typer.Context, arn: Arn, tag: TagOption = None, policy
                      endpoint_url: endpoint_option = DEFAULT_ENDPOINT, profile: profile_option = None,
                      output: output_option = Output.table) -> None:
     """Register a resource (RegisterResource), with tags and a resource-based policy if given."""
-    params: dict[str, Any] = {"ResourceArn": arn, "Tags": _tags(tag)}
+    params: dict[str, Any] = {"ResourceArn": arn, "Tags": tags_from_options(tag)}
     if policy is not None:
         params["Policy"] = _document(policy)
     with api_errors():
-        _show(_registry(ctx).register_resource(**params)["Resource"], output)
+        _show(gatehouse_client(ctx).register_resource(**params)["Resource"], output)
 
 
 @resource_app.command("list")
@@ -87,7 +72,7 @@ def list_command(ctx: typer.Context, service: Annotated[str | None, typer.Option
                  endpoint_url: endpoint_option = DEFAULT_ENDPOINT, profile: profile_option = None,
                  output: output_option = Output.table) -> None:
     """List the account's registered resources (every page of ListResources)."""
-    registry, found, params = _registry(ctx), [], {"Service": service} if service else {}
+    registry, found, params = gatehouse_client(ctx), [], {"Service": service} if service else {}
     with api_errors():
         while True:
             page = registry.list_resources(**params)
@@ -110,7 +95,7 @@ def get_command(ctx: typer.Context, arn: Arn, endpoint_url: endpoint_option = DE
                 profile: profile_option = None, output: output_option = Output.table) -> None:
     """Describe a registered resource (GetResource)."""
     with api_errors():
-        _show(_registry(ctx).get_resource(ResourceArn=arn)["Resource"], output)
+        _show(gatehouse_client(ctx).get_resource(ResourceArn=arn)["Resource"], output)
 
 
 @resource_app.command("put-policy")
@@ -119,7 +104,7 @@ def put_policy_command(ctx: typer.Context, arn: Arn,
                        endpoint_url: endpoint_option = DEFAULT_ENDPOINT, profile: profile_option = None) -> None:
     """Attach or replace the resource's resource-based policy (PutResourcePolicy)."""
     with api_errors():
-        _registry(ctx).put_resource_policy(ResourceArn=arn, Policy=_document(policy))
+        gatehouse_client(ctx).put_resource_policy(ResourceArn=arn, Policy=_document(policy))
     out.print(f"policy put on {arn}")
 
 
@@ -128,7 +113,7 @@ def get_policy_command(ctx: typer.Context, arn: Arn, endpoint_url: endpoint_opti
                        profile: profile_option = None) -> None:
     """Print the resource's resource-based policy as stored (GetResourcePolicy)."""
     with api_errors():
-        document = _registry(ctx).get_resource_policy(ResourceArn=arn)["Policy"]
+        document = gatehouse_client(ctx).get_resource_policy(ResourceArn=arn)["Policy"]
     try:
         typer.echo(json.dumps(json.loads(document), indent=2))
     except ValueError:
@@ -140,7 +125,7 @@ def delete_policy_command(ctx: typer.Context, arn: Arn, endpoint_url: endpoint_o
                           profile: profile_option = None) -> None:
     """Remove the resource's resource-based policy (DeleteResourcePolicy)."""
     with api_errors():
-        _registry(ctx).delete_resource_policy(ResourceArn=arn)
+        gatehouse_client(ctx).delete_resource_policy(ResourceArn=arn)
     out.print(f"policy deleted from {arn}")
 
 
@@ -149,7 +134,7 @@ def deregister_command(ctx: typer.Context, arn: Arn, endpoint_url: endpoint_opti
                        profile: profile_option = None) -> None:
     """Remove a registered resource with its tags and policy (DeregisterResource)."""
     with api_errors():
-        _registry(ctx).deregister_resource(ResourceArn=arn)
+        gatehouse_client(ctx).deregister_resource(ResourceArn=arn)
     out.print(f"deregistered {arn}")
 
 
@@ -158,7 +143,7 @@ def tag_command(ctx: typer.Context, arn: Arn, tag: Annotated[list[str], typer.Ar
                 endpoint_url: endpoint_option = DEFAULT_ENDPOINT, profile: profile_option = None) -> None:
     """Add or replace tags (TagResource)."""
     with api_errors():
-        _registry(ctx).tag_resource(ResourceArn=arn, Tags=_tags(tag))
+        gatehouse_client(ctx).tag_resource(ResourceArn=arn, Tags=tags_from_options(tag))
     out.print(f"tagged {arn}")
 
 
@@ -167,5 +152,5 @@ def untag_command(ctx: typer.Context, arn: Arn, keys: Annotated[list[str], typer
                   endpoint_url: endpoint_option = DEFAULT_ENDPOINT, profile: profile_option = None) -> None:
     """Remove tags by key (UntagResource)."""
     with api_errors():
-        _registry(ctx).untag_resource(ResourceArn=arn, TagKeys=keys)
+        gatehouse_client(ctx).untag_resource(ResourceArn=arn, TagKeys=keys)
     out.print(f"untagged {arn}")

@@ -22,12 +22,12 @@ from gatehouse.cli.remote import (
     DEFAULT_ENDPOINT,
     Output,
     api_errors,
-    client,
     endpoint_option,
-    fail,
+    gatehouse_client,
     output_option,
     print_json,
     profile_option,
+    tags_from_options,
 )
 
 if TYPE_CHECKING:
@@ -41,22 +41,6 @@ out = Console(highlight=False, soft_wrap=True)
 _REFRESH_BEFORE = dt.timedelta(minutes=16)
 _REFRESH_EVERY = dt.timedelta(minutes=5)
 _RETRY_AFTER = 10.0
-
-
-def _gatehouse(ctx: typer.Context) -> Any:
-    from gatehouse.wire.service_models import MODELS_DIR
-
-    return client("gatehouse", ctx, models=str(MODELS_DIR))
-
-
-def _tags(pairs: list[str] | None) -> list[dict[str, str]]:
-    tags = []
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            fail(f"a tag is KEY=VALUE, not {pair!r}", 2)
-        tags.append({"Key": key, "Value": value})
-    return tags
 
 
 @workload_app.command("register")
@@ -91,9 +75,9 @@ def register_command(
     if ttl is not None:
         params["TtlSeconds"] = ttl
     if tag:
-        params["Tags"] = _tags(tag)
+        params["Tags"] = tags_from_options(tag)
     with api_errors():
-        answer = _gatehouse(ctx).register_workload(**params)
+        answer = gatehouse_client(ctx).register_workload(**params)
     shown = {k: answer[k] for k in ("WorkloadId", "Token", "CredentialsUri")}
     if output is Output.json:
         print_json(shown)
@@ -121,7 +105,7 @@ def list_command(
       gatehouse workload list --output json
     """
     with api_errors():
-        found = _gatehouse(ctx).list_workloads().get("Workloads", [])
+        found = gatehouse_client(ctx).list_workloads().get("Workloads", [])
     if output is Output.json:
         print_json(found)
         return
@@ -150,7 +134,7 @@ def get_command(
       gatehouse workload get web-1 --output json
     """
     with api_errors():
-        found = _gatehouse(ctx).get_workload(WorkloadId=workload_id)["Workload"]
+        found = gatehouse_client(ctx).get_workload(WorkloadId=workload_id)["Workload"]
     if output is Output.json:
         print_json(found)
         return
@@ -176,7 +160,7 @@ def revoke_command(
       gatehouse workload revoke web-1
     """
     with api_errors():
-        _gatehouse(ctx).revoke_workload(WorkloadId=workload_id)
+        gatehouse_client(ctx).revoke_workload(WorkloadId=workload_id)
     out.print(f"revoked {workload_id}")
 
 
@@ -195,7 +179,7 @@ def tag_command(
       gatehouse workload tag web-1 team=payments env=prod
     """
     with api_errors():
-        _gatehouse(ctx).tag_workload(WorkloadId=workload_id, Tags=_tags(tags))
+        gatehouse_client(ctx).tag_workload(WorkloadId=workload_id, Tags=tags_from_options(tags))
 
 
 @workload_app.command("untag")
@@ -213,7 +197,7 @@ def untag_command(
       gatehouse workload untag web-1 env
     """
     with api_errors():
-        _gatehouse(ctx).untag_workload(WorkloadId=workload_id, TagKeys=keys)
+        gatehouse_client(ctx).untag_workload(WorkloadId=workload_id, TagKeys=keys)
 
 
 class _Fetcher:
@@ -287,7 +271,7 @@ def serve_metadata_command(
 
     from gatehouse.wire.instance_metadata import metadata_app
 
-    fetcher = _Fetcher(_gatehouse(ctx), workload_id)
+    fetcher = _Fetcher(gatehouse_client(ctx), workload_id)
     with api_errors():
         fetcher.fetch()
     refresher = threading.Thread(target=fetcher.run, name="gatehouse-metadata-refresh", daemon=True)
